@@ -1,0 +1,188 @@
+# Copyright: ack-runbooks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Safe writes and whole-tree backups for a host's PKI.
+
+Every write is a temp file in the target's directory, fsync'd, renamed over
+the target and followed by an fsync of the directory, so a crash leaves the
+old or the new file, never half of one. A backup copies ``pki_dir``, the
+kubeconfigs and ``kubelet_pki_dir`` (symlinks kept as symlinks) into a
+timestamped 0700 directory with a manifest that ``restore`` replays.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki import PKIError, Roots, utcnow
+
+DEFAULT_BACKUP_DIR = "/var/lib/ackops/pki-backups"
+MANIFEST = "manifest.json"
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str, data: bytes, mode: int) -> None:
+    """Replace ``path`` with ``data`` (mode ``mode``, owner kept) in one rename."""
+    directory = os.path.dirname(path) or "."
+    owner = None
+    if os.path.exists(path):
+        info = os.stat(path)
+        owner = (info.st_uid, info.st_gid)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
+    try:
+        os.fchmod(fd, mode)
+        if owner is not None and owner != (os.getuid(), os.getgid()):
+            with contextlib.suppress(PermissionError):
+                os.fchown(fd, *owner)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(directory)
+
+
+def symlink_atomic(link: str, target: str) -> None:
+    """Point ``link`` at ``target`` in one rename (the way the kubelet rotates)."""
+    directory = os.path.dirname(link) or "."
+    tmp = os.path.join(directory, f".{os.path.basename(link)}.{os.getpid()}.tmp")
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(target, tmp)
+    try:
+        os.replace(tmp, link)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    _fsync_dir(directory)
+
+
+def file_mode(path: str, default: int) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        return default
+
+
+# --- backup and restore ----------------------------------------------------
+
+
+def _copy_tree(src: str, dst: str) -> list[str]:
+    shutil.copytree(src, dst, symlinks=True)
+    copied = []
+    for current, _dirs, files in os.walk(dst):
+        for name in files:
+            copied.append(os.path.relpath(os.path.join(current, name), dst))
+    return sorted(copied)
+
+
+def backup(
+    roots: Roots, backup_dir: str = DEFAULT_BACKUP_DIR, now: dt.datetime | None = None
+) -> dict:
+    """Copy pki_dir, the kubeconfigs and kubelet_pki_dir into a new timestamped directory.
+
+    Returns the backup's path and manifest (file names only, never contents).
+    """
+    now = now or utcnow()
+    os.makedirs(backup_dir, mode=0o700, exist_ok=True)
+    stamp = now.strftime("%Y%m%dT%H%M%S.%fZ")
+    path = os.path.join(backup_dir, f"pki-{stamp}")
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError as exc:
+        raise PKIError(f"{roots.host}: backup {path} already exists") from exc
+    manifest: dict = {"created": stamp, "host": roots.host, "trees": [], "files": []}
+    for label, root in (("pki", roots.pki_dir), ("kubelet-pki", roots.kubelet_pki_dir)):
+        if os.path.isdir(root):
+            files = _copy_tree(root, os.path.join(path, label))
+            manifest["trees"].append({"label": label, "path": root, "files": files})
+    os.mkdir(os.path.join(path, "kubeconfigs"), 0o700)
+    for kubeconfig in roots.kubeconfig_paths():
+        if os.path.isfile(kubeconfig):
+            copy = os.path.join(path, "kubeconfigs", os.path.basename(kubeconfig))
+            shutil.copy2(kubeconfig, copy)
+            manifest["files"].append({"path": kubeconfig, "copy": os.path.relpath(copy, path)})
+    write_atomic(os.path.join(path, MANIFEST), json.dumps(manifest, indent=2).encode(), 0o600)
+    return {"path": path, "manifest": manifest}
+
+
+def _put_back(src: str, dst: str) -> None:
+    if os.path.islink(src):
+        symlink_atomic(dst, os.readlink(src))
+        return
+    if os.path.islink(dst):
+        os.unlink(dst)
+    with open(src, "rb") as handle:
+        write_atomic(dst, handle.read(), file_mode(src, 0o600))
+
+
+def restore(path: str, host: str = "", check: bool = False) -> list[str]:
+    """Put every tree and file of backup ``path`` back; files added since are removed.
+
+    Returns the paths that differed (and, unless ``check``, were put back).
+
+    Only the trees the backup holds are made equal to it (``pki_dir`` and
+    ``kubelet_pki_dir``); in the kubeconfig directory only the backed-up
+    kubeconfigs are put back, nothing else there is touched.
+    """
+    manifest_path = os.path.join(path, MANIFEST)
+    try:
+        with open(manifest_path, encoding="utf-8") as handle:
+            manifest = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise PKIError(f"{host}: {manifest_path}: not a readable backup manifest: {exc}") from exc
+    changed = []
+    for tree in manifest["trees"]:
+        source = os.path.join(path, tree["label"])
+        root = tree["path"]
+        wanted = set(tree["files"])
+        for current, _dirs, files in os.walk(root):
+            for name in files:
+                full = os.path.join(current, name)
+                if os.path.relpath(full, root) not in wanted:
+                    changed.append(full)
+                    if not check:
+                        os.unlink(full)
+        pairs = [(os.path.join(source, rel), os.path.join(root, rel)) for rel in tree["files"]]
+        changed += _restore_pairs(pairs, check)
+    pairs = [(os.path.join(path, item["copy"]), item["path"]) for item in manifest["files"]]
+    changed += _restore_pairs(pairs, check)
+    return sorted(set(changed))
+
+
+def _restore_pairs(pairs: list[tuple[str, str]], check: bool) -> list[str]:
+    changed = []
+    for src, dst in pairs:
+        if not _differs(src, dst):
+            continue
+        changed.append(dst)
+        if not check:
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            _put_back(src, dst)
+    return changed
+
+
+def _differs(src: str, dst: str) -> bool:
+    if os.path.islink(src) or os.path.islink(dst):
+        return not (
+            os.path.islink(src) and os.path.islink(dst) and os.readlink(src) == os.readlink(dst)
+        )
+    if not os.path.isfile(dst) or file_mode(src, 0) != file_mode(dst, -1):
+        return True
+    with open(src, "rb") as one, open(dst, "rb") as other:
+        return one.read() != other.read()
