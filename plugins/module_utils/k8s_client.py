@@ -148,7 +148,9 @@ def build_configuration(params: dict):
     the in-cluster service account is tried, then the default kubeconfig.
     """
     if not HAS_KUBERNETES:
-        raise K8sClientError(f"the kubernetes Python library is required: {KUBERNETES_IMPORT_ERROR}")
+        raise K8sClientError(
+            f"the kubernetes Python library is required: {KUBERNETES_IMPORT_ERROR}"
+        )
 
     kubeconfig = params.get("kubeconfig")
     context = params.get("context")

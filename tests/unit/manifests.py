@@ -34,7 +34,7 @@ def assert_valid_manifest(obj: Mapping, version: str = KUBERNETES_VERSION) -> No
         raise ManifestError(f"not a Kubernetes object (needs apiVersion and kind): {obj!r:.200}")
     try:
         kubernetes_validate.validate(dict(obj), version, strict=True)
-    except kubernetes_validate.SchemaNotFoundError as exc:
+    except kubernetes_validate.SchemaNotFoundError:
         raise ManifestError(
             f"{_name(obj)}: no {obj['apiVersion']} {obj['kind']} in the Kubernetes {version} "
             f"schemas (removed or misspelt apiVersion/kind?)"

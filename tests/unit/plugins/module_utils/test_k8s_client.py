@@ -7,6 +7,7 @@ import socket
 
 import pytest
 import yaml
+
 from ansible_collections.ackops.runbooks.plugins.doc_fragments.k8s_auth import ModuleDocFragment
 from ansible_collections.ackops.runbooks.plugins.module_utils import k8s_client
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_client import (
@@ -31,7 +32,10 @@ def kubeconfig(tmp_path):
                 "apiVersion": "v1",
                 "kind": "Config",
                 "clusters": [
-                    {"name": "ack", "cluster": {"server": SERVER, "insecure-skip-tls-verify": True}},
+                    {
+                        "name": "ack",
+                        "cluster": {"server": SERVER, "insecure-skip-tls-verify": True},
+                    },
                     {"name": "other", "cluster": {"server": "https://10.9.9.9:6443"}},
                 ],
                 "users": [{"name": "admin", "user": {"token": "s3cr3t"}}],
@@ -128,8 +132,14 @@ def test_host_without_kubeconfig():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"kubeconfig": "/nonexistent/admin.conf"}, r"kubeconfig /nonexistent/admin\.conf does not exist"),
-        ({"host": SERVER, "client_cert": "/nonexistent/c.crt"}, r"client_cert /nonexistent/c\.crt does not exist"),
+        (
+            {"kubeconfig": "/nonexistent/admin.conf"},
+            r"kubeconfig /nonexistent/admin\.conf does not exist",
+        ),
+        (
+            {"host": SERVER, "client_cert": "/nonexistent/c.crt"},
+            r"client_cert /nonexistent/c\.crt does not exist",
+        ),
     ],
 )
 def test_missing_files_are_named(params, message):
@@ -138,7 +148,9 @@ def test_missing_files_are_named(params, message):
 
 
 def test_unknown_context_names_kubeconfig(kubeconfig):
-    with pytest.raises(K8sClientError, match=rf"cannot load kubeconfig {kubeconfig}, context nope: .*nope"):
+    with pytest.raises(
+        K8sClientError, match=rf"cannot load kubeconfig {kubeconfig}, context nope: .*nope"
+    ):
         build_configuration({"kubeconfig": kubeconfig, "context": "nope"})
 
 
@@ -152,7 +164,9 @@ def test_unparsable_kubeconfig_names_it(tmp_path):
 def test_no_configuration_at_all(monkeypatch, tmp_path):
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
-    with pytest.raises(K8sClientError, match=r"not running inside a cluster.*absent does not exist"):
+    with pytest.raises(
+        K8sClientError, match=r"not running inside a cluster.*absent does not exist"
+    ):
         build_configuration({})
 
 
@@ -172,6 +186,8 @@ def test_unchecked_client_does_not_connect(kubeconfig):
 
 def test_missing_library_is_reported(monkeypatch):
     monkeypatch.setattr(k8s_client, "HAS_KUBERNETES", False)
-    monkeypatch.setattr(k8s_client, "KUBERNETES_IMPORT_ERROR", ImportError("No module named 'kubernetes'"))
+    monkeypatch.setattr(
+        k8s_client, "KUBERNETES_IMPORT_ERROR", ImportError("No module named 'kubernetes'")
+    )
     with pytest.raises(K8sClientError, match="kubernetes Python library is required"):
         build_configuration({"host": SERVER})

@@ -1,0 +1,89 @@
+# The one command runner for ack-runbooks. Every target sets up what it needs
+# (scripts/setup.sh is a no-op when .venv is current), so on a fresh machine
+# `make demo` or `make test` is the only command to type.
+#
+#   make test     lint, static checks, sanity, unit and integration tests
+#   make demo     start the local lab and run renew-certs against it
+#   make help     everything else
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+# Tools the targets start (ansible-galaxy, ansible-test, ...) come from .venv.
+export PATH := $(abspath $(BIN)):$(PATH)
+# The lab needs root for its network namespaces; see lab/lab.
+LAB := lab/lab
+LAB_SIZE ?= small
+LAB_INVENTORY := inventories/lab/hosts.yml
+DEMO_PLAYBOOK := renew-certs.yml
+
+.PHONY: help setup lint static sanity unit integration test demo \
+	lab-up lab-down lab-status bench collection clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## create .venv (Python 3.11) and install requirements-dev.txt when they changed
+	@scripts/setup.sh
+
+lint: setup ## ansible-lint (production profile), ruff check, ruff format --check
+	$(BIN)/ansible-lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+static: setup ## ansible-doc renders every plugin; syntax-check every playbook
+	scripts/static-checks.sh
+
+sanity: setup ## ansible-test sanity on a copy of the collection with symlinks resolved
+	scripts/sanity.sh
+
+unit: setup ## pytest tests/unit
+	$(BIN)/python -m pytest tests/unit
+
+integration: setup lab-up ## pytest tests/integration against the lab (needs root)
+	@# pytest exits 5 when it collects nothing: no runbook has landed its
+	@# integration tests yet, which is not a failure of the suite.
+	$(BIN)/python -m pytest tests/integration || { rc=$$?; [ $$rc -eq 5 ] || exit $$rc; \
+		echo "integration: no integration tests collected yet"; }
+
+test: ## the whole suite, in order: setup lint static sanity unit integration
+	$(MAKE) setup
+	$(MAKE) lint
+	$(MAKE) static
+	$(MAKE) sanity
+	$(MAKE) unit
+	$(MAKE) integration
+
+demo: setup ## start the lab, run renew-certs.yml against it and show its report
+	@scripts/require.sh "$(LAB)" "the local lab (lab/lab)"
+	@scripts/require.sh "$(DEMO_PLAYBOOK)" "the renew-certs runbook ($(DEMO_PLAYBOOK))"
+	$(MAKE) lab-up
+	$(BIN)/ansible-playbook -i $(LAB_INVENTORY) $(DEMO_PLAYBOOK)
+	@scripts/show-report.sh renew-certs
+
+lab-up: setup ## start the local lab (LAB_SIZE=small|ha); writes inventories/lab/
+	@scripts/require.sh "$(LAB)" "the local lab (lab/lab)"
+	$(LAB) up --size $(LAB_SIZE)
+
+lab-down: ## stop the lab and remove everything it made
+	@scripts/require.sh "$(LAB)" "the local lab (lab/lab)"
+	$(LAB) down
+
+lab-status: ## show what the lab is running
+	@scripts/require.sh "$(LAB)" "the local lab (lab/lab)"
+	$(LAB) status
+
+bench: setup ## run every bench/bench_*.py (ratios, not timings)
+	@shopt -s nullglob; benches=(bench/bench_*.py); \
+	if [ $${#benches[@]} -eq 0 ]; then echo "bench: no bench/bench_*.py yet"; exit 0; fi; \
+	for b in "$${benches[@]}"; do echo "== $$b"; $(BIN)/python "$$b"; done
+
+collection: setup ## build build/ackops-runbooks-<version>.tar.gz and check it installs
+	scripts/build-collection.sh
+
+clean: ## remove build output and caches (keeps .venv; the lab has lab-down)
+	rm -rf build .pytest_cache .ruff_cache reports
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
