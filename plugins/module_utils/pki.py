@@ -561,3 +561,23 @@ def inventory(roots: Roots | None = None) -> Inventory:
     entries = _drop_duplicate_cas(entries)
     _link_chains(entries, roots)
     return Inventory(roots=roots, entries=entries)
+
+
+# --- shared module options -------------------------------------------------
+
+# The options every PKI module takes (documented in the k8s_pki doc fragment).
+ROOT_ARGSPEC = {
+    "pki_dir": {"type": "path", "default": DEFAULT_PKI_DIR},
+    "kubeconfig_dir": {"type": "path", "default": DEFAULT_KUBECONFIG_DIR},
+    "kubeconfigs": {"type": "list", "elements": "str", "default": list(DEFAULT_KUBECONFIGS)},
+    "kubelet_pki_dir": {"type": "path", "default": DEFAULT_KUBELET_PKI_DIR},
+}
+
+
+def roots_from_params(params: dict) -> Roots:
+    return Roots(
+        pki_dir=params["pki_dir"],
+        kubeconfig_dir=params["kubeconfig_dir"],
+        kubeconfigs=tuple(params["kubeconfigs"]),
+        kubelet_pki_dir=params["kubelet_pki_dir"],
+    )

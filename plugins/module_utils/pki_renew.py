@@ -188,16 +188,30 @@ def _is_kubelet_credential(entry: CertEntry) -> bool:
 
 
 def preflight(inv: Inventory, now: dt.datetime | None = None) -> list[dict]:
-    """Every CA that signs a leaf on this host, checked; raises on the first refusal."""
+    """Check every CA that signs a leaf on this host before anything changes.
+
+    Raises for an expired CA and for a CA key that does not match its
+    certificate. A CA without a key here is reported as externally managed;
+    ``plan_renewal`` refuses only when a leaf due for renewal needs it.
+    """
     now = now or utcnow()
-    checked = []
+    host = inv.roots.host
     needed = {entry.chains_to for entry in inv.entries if not entry.is_ca and entry.chains_to}
+    checked = []
     for ca in inv.cas():
-        if ca.name in needed:
-            check_ca(ca, inv.roots.host, now)
-            checked.append(
-                {"name": ca.name, "path": ca.path, "not_after": brief(ca.cert)["not_after"]}
-            )
+        if ca.name not in needed:
+            continue
+        key_here = ca.source != "embedded" and os.path.exists(_ca_key_path(ca))
+        if key_here or ca.cert.not_valid_after_utc <= now:
+            check_ca(ca, host, now)
+        checked.append(
+            {
+                "name": ca.name,
+                "path": ca.path,
+                "not_after": iso(ca.cert.not_valid_after_utc),
+                "externally_managed": not key_here,
+            }
+        )
     return checked
 
 

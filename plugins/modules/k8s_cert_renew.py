@@ -1,0 +1,258 @@
+#!/usr/bin/python
+# Copyright: ack-runbooks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module ackops.runbooks.k8s_cert_renew: renew a host's leaf certificates, kubeadm style."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: k8s_cert_renew
+author: ack-runbooks contributors
+version_added: "0.1.0"
+short_description: Renew the leaf certificates of a Kubernetes control-plane host with its own CAs
+description:
+  - Re-issues every leaf certificate of the host that expires within O(threshold_days) (or all,
+    with O(force)), each signed by the CA on the host that signed it, keeping its subject, SANs,
+    key usages and other extensions; the serial is new and so is the key unless O(reuse_key).
+  - Covers what C(kubeadm certs renew all) covers (every leaf under O(pki_dir), the client
+    certificates embedded in C(admin.conf), C(super-admin.conf), C(controller-manager.conf),
+    C(scheduler.conf)) plus the kubelet's client credential of C(kubelet.conf) (a new dated
+    C(kubelet-client-<timestamp>.pem), the C(kubelet-client-current.pem) symlink swung onto it).
+  - CAs are never renewed. The run stops before changing anything, naming host and file, when a
+    CA that signs a leaf here is expired or its key does not match it, when a leaf due for renewal
+    needs a CA whose key is not on the host (externally managed), or when a certificate or key
+    cannot be parsed.
+  - Before the first write, the whole O(pki_dir), the kubeconfigs and O(kubelet_pki_dir) are copied
+    to a timestamped directory under O(backup_dir) (see M(ackops.runbooks.k8s_cert_backup) to
+    restore). Writes are atomic; keys are written 0600.
+  - Does not restart anything; the caller restarts the control-plane components (static pod
+    manifests) and the kubelet, and checks the served certificates.
+  - The CA private keys are read on the host and never returned; results and diffs hold
+    subjects, serials and dates only.
+extends_documentation_fragment:
+  - ackops.runbooks.attributes
+  - ackops.runbooks.k8s_pki
+attributes:
+  check_mode:
+    support: full
+    details: Runs every check, plans, and reports what would be renewed; writes nothing, makes no backup.
+  idempotent:
+    support: full
+    details: Without O(force), renewed certificates are beyond the threshold on the next run.
+options:
+  threshold_days:
+    description: Renew the leaves whose not_after is within this many days (expired ones included).
+    type: int
+    default: 30
+  force:
+    description: Renew every selected leaf whatever its expiry (as C(kubeadm certs renew all) does).
+    type: bool
+    default: false
+  validity_days:
+    description: Validity of a renewed certificate, clamped to its CA's not_after.
+    type: int
+    default: 365
+  reuse_key:
+    description: Keep each certificate's private key instead of generating a new one of the same type.
+    type: bool
+    default: false
+  certificates:
+    description:
+      - Only these certificates, by name (C(apiserver), C(etcd-peer), C(admin.conf), C(kubelet.conf))
+        or id. Default all leaves.
+    type: list
+    elements: str
+    default: []
+  kubelet:
+    description: Also renew the kubelet client credential of C(kubelet.conf).
+    type: bool
+    default: true
+  backup:
+    description: Back up before the first write. Turning it off is for tests only.
+    type: bool
+    default: true
+  backup_dir:
+    description: Directory that receives the timestamped backups (created 0700).
+    type: path
+    default: /var/lib/ackops/pki-backups
+seealso:
+  - module: ackops.runbooks.k8s_cert_inventory
+  - module: ackops.runbooks.k8s_cert_backup
+  - module: ackops.runbooks.k8s_csr_sign
+"""
+
+EXAMPLES = r"""
+- name: Pre-flight on every master (all checks, nothing written)
+  ackops.runbooks.k8s_cert_renew:
+    threshold_days: 30
+  check_mode: true
+  register: renew_plan
+
+- name: Renew what expires within 30 days, keys new, one year
+  ackops.runbooks.k8s_cert_renew:
+    threshold_days: 30
+    validity_days: 365
+  register: renewed
+
+- name: Renew everything now, keeping the keys, etcd certificates only
+  ackops.runbooks.k8s_cert_renew:
+    force: true
+    reuse_key: true
+    certificates: [etcd-server, etcd-peer, etcd-healthcheck-client, apiserver-etcd-client]
+"""
+
+RETURN = r"""
+host:
+  description: The host's name.
+  returned: always
+  type: str
+renewed:
+  description: One entry per certificate renewed (or, in check mode, that would be).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The certificate's id, as in M(ackops.runbooks.k8s_cert_inventory).
+      type: str
+    name:
+      description: kubeadm's name.
+      type: str
+    path:
+      description: Certificate file, or the kubeconfig for an embedded one.
+      type: str
+    ca:
+      description: The CA that signed the renewal.
+      type: str
+    reason:
+      description: C(expired), C(expires within N days) or C(forced).
+      type: str
+    key:
+      description: C(new) or C(reused).
+      type: str
+    before:
+      description: C(subject), C(serial), C(not_before), C(not_after) before.
+      type: dict
+    after:
+      description: The same after (C(serial) is C((new)) in check mode).
+      type: dict
+    clamped:
+      description: Whether not_after was cut to the CA's not_after.
+      type: bool
+  sample:
+    - id: "pki:apiserver.crt"
+      name: apiserver
+      ca: ca
+      reason: expires within 30 days
+      key: new
+      before: {subject: CN=kube-apiserver, serial: 1F0A, not_after: "2026-12-01T00:00:00Z"}
+      after: {subject: CN=kube-apiserver, serial: 7C3B, not_after: "2027-11-28T00:00:00Z"}
+      clamped: false
+skipped:
+  description: The certificates left alone, each with C(id), C(name) and C(reason).
+  returned: always
+  type: list
+  elements: dict
+cas:
+  description: The CAs checked in pre-flight (C(name), C(path), C(not_after), C(externally_managed)).
+  returned: always
+  type: list
+  elements: dict
+backup:
+  description: Path of the backup made before the first write; null when nothing was written.
+  returned: always
+  type: str
+  sample: /var/lib/ackops/pki-backups/pki-20261128T153535.123456Z
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+    ROOT_ARGSPEC,
+    PKIError,
+    inventory,
+    roots_from_params,
+    utcnow,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki_files import (
+    DEFAULT_BACKUP_DIR,
+    backup,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki_renew import (
+    plan_renewal,
+    preflight,
+    renew,
+)
+
+
+def argspec() -> dict:
+    spec = dict(ROOT_ARGSPEC)
+    spec.update(
+        threshold_days={"type": "int", "default": 30},
+        force={"type": "bool", "default": False},
+        validity_days={"type": "int", "default": 365},
+        reuse_key={"type": "bool", "default": False},
+        certificates={"type": "list", "elements": "str", "default": []},
+        kubelet={"type": "bool", "default": True},
+        backup={"type": "bool", "default": True},
+        backup_dir={"type": "path", "default": DEFAULT_BACKUP_DIR},
+    )
+    return spec
+
+
+def diff_of(renewed: list[dict]) -> dict:
+    fields = ("subject", "serial", "not_after")
+    return {
+        "before": {item["id"]: {k: item["before"][k] for k in fields} for item in renewed},
+        "after": {item["id"]: {k: item["after"][k] for k in fields} for item in renewed},
+    }
+
+
+def main():
+    module = AnsibleModule(argument_spec=argspec(), supports_check_mode=True)
+    params = module.params
+    roots = roots_from_params(params)
+    now = utcnow()
+    backup_path = None
+    try:
+        inv = inventory(roots)
+        cas = preflight(inv, now)
+        plan = plan_renewal(
+            inv,
+            threshold_days=params["threshold_days"],
+            force=params["force"],
+            names=params["certificates"],
+            kubelet=params["kubelet"],
+            now=now,
+        )
+        if plan.renew and params["backup"] and not module.check_mode:
+            backup_path = backup(roots, params["backup_dir"], now)["path"]
+        renewed = renew(
+            inv,
+            plan,
+            validity_days=params["validity_days"],
+            reuse_key=params["reuse_key"],
+            check=module.check_mode,
+            now=now,
+        )
+    except PKIError as exc:
+        msg = str(exc)
+        if backup_path:
+            msg += f" (backup taken before any write: {backup_path})"
+        module.fail_json(msg=msg, backup=backup_path)
+    changed = any(item["before"]["serial"] != item["after"]["serial"] for item in renewed)
+    result = {
+        "changed": changed,
+        "host": roots.host,
+        "renewed": renewed,
+        "skipped": plan.skip,
+        "cas": cas,
+        "backup": backup_path,
+    }
+    if module._diff:
+        result["diff"] = diff_of(renewed)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+#!/usr/bin/python
+# Copyright: ack-runbooks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module ackops.runbooks.k8s_csr_sign: a master signs a node's CSR with the cluster CA."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: k8s_csr_sign
+author: ack-runbooks contributors
+version_added: "0.1.0"
+short_description: Sign a node's kubelet CSR on a master with the cluster CA
+description:
+  - Runs on a master (where C(ca.key) is) and signs a CSR made by M(ackops.runbooks.k8s_node_csr)
+    on a worker, so the CA private key never leaves the master.
+  - The CSR's subject must be exactly C(CN=system:node:<node_name>, O=system:nodes) (what the
+    Node authorizer expects); anything else is refused. Usages come from O(usages), not from the
+    CSR; key usage is digital signature (plus key encipherment for RSA keys), never a CA.
+  - Refuses, naming the file, when the CA is expired, its key is missing or does not match it.
+  - Returns only the signed certificate and its identity and dates; signing writes nothing on the
+    master, so C(changed) is always false and check mode signs as well.
+extends_documentation_fragment:
+  - ackops.runbooks.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Signing writes nothing, so check mode returns the certificate too.
+  diff_mode:
+    support: none
+    details: Nothing on the host changes.
+options:
+  csr:
+    description: The PEM CSR from M(ackops.runbooks.k8s_node_csr).
+    type: str
+    required: true
+  node_name:
+    description: The node the certificate is for; the identity is C(system:node:<node_name>).
+    type: str
+    required: true
+  usages:
+    description: Extended key usages to grant.
+    type: list
+    elements: str
+    choices: [client_auth, server_auth]
+    default: [client_auth]
+  sans:
+    description: DNS names and IP addresses to include (for a serving certificate).
+    type: list
+    elements: str
+    default: []
+  validity_days:
+    description: Validity of the certificate, clamped to the CA's not_after.
+    type: int
+    default: 365
+  pki_dir:
+    description: The master's PKI directory holding C(ca.crt) and C(ca.key).
+    type: path
+    default: /etc/kubernetes/pki
+requirements:
+  - cryptography >= 42 on the master
+"""
+
+EXAMPLES = r"""
+- name: Sign a worker's kubelet CSR on the first master
+  ackops.runbooks.k8s_csr_sign:
+    csr: "{{ node_csr.csr }}"
+    node_name: "{{ node_csr.node_name }}"
+    validity_days: 365
+  delegate_to: "{{ groups['masters'][0] }}"
+  register: node_cert
+"""
+
+RETURN = r"""
+certificate:
+  description: The signed certificate, PEM (public data).
+  returned: success
+  type: str
+subject:
+  description: RFC 4514 subject.
+  returned: success
+  type: str
+  sample: O=system:nodes,CN=system:node:cn-hangzhou.i-2ze0abc
+serial:
+  description: Serial number, upper-case hex.
+  returned: success
+  type: str
+not_before:
+  description: UTC.
+  returned: success
+  type: str
+not_after:
+  description: UTC.
+  returned: success
+  type: str
+clamped:
+  description: Whether not_after was cut to the CA's not_after.
+  returned: success
+  type: bool
+"""
+
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+    DEFAULT_PKI_DIR,
+    PKIError,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki_renew import sign_csr
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "csr": {"type": "str", "required": True},
+            "node_name": {"type": "str", "required": True},
+            "usages": {
+                "type": "list",
+                "elements": "str",
+                "choices": ["client_auth", "server_auth"],
+                "default": ["client_auth"],
+            },
+            "sans": {"type": "list", "elements": "str", "default": []},
+            "validity_days": {"type": "int", "default": 365},
+            "pki_dir": {"type": "path", "default": DEFAULT_PKI_DIR},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        signed = sign_csr(
+            params["csr"],
+            params["node_name"],
+            pki_dir=params["pki_dir"],
+            usages=tuple(params["usages"]),
+            sans=params["sans"],
+            validity_days=params["validity_days"],
+            host=socket.gethostname(),
+        )
+    except PKIError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **signed)
+
+
+if __name__ == "__main__":
+    main()
