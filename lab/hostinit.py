@@ -1,0 +1,234 @@
+"""The init process of one emulated lab host.
+
+Started by `lab up` inside the host's network namespace (and the mount
+namespace `ip netns exec` makes, where `/etc/netns/<ns>/*` is bound over
+`/etc`), in a UTS namespace of its own. It finishes the host's view of the
+file system (per-host /var/lib/kubelet and /var/lib/etcd, the lab's binaries
+on PATH), sets the hostname, runs the host's sshd and plays the kubelet for
+static pods: every manifest in /etc/kubernetes/manifests is run as a process,
+restarted when the manifest changes (content or mtime, as a `touch` or a
+move out and back does), stopped when it goes away, restarted with back-off
+when it dies. Everything it starts is in its process group, so `lab down`
+ends it by killing the namespace's processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+MANIFESTS = Path("/etc/kubernetes/manifests")
+STOP_GRACE_SECONDS = 15
+MAX_BACKOFF_SECONDS = 10
+
+
+def log(msg: str) -> None:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    print(f"{stamp} hostinit: {msg}", flush=True)
+
+
+def bind_mount(source: Path, target: str) -> None:
+    source.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "--bind", str(source), target], check=True)
+
+
+class StaticPod:
+    """One static pod manifest and the process that runs its first container."""
+
+    def __init__(self, path: Path, logdir: Path):
+        self.path = path
+        self.logdir = logdir
+        self.proc: subprocess.Popen | None = None
+        self.fingerprint: tuple[str, int] | None = None
+        self.restarts = 0
+        self.next_start = 0.0
+        self.backoff = 1.0
+        self.name = path.stem
+        self.last_exit: int | None = None
+        self.started_at = 0.0
+        self.error = ""
+
+    @staticmethod
+    def fingerprint_of(path: Path) -> tuple[str, int] | None:
+        try:
+            data = path.read_bytes()
+            return hashlib.sha256(data).hexdigest(), path.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        pod = yaml.safe_load(self.path.read_text())
+        container = pod["spec"]["containers"][0]
+        self.name = pod.get("metadata", {}).get("name", self.path.stem)
+        argv = list(container.get("command", [])) + list(container.get("args", []))
+        if not argv:
+            raise ValueError(f"{self.path}: first container has no command")
+        env = dict(os.environ)
+        for item in container.get("env", []) or []:
+            if "value" in item:
+                env[item["name"]] = str(item["value"])
+        return argv, env
+
+    def start(self) -> None:
+        self.fingerprint = self.fingerprint_of(self.path)
+        try:
+            argv, env = self.command()
+        except (OSError, ValueError, KeyError, IndexError, TypeError, yaml.YAMLError) as exc:
+            self.error = f"cannot run {self.path}: {exc}"
+            log(self.error)
+            self.next_start = time.monotonic() + MAX_BACKOFF_SECONDS
+            return
+        self.error = ""
+        logfile = open(self.logdir / f"{self.name}.log", "ab")  # noqa: SIM115 (handed to the child)
+        logfile.write(f"--- start {time.ctime()}: {' '.join(argv[:1])}\n".encode())
+        logfile.flush()
+        self.proc = subprocess.Popen(
+            argv, env=env, stdout=logfile, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        logfile.close()
+        self.started_at = time.time()
+        log(f"started {self.name} (pid {self.proc.pid}) from {self.path.name}")
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        log(f"stopped {self.name} (pid {self.proc.pid})")
+        self.proc = None
+
+    def tick(self) -> None:
+        """Reconcile: restart on manifest change, restart a dead process with back-off."""
+        current = self.fingerprint_of(self.path)
+        if self.proc is not None and current != self.fingerprint:
+            log(f"manifest {self.path.name} changed: restarting {self.name}")
+            self.stop()
+            self.restarts += 1
+            self.backoff = 1.0
+            self.next_start = 0.0
+        if self.proc is not None and self.proc.poll() is not None:
+            self.last_exit = self.proc.returncode
+            log(f"{self.name} exited with {self.last_exit}; retry in {self.backoff:.0f}s")
+            self.proc = None
+            self.restarts += 1
+            self.next_start = time.monotonic() + self.backoff
+            self.backoff = min(self.backoff * 2, MAX_BACKOFF_SECONDS)
+        if self.proc is None and time.monotonic() >= self.next_start:
+            self.start()
+        elif self.proc is not None and time.time() - self.started_at > 60:
+            self.backoff = 1.0
+
+    def status(self) -> dict:
+        return {
+            "name": self.name,
+            "manifest": str(self.path),
+            "pid": self.proc.pid if self.proc and self.proc.poll() is None else None,
+            "restarts": self.restarts,
+            "last_exit": self.last_exit,
+            "started_at": self.started_at,
+            "manifest_sha256": self.fingerprint[0] if self.fingerprint else None,
+            "error": self.error,
+        }
+
+
+class StaticPodRunner:
+    def __init__(self, logdir: Path, status_file: Path):
+        self.pods: dict[Path, StaticPod] = {}
+        self.logdir = logdir
+        self.status_file = status_file
+
+    def scan(self) -> None:
+        seen = set()
+        if MANIFESTS.is_dir():
+            for path in sorted(MANIFESTS.iterdir()):
+                # The kubelet skips hidden files; editors and backups leave them.
+                if path.name.startswith(".") or path.suffix not in (".yaml", ".yml", ".json"):
+                    continue
+                seen.add(path)
+                if path not in self.pods:
+                    self.pods[path] = StaticPod(path, self.logdir)
+        for path in list(self.pods):
+            if path not in seen:
+                log(f"manifest {path.name} removed")
+                self.pods.pop(path).stop()
+        for pod in self.pods.values():
+            pod.tick()
+        self.write_status()
+
+    def write_status(self) -> None:
+        tmp = self.status_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps([p.status() for p in self.pods.values()], indent=1))
+        tmp.replace(self.status_file)
+
+    def stop_all(self) -> None:
+        for pod in self.pods.values():
+            pod.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--hostname", required=True)
+    parser.add_argument("--state", required=True, type=Path, help="this host's state dir")
+    parser.add_argument("--bindir", required=True, type=Path)
+    parser.add_argument("--sshd-config", required=True, type=Path)
+    args = parser.parse_args()
+
+    state: Path = args.state
+    logdir = state / "log"
+    logdir.mkdir(parents=True, exist_ok=True)
+    socket.sethostname(args.hostname)
+    bind_mount(state / "var-lib-kubelet", "/var/lib/kubelet")
+    bind_mount(state / "var-lib-etcd", "/var/lib/etcd")
+    # The kubelet, kubeadm and kubectl of a node live on its own PATH.
+    subprocess.run(["mount", "--bind", "-o", "ro", str(args.bindir), "/usr/local/bin"], check=True)
+    os.environ["PATH"] = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"
+    Path("/run/sshd").mkdir(exist_ok=True)
+    sshd_log = open(logdir / "sshd.log", "ab")  # noqa: SIM115 (handed to the child)
+    sshd = subprocess.Popen(
+        ["/usr/sbin/sshd", "-D", "-e", "-f", str(args.sshd_config)],
+        stdout=sshd_log,
+        stderr=subprocess.STDOUT,
+    )
+    runner = StaticPodRunner(logdir, state / "static-pods.json")
+    stopping = False
+
+    def on_term(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    (state / "hostinit.ready").write_text(str(os.getpid()))
+    log(f"host {args.hostname} up; sshd pid {sshd.pid}")
+    while not stopping:
+        runner.scan()
+        if sshd.poll() is not None:
+            log(f"sshd exited with {sshd.returncode}; restarting")
+            sshd = subprocess.Popen(
+                ["/usr/sbin/sshd", "-D", "-e", "-f", str(args.sshd_config)],
+                stdout=sshd_log,
+                stderr=subprocess.STDOUT,
+            )
+        time.sleep(1)
+    runner.stop_all()
+    sshd.terminate()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
