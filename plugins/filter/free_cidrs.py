@@ -50,10 +50,10 @@ _value:
   elements: str
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.cidr_plan import (  # noqa: E402
+from ansible_collections.ackops.runbooks.plugins.module_utils.cidr_plan import (
     free_cidrs,
 )
-from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import (  # noqa: E402
+from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import (
     documented_filter,
 )
 

@@ -44,10 +44,10 @@ _value:
       elements: str
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.cluster_sizing import (  # noqa: E402
+from ansible_collections.ackops.runbooks.plugins.module_utils.cluster_sizing import (
     master_spec,
 )
-from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import (  # noqa: E402
+from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import (
     documented_filter,
 )
 

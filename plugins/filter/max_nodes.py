@@ -59,10 +59,10 @@ _value:
         rule: {description: How the block size was chosen., type: str}
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.cidr_plan import (  # noqa: E402
+from ansible_collections.ackops.runbooks.plugins.module_utils.cidr_plan import (
     max_nodes,
 )
-from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import (  # noqa: E402
+from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import (
     documented_filter,
 )
 

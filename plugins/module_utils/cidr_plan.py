@@ -132,8 +132,9 @@ def _named_blocks(plan: dict, key: str, role: str, field: str) -> list[Block]:
             if "cidr" not in entry:
                 raise InputError(where, entry, "has no 'cidr' key")
             name = str(entry.get("name", index))
-            blocks.append(block(role, f"{ROLE_LABEL[role]} '{name}'", f"{where}.cidr",
-                                entry["cidr"]))
+            blocks.append(
+                block(role, f"{ROLE_LABEL[role]} '{name}'", f"{where}.cidr", entry["cidr"])
+            )
         else:
             blocks.append(block(role, f"{ROLE_LABEL[role]} #{index}", where, entry))
     return blocks
@@ -166,8 +167,15 @@ def plan_blocks(plan: Any, field: str = "network") -> tuple[Block | None, list[B
             key = f"{role}_cidr"
             if cluster.get(key) is None:
                 raise InputError(f"{where}.{key}", None, "is required for every cluster")
-            blocks.append(block(role, f"cluster '{name}' {ROLE_LABEL[role]}", f"{where}.{key}",
-                                cluster[key], cluster=name))
+            blocks.append(
+                block(
+                    role,
+                    f"cluster '{name}' {ROLE_LABEL[role]}",
+                    f"{where}.{key}",
+                    cluster[key],
+                    cluster=name,
+                )
+            )
     blocks += _named_blocks(plan, "peer_routes", "peer_route", field)
     blocks += _named_blocks(plan, "idc_routes", "idc_route", field)
     return vpc, blocks
@@ -217,30 +225,39 @@ def containment_conflicts(vpc: Block | None, blocks: list[Block]) -> list[dict]:
     if vpc is not None:
         ranges = [ipaddress.ip_network(r) for r in PRIVATE_RANGES]
         if all(_outside(vpc, int(r.network_address), int(r.broadcast_address)) for r in ranges):
-            conflicts.append({
-                "type": "vpc_outside_private_ranges",
-                "severity": "error",
-                "first": vpc.party(),
-                "second": {"role": "private_ranges", "name": "private ranges",
-                           "field": None, "cidr": ", ".join(PRIVATE_RANGES)},
-                "message": f"{vpc.field}: VPC {vpc.cidr} is not inside "
-                           f"{', '.join(PRIVATE_RANGES)} (or a subnet of one)",
-            })
+            conflicts.append(
+                {
+                    "type": "vpc_outside_private_ranges",
+                    "severity": "error",
+                    "first": vpc.party(),
+                    "second": {
+                        "role": "private_ranges",
+                        "name": "private ranges",
+                        "field": None,
+                        "cidr": ", ".join(PRIVATE_RANGES),
+                    },
+                    "message": f"{vpc.field}: VPC {vpc.cidr} is not inside "
+                    f"{', '.join(PRIVATE_RANGES)} (or a subnet of one)",
+                }
+            )
         for vswitch in (b for b in blocks if b.role == "vswitch"):
             if _outside(vswitch, vpc.first, vpc.last):
-                conflicts.append({
-                    "type": "vswitch_outside_vpc",
-                    "severity": "error",
-                    "first": vswitch.party(),
-                    "second": vpc.party(),
-                    "message": f"{vswitch.label()} is not inside VPC {vpc.cidr}: "
-                               "a vSwitch must be a subnet of its VPC",
-                })
+                conflicts.append(
+                    {
+                        "type": "vswitch_outside_vpc",
+                        "severity": "error",
+                        "first": vswitch.party(),
+                        "second": vpc.party(),
+                        "message": f"{vswitch.label()} is not inside VPC {vpc.cidr}: "
+                        "a vSwitch must be a subnet of its VPC",
+                    }
+                )
     return conflicts
 
 
-def max_nodes(pod_cidr: Any, pods_per_node: Any, node_prefix: Any = None,
-              field_root: str = "") -> dict:
+def max_nodes(
+    pod_cidr: Any, pods_per_node: Any, node_prefix: Any = None, field_root: str = ""
+) -> dict:
     """How many nodes a pod CIDR holds, by the guide's count and by per-node blocks.
 
     The guide divides the addresses by the pods per node (/16 at 128 -> 512).
@@ -263,7 +280,8 @@ def max_nodes(pod_cidr: Any, pods_per_node: Any, node_prefix: Any = None,
         block_prefix = positive_int(prefix_field, node_prefix)
         if not network.prefixlen <= block_prefix <= 32:
             raise InputError(
-                prefix_field, node_prefix,
+                prefix_field,
+                node_prefix,
                 f"must be between the pod CIDR prefix /{network.prefixlen} and /32",
             )
         rule = f"per-node block /{block_prefix} as configured"
@@ -290,23 +308,37 @@ def capacity_conflicts(plan: dict, field: str = "network") -> tuple[list[dict], 
     for index, cluster in enumerate(_entries(plan, "clusters", field)):
         where = f"{field}.clusters[{index}]"
         name = str(cluster.get("name", index))
-        capacity = max_nodes(cluster["pod_cidr"], cluster.get("pods_per_node", 128),
-                             cluster.get("node_prefix"), field_root=where)
+        capacity = max_nodes(
+            cluster["pod_cidr"],
+            cluster.get("pods_per_node", 128),
+            cluster.get("node_prefix"),
+            field_root=where,
+        )
         capacity["cluster"] = name
         capacities.append(capacity)
         blocks = capacity["node_block"]
-        party = {"role": "pod", "name": f"cluster '{name}' pod CIDR",
-                 "field": f"{where}.pod_cidr", "cidr": capacity["pod_cidr"]}
+        party = {
+            "role": "pod",
+            "name": f"cluster '{name}' pod CIDR",
+            "field": f"{where}.pod_cidr",
+            "cidr": capacity["pod_cidr"],
+        }
         if not blocks["fits_pods_per_node"]:
-            conflicts.append({
-                "type": "pods_per_node_exceed_node_block",
-                "severity": "error",
-                "first": party,
-                "second": {"role": "pods_per_node", "name": "pods per node",
-                           "field": f"{where}.pods_per_node", "cidr": None},
-                "message": f"cluster '{name}': {capacity['pods_per_node']} pods per node do not "
-                           f"fit a /{blocks['prefix']} node block (at most {blocks['max_pods']})",
-            })
+            conflicts.append(
+                {
+                    "type": "pods_per_node_exceed_node_block",
+                    "severity": "error",
+                    "first": party,
+                    "second": {
+                        "role": "pods_per_node",
+                        "name": "pods per node",
+                        "field": f"{where}.pods_per_node",
+                        "cidr": None,
+                    },
+                    "message": f"cluster '{name}': {capacity['pods_per_node']} pods per node do not "
+                    f"fit a /{blocks['prefix']} node block (at most {blocks['max_pods']})",
+                }
+            )
         if cluster.get("nodes") is None:
             continue
         nodes = positive_int(f"{where}.nodes", cluster["nodes"])
@@ -316,17 +348,23 @@ def capacity_conflicts(plan: dict, field: str = "network") -> tuple[list[dict], 
         limit = blocks["max_nodes"] if pinned else capacity["max_nodes"]
         if nodes > min(limit, blocks["max_nodes"]):
             severity = "error" if nodes > limit else "warning"
-            conflicts.append({
-                "type": "nodes_exceed_pod_cidr",
-                "severity": severity,
-                "first": party,
-                "second": {"role": "nodes", "name": "planned nodes",
-                           "field": f"{where}.nodes", "cidr": None},
-                "message": f"cluster '{name}': {nodes} planned nodes exceed what "
-                           f"{capacity['pod_cidr']} holds at {capacity['pods_per_node']} pods "
-                           f"per node ({capacity['max_nodes']} by address count, "
-                           f"{blocks['max_nodes']} by /{blocks['prefix']} node blocks)",
-            })
+            conflicts.append(
+                {
+                    "type": "nodes_exceed_pod_cidr",
+                    "severity": severity,
+                    "first": party,
+                    "second": {
+                        "role": "nodes",
+                        "name": "planned nodes",
+                        "field": f"{where}.nodes",
+                        "cidr": None,
+                    },
+                    "message": f"cluster '{name}': {nodes} planned nodes exceed what "
+                    f"{capacity['pod_cidr']} holds at {capacity['pods_per_node']} pods "
+                    f"per node ({capacity['max_nodes']} by address count, "
+                    f"{blocks['max_nodes']} by /{blocks['prefix']} node blocks)",
+                }
+            )
     return capacities, conflicts
 
 
@@ -361,9 +399,14 @@ def _interval(field: str, used: Any) -> tuple[int, int]:
     return int(network.network_address), int(network.broadcast_address)
 
 
-def free_cidrs(used: Iterable[Any], prefix: Any, count: Any = 1,
-               search_space: Iterable[Any] = PRIVATE_RANGES, field_root: str = "",
-               prefix_name: str = "prefix") -> list[str]:
+def free_cidrs(
+    used: Iterable[Any],
+    prefix: Any,
+    count: Any = 1,
+    search_space: Iterable[Any] = PRIVATE_RANGES,
+    field_root: str = "",
+    prefix_name: str = "prefix",
+) -> list[str]:
     """The first ``count`` aligned /``prefix`` blocks of ``search_space`` that overlap nothing used.
 
     ``used`` holds CIDR strings or Blocks. Jumps past each used range instead
@@ -375,8 +418,11 @@ def free_cidrs(used: Iterable[Any], prefix: Any, count: Any = 1,
         raise InputError(prefix_field, prefix, "must be at most 32")
     wanted = positive_int(field_path(field_root, "count"), count)
     if isinstance(search_space, str) or not search_space:
-        raise InputError(field_path(field_root, "search_space"), search_space,
-                             "must be a non-empty list of CIDRs")
+        raise InputError(
+            field_path(field_root, "search_space"),
+            search_space,
+            "must be a non-empty list of CIDRs",
+        )
     space_field, used_field = field_path(field_root, "search_space"), field_path(field_root, "used")
     spaces = [parse_cidr(f"{space_field}[{i}]", s) for i, s in enumerate(search_space)]
     occupied = _merged(_interval(f"{used_field}[{i}]", u) for i, u in enumerate(used))
@@ -399,22 +445,36 @@ def free_cidrs(used: Iterable[Any], prefix: Any, count: Any = 1,
             position = candidate + size
     if len(found) < wanted:
         raise InputError(
-            prefix_field, size_prefix,
+            prefix_field,
+            size_prefix,
             f"leaves only {len(found)} of {wanted} free block(s) in "
             f"{', '.join(s.with_prefixlen for s in spaces)}: ask for a smaller block or fewer",
         )
     return found
 
 
-def propose(plan: Any, proposals: Any, field: str = "proposals",
-            plan_field: str = "network") -> dict:
+def propose(
+    plan: Any, proposals: Any, field: str = "proposals", plan_field: str = "network"
+) -> dict:
     """Free pod and service CIDRs for a new cluster that collide with nothing in the plan."""
     request = _mapping(field, proposals or {})
     _, blocks = plan_blocks(plan or {}, plan_field)
     count = request.get("count", 1)
     space = request.get("search_space") or PRIVATE_RANGES
-    pods = free_cidrs(blocks, request.get("pod_prefix", 16), count, space,
-                      field_root=field, prefix_name="pod_prefix")
-    services = free_cidrs(list(blocks) + pods, request.get("service_prefix", 20), count, space,
-                          field_root=field, prefix_name="service_prefix")
+    pods = free_cidrs(
+        blocks,
+        request.get("pod_prefix", 16),
+        count,
+        space,
+        field_root=field,
+        prefix_name="pod_prefix",
+    )
+    services = free_cidrs(
+        list(blocks) + pods,
+        request.get("service_prefix", 20),
+        count,
+        space,
+        field_root=field,
+        prefix_name="service_prefix",
+    )
     return {"pod_cidrs": pods, "service_cidrs": services}

@@ -60,9 +60,7 @@ def ratio_below_one(field: str, value: Any) -> Fraction:
     """A failure ratio: strictly between 0 and 1 (0.1 means 10 %)."""
     ratio = exact_number(field, value)
     if not 0 < ratio < 1:
-        raise InputError(
-            field, value, "must be greater than 0 and less than 1 (0.1 means 10 %)"
-        )
+        raise InputError(field, value, "must be greater than 0 and less than 1 (0.1 means 10 %)")
     return ratio
 
 

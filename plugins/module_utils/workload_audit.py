@@ -15,8 +15,13 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks impor
 
 SEVERITIES = ("warning", "danger")  # Polaris' vocabulary, least severe first
 EXEMPT_ANNOTATION = "ackops.runbooks/exempt-checks"
-LONG_RUNNING_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
-                      "ReplicationController")
+LONG_RUNNING_KINDS = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+)
 RUN_TO_COMPLETION_KINDS = ("Job", "CronJob")
 REPLICATED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
 MIN_REPLICAS = 3
@@ -34,49 +39,128 @@ class Check:
     fix: str
 
 
-CHECKS = {check.id: check for check in (
-    Check("cpuRequestsMissing", "container", "danger", "Efficiency",
-          "CPU requests are not set", "CPU requests are set",
-          "set resources.requests.cpu: the scheduler places pods by requests only"),
-    Check("memoryRequestsMissing", "container", "danger", "Efficiency",
-          "Memory requests are not set", "Memory requests are set",
-          "set resources.requests.memory: the scheduler places pods by requests only"),
-    Check("cpuLimitsMissing", "container", "warning", "Efficiency",
-          "CPU limits are not set", "CPU limits are set",
-          "set resources.limits.cpu so one container cannot starve its neighbours"),
-    Check("memoryLimitsMissing", "container", "warning", "Efficiency",
-          "Memory limits are not set", "Memory limits are set",
-          "set resources.limits.memory so a leak is OOM-killed instead of the node"),
-    Check("livenessProbeMissing", "container", "warning", "Reliability",
-          "Liveness probe is not set", "Liveness probe is set",
-          "add a livenessProbe so a hung process is restarted"),
-    Check("readinessProbeMissing", "container", "warning", "Reliability",
-          "Readiness probe is not set", "Readiness probe is set",
-          "add a readinessProbe so traffic only reaches pods that can serve it"),
-    Check("tagNotSpecified", "container", "danger", "Reliability",
-          "Image has no tag or uses latest", "Image has a pinned tag",
-          "pin the image to a version tag or digest (never latest)"),
-    Check("multipleProcesses", "container", "warning", "Reliability",
-          "Container appears to run several processes", "Container runs one process",
-          "run one process per container; move sshd/helpers to sidecars or kubectl exec"),
-    Check("restartPolicyMismatch", "pod", "danger", "Reliability",
-          "restartPolicy does not suit the kind", "restartPolicy suits the kind",
-          "use Always for long-running controllers, OnFailure or Never for Jobs"),
-    Check("podSpreadMissing", "pod", "warning", "Reliability",
-          "Replicas may all land on one node (no anti-affinity or topology spread)",
-          "Replicas are spread by anti-affinity or topology spread",
-          "add topologySpreadConstraints (or podAntiAffinity) on kubernetes.io/hostname"),
-    Check("barePod", "controller", "danger", "Reliability",
-          "Bare Pod: nothing recreates it when its node fails",
-          "Pod is managed by a controller",
-          "run it from a Deployment (or a Job for one-off work)"),
-    Check("replicasBelowThree", "controller", "warning", "Reliability",
-          f"Fewer than {MIN_REPLICAS} replicas", f"At least {MIN_REPLICAS} replicas",
-          f"set spec.replicas (or the HPA minReplicas) to {MIN_REPLICAS} or more"),
-    Check("missingPodDisruptionBudget", "controller", "warning", "Reliability",
-          "No PodDisruptionBudget covers these replicas", "A PodDisruptionBudget covers them",
-          "add a policy/v1 PodDisruptionBudget (e.g. maxUnavailable: 1) selecting these pods"),
-)}
+CHECKS = {
+    check.id: check
+    for check in (
+        Check(
+            "cpuRequestsMissing",
+            "container",
+            "danger",
+            "Efficiency",
+            "CPU requests are not set",
+            "CPU requests are set",
+            "set resources.requests.cpu: the scheduler places pods by requests only",
+        ),
+        Check(
+            "memoryRequestsMissing",
+            "container",
+            "danger",
+            "Efficiency",
+            "Memory requests are not set",
+            "Memory requests are set",
+            "set resources.requests.memory: the scheduler places pods by requests only",
+        ),
+        Check(
+            "cpuLimitsMissing",
+            "container",
+            "warning",
+            "Efficiency",
+            "CPU limits are not set",
+            "CPU limits are set",
+            "set resources.limits.cpu so one container cannot starve its neighbours",
+        ),
+        Check(
+            "memoryLimitsMissing",
+            "container",
+            "warning",
+            "Efficiency",
+            "Memory limits are not set",
+            "Memory limits are set",
+            "set resources.limits.memory so a leak is OOM-killed instead of the node",
+        ),
+        Check(
+            "livenessProbeMissing",
+            "container",
+            "warning",
+            "Reliability",
+            "Liveness probe is not set",
+            "Liveness probe is set",
+            "add a livenessProbe so a hung process is restarted",
+        ),
+        Check(
+            "readinessProbeMissing",
+            "container",
+            "warning",
+            "Reliability",
+            "Readiness probe is not set",
+            "Readiness probe is set",
+            "add a readinessProbe so traffic only reaches pods that can serve it",
+        ),
+        Check(
+            "tagNotSpecified",
+            "container",
+            "danger",
+            "Reliability",
+            "Image has no tag or uses latest",
+            "Image has a pinned tag",
+            "pin the image to a version tag or digest (never latest)",
+        ),
+        Check(
+            "multipleProcesses",
+            "container",
+            "warning",
+            "Reliability",
+            "Container appears to run several processes",
+            "Container runs one process",
+            "run one process per container; move sshd/helpers to sidecars or kubectl exec",
+        ),
+        Check(
+            "restartPolicyMismatch",
+            "pod",
+            "danger",
+            "Reliability",
+            "restartPolicy does not suit the kind",
+            "restartPolicy suits the kind",
+            "use Always for long-running controllers, OnFailure or Never for Jobs",
+        ),
+        Check(
+            "podSpreadMissing",
+            "pod",
+            "warning",
+            "Reliability",
+            "Replicas may all land on one node (no anti-affinity or topology spread)",
+            "Replicas are spread by anti-affinity or topology spread",
+            "add topologySpreadConstraints (or podAntiAffinity) on kubernetes.io/hostname",
+        ),
+        Check(
+            "barePod",
+            "controller",
+            "danger",
+            "Reliability",
+            "Bare Pod: nothing recreates it when its node fails",
+            "Pod is managed by a controller",
+            "run it from a Deployment (or a Job for one-off work)",
+        ),
+        Check(
+            "replicasBelowThree",
+            "controller",
+            "warning",
+            "Reliability",
+            f"Fewer than {MIN_REPLICAS} replicas",
+            f"At least {MIN_REPLICAS} replicas",
+            f"set spec.replicas (or the HPA minReplicas) to {MIN_REPLICAS} or more",
+        ),
+        Check(
+            "missingPodDisruptionBudget",
+            "controller",
+            "warning",
+            "Reliability",
+            "No PodDisruptionBudget covers these replicas",
+            "A PodDisruptionBudget covers them",
+            "add a policy/v1 PodDisruptionBudget (e.g. maxUnavailable: 1) selecting these pods",
+        ),
+    )
+}
 
 # Signs that a container starts daemons of its own.
 _DAEMONS = re.compile(
@@ -133,7 +217,7 @@ def process_signs(container: dict) -> list[str]:
     if _NOHUP.search(text):
         signs.append("uses nohup")
     if words and words[0].rsplit("/", 1)[-1] in _SHELLS and "-c" in words:
-        script = " ".join(words[words.index("-c") + 1:])
+        script = " ".join(words[words.index("-c") + 1 :])
         if _BACKGROUND.search(_QUOTED.sub("''", script)):
             signs.append("backgrounds a process with '&'")
     return list(dict.fromkeys(signs))
@@ -198,10 +282,13 @@ def _replicas(obj: dict, hpas: list[dict]) -> int | None:
     meta = _meta(obj)
     for hpa in hpas:
         target = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
-        if (target.get("kind"), target.get("name")) == (kind, meta.get("name")) and \
-                object_ref(hpa)["namespace"] == object_ref(obj)["namespace"]:
-            replicas = max(replicas if replicas is not None else 1,
-                           (hpa.get("spec") or {}).get("minReplicas", 1))
+        if (target.get("kind"), target.get("name")) == (kind, meta.get("name")) and object_ref(hpa)[
+            "namespace"
+        ] == object_ref(obj)["namespace"]:
+            replicas = max(
+                replicas if replicas is not None else 1,
+                (hpa.get("spec") or {}).get("minReplicas", 1),
+            )
     return 1 if replicas is None else int(replicas)
 
 
@@ -224,8 +311,13 @@ def _exemptions(obj: dict, skip_checks: set[str]) -> set[str]:
     return skip_checks | {c.strip() for c in str(annotation).split(",") if c.strip()}
 
 
-def audit_object(obj: dict, pdbs: list[dict], hpas: list[dict], source: str = "cluster",
-                 skip_checks: frozenset[str] = frozenset()) -> list[dict]:
+def audit_object(
+    obj: dict,
+    pdbs: list[dict],
+    hpas: list[dict],
+    source: str = "cluster",
+    skip_checks: frozenset[str] = frozenset(),
+) -> list[dict]:
     """Every check result for one object: dicts with check, level, container, success, details."""
     kind = obj.get("kind")
     template = pod_template(obj)
@@ -237,23 +329,32 @@ def audit_object(obj: dict, pdbs: list[dict], hpas: list[dict], source: str = "c
     results: list[tuple[str, str | None, bool, str]] = []
     for container in spec.get("containers") or []:
         name = container.get("name", "")
-        results += [(check, name, ok, details)
-                    for check, ok, details in _container_results(container, long_running)]
+        results += [
+            (check, name, ok, details)
+            for check, ok, details in _container_results(container, long_running)
+        ]
     ok, details = _restart_policy_ok(kind, policy)
     results.append(("restartPolicyMismatch", None, ok, details))
     if kind == "Pod":
         results.append(("barePod", None, False, "no ownerReferences"))
     replicas = _replicas(obj, hpas)
     if replicas is not None and kind in ("Deployment", "StatefulSet"):
-        results.append(("replicasBelowThree", None, replicas >= MIN_REPLICAS,
-                        f"{replicas} replica(s)"))
+        results.append(
+            ("replicasBelowThree", None, replicas >= MIN_REPLICAS, f"{replicas} replica(s)")
+        )
     if replicas is not None and replicas > 1:
         results.append(("missingPodDisruptionBudget", None, _has_pdb(obj, labels, pdbs), ""))
         results.append(("podSpreadMissing", None, _spread(spec), f"{replicas} replicas"))
     ref = object_ref(obj, source)
     return [
-        {"object": ref, "check": check, "level": CHECKS[check].level, "container": container,
-         "success": ok, "details": details}
+        {
+            "object": ref,
+            "check": check,
+            "level": CHECKS[check].level,
+            "container": container,
+            "success": ok,
+            "details": details,
+        }
         for check, container, ok, details in results
         if check not in skipped
     ]
@@ -265,15 +366,19 @@ def is_audited(obj: dict) -> bool:
     if obj.get("kind") not in AUDITED_KINDS:
         return False
     return not (_meta(obj).get("ownerReferences")) or obj.get("kind") not in (
-        "Pod", "ReplicaSet", "Job")
+        "Pod",
+        "ReplicaSet",
+        "Job",
+    )
 
 
 def audit(objects: list[tuple[dict, str]], skip_checks: Any = ()) -> list[dict]:
     """Check results for every audited object in ``objects`` ((object, source) pairs)."""
     unknown = sorted(set(skip_checks) - set(CHECKS))
     if unknown:
-        raise InputError("skip_checks", unknown,
-                         f"names unknown check(s); known: {', '.join(sorted(CHECKS))}")
+        raise InputError(
+            "skip_checks", unknown, f"names unknown check(s); known: {', '.join(sorted(CHECKS))}"
+        )
     pdbs = [o for o, _ in objects if o.get("kind") == "PodDisruptionBudget"]
     hpas = [o for o, _ in objects if o.get("kind") == "HorizontalPodAutoscaler"]
     results = []
@@ -305,6 +410,14 @@ def finding(result: dict) -> dict:
 def findings(results: list[dict]) -> list[dict]:
     order = {severity: i for i, severity in enumerate(reversed(SEVERITIES))}
     found = [finding(r) for r in results if not r["success"]]
-    return sorted(found, key=lambda f: (
-        order[f["severity"]], f["object"]["namespace"], f["object"]["kind"],
-        f["object"]["name"], f["container"] or "", f["check"]))
+    return sorted(
+        found,
+        key=lambda f: (
+            order[f["severity"]],
+            f["object"]["namespace"],
+            f["object"]["kind"],
+            f["object"]["name"],
+            f["container"] or "",
+            f["check"],
+        ),
+    )

@@ -27,8 +27,9 @@ def _message(result: dict) -> dict:
     }
 
 
-def polaris(results: list[dict], source_type: str, source_name: str,
-            cluster_info: dict | None = None) -> dict:
+def polaris(
+    results: list[dict], source_type: str, source_name: str, cluster_info: dict | None = None
+) -> dict:
     """Results in the layout of Polaris' JSON audit (PolarisOutputVersion 1.0).
 
     One entry per object with controller-level results, a PodResult with
@@ -39,13 +40,16 @@ def polaris(results: list[dict], source_type: str, source_name: str,
     for result in results:
         ref = result["object"]
         key = (ref["namespace"], ref["kind"], ref["name"], ref["source"])
-        entry = by_object.setdefault(key, {
-            "Name": ref["name"],
-            "Namespace": ref["namespace"],
-            "Kind": ref["kind"],
-            "Results": {},
-            "PodResult": {"Name": ref["name"], "Results": {}, "ContainerResults": []},
-        })
+        entry = by_object.setdefault(
+            key,
+            {
+                "Name": ref["name"],
+                "Namespace": ref["namespace"],
+                "Kind": ref["kind"],
+                "Results": {},
+                "PodResult": {"Name": ref["name"], "Results": {}, "ContainerResults": []},
+            },
+        )
         message = _message(result)
         if result["level"] == "controller":
             entry["Results"][message["ID"]] = message
@@ -91,16 +95,32 @@ def markdown(findings: list[dict], title: str = "Workload audit") -> str:
     ]
     for f in findings:
         ref = f["object"]
-        lines.append("| " + " | ".join(_cell(c) for c in (
-            f["severity"], ref["namespace"], f"{ref['kind']}/{ref['name']}", f["container"] or "-",
-            f["check"], f["message"], f["fix"])) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                _cell(c)
+                for c in (
+                    f["severity"],
+                    ref["namespace"],
+                    f"{ref['kind']}/{ref['name']}",
+                    f["container"] or "-",
+                    f["check"],
+                    f["message"],
+                    f["fix"],
+                )
+            )
+            + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def summary(findings: list[dict]) -> dict:
     counts = Counter(f["severity"] for f in findings)
-    return {"total": len(findings), **{s: counts.get(s, 0) for s in SEVERITIES},
-            "by_check": dict(sorted(Counter(f["check"] for f in findings).items()))}
+    return {
+        "total": len(findings),
+        **{s: counts.get(s, 0) for s in SEVERITIES},
+        "by_check": dict(sorted(Counter(f["check"] for f in findings).items())),
+    }
 
 
 def gate(findings: list[dict], fail_on: Any) -> list[dict]:

@@ -49,9 +49,13 @@ def documented_filter(documentation: str) -> Callable:
             given = {k: v for k, v in {"_input": _input, **kwargs}.items() if v is not None}
             result = validator.validate(given)
             if result.error_messages:
-                raise AnsibleFilterError(f"{name}: " + "; ".join(
-                    m if "Supported parameters" not in m else f"unsupported option {m}"
-                    for m in result.error_messages))
+                raise AnsibleFilterError(
+                    f"{name}: "
+                    + "; ".join(
+                        m if "Supported parameters" not in m else f"unsupported option {m}"
+                        for m in result.error_messages
+                    )
+                )
             options = result.validated_parameters
             try:
                 return func(options.pop("_input"), **options)

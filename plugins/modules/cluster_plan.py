@@ -1,0 +1,314 @@
+#!/usr/bin/python
+# Copyright: ack-runbooks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module ackops.runbooks.cluster_plan: size and check a cluster plan in one call."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cluster_plan
+author: ack-runbooks contributors
+version_added: "1.0.0"
+short_description: Size masters and workers and check a CIDR plan before building a cluster
+description:
+  - Applies section 1 of the ACK planning guide to a plan and returns exact answers.
+  - Masters are sized from O(node_count) (beyond 200 nodes the guide's table ends
+    and the result says what the extrapolation assumes).
+  - Workers are sized from O(workers.total_cores), O(workers.failure_ratio) and
+    the sizes on offer; the guide's examples come out exactly (160 cores at 0.1 is
+    10 x 16 cores with a load cap of 144, at 0.2 it is 5 x 32 with a cap of 128).
+  - The network plan is checked for every conflict the guide names, each reported
+    with both parties; the node capacity of each pod CIDR is given by address
+    count and by per-node blocks (kubespray's 2^(32-prefix)-2 rule).
+  - With O(proposals), free pod and service CIDRs that collide with nothing in
+    the plan are proposed.
+  - Computes only; nothing on any host changes. Parts left out are not evaluated.
+  - Unusable input (malformed CIDR, zero or negative counts, a failure ratio of 1
+    or more) fails with a message naming the field and the value. Conflicts do not
+    fail the module; RV(valid) says whether the plan has any error.
+extends_documentation_fragment:
+  - ackops.runbooks.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Computes only; runs the same in check mode.
+  diff_mode:
+    support: none
+    details: Computes only, nothing to diff.
+  idempotent:
+    support: full
+options:
+  node_count:
+    description: Worker nodes the cluster will have, for the master size.
+    type: int
+  workers:
+    description: Worker sizing inputs.
+    type: dict
+    suboptions:
+      total_cores:
+        description: Total cores the workloads need.
+        type: int
+        required: true
+      failure_ratio:
+        description: Share of the cluster that may be lost at once, above 0 and below 1.
+        type: float
+        required: true
+      instance_cores:
+        description: Instance sizes on offer, in cores.
+        type: list
+        elements: int
+        default: [4, 8, 16, 32, 64, 96]
+      memory_per_core_gib:
+        description: GiB of memory per core (4 general purpose, 8 memory-heavy Java).
+        type: float
+        default: 4
+  network:
+    description: The network plan to check.
+    type: dict
+    suboptions:
+      vpc_cidr:
+        description: The VPC CIDR; must lie in 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.
+        type: str
+      vswitches:
+        description: vSwitch CIDRs, each a CIDR string or a mapping with C(cidr) and C(name).
+        type: list
+        elements: raw
+        default: []
+      clusters:
+        description: The clusters in the VPC.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          name:
+            description: Cluster name, used in messages.
+            type: str
+            required: true
+          pod_cidr:
+            description: The cluster's pod CIDR.
+            type: str
+            required: true
+          service_cidr:
+            description: The cluster's service CIDR.
+            type: str
+            required: true
+          pods_per_node:
+            description: Maximum pods per node (kubelet maxPods).
+            type: int
+            default: 128
+          node_prefix:
+            description: Per-node pod block prefix if pinned (C(--node-cidr-mask-size)).
+            type: int
+          nodes:
+            description: Planned node count, checked against the pod CIDR's capacity.
+            type: int
+      peer_routes:
+        description: Routes to peered VPCs (CIDR strings or mappings with C(cidr), C(name)).
+        type: list
+        elements: raw
+        default: []
+      idc_routes:
+        description: Routes to the on-premises IDC (CIDR strings or mappings).
+        type: list
+        elements: raw
+        default: []
+  proposals:
+    description: Ask for free CIDRs for a new cluster.
+    type: dict
+    suboptions:
+      pod_prefix:
+        description: Prefix length of the pod CIDRs to propose.
+        type: int
+        default: 16
+      service_prefix:
+        description: Prefix length of the service CIDRs to propose.
+        type: int
+        default: 20
+      count:
+        description: How many of each to propose.
+        type: int
+        default: 1
+      search_space:
+        description: Where to look, in order.
+        type: list
+        elements: str
+        default: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16]
+seealso:
+  - plugin: ackops.runbooks.cidr_conflicts
+    plugin_type: filter
+  - plugin: ackops.runbooks.max_nodes
+    plugin_type: filter
+  - plugin: ackops.runbooks.free_cidrs
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Plan a 300-node cluster in a VPC shared with another one
+  ackops.runbooks.cluster_plan:
+    node_count: 300
+    workers:
+      total_cores: 160
+      failure_ratio: 0.1
+    network:
+      vpc_cidr: 192.168.0.0/16
+      vswitches: [{name: vsw-h, cidr: 192.168.0.0/20}, {name: vsw-i, cidr: 192.168.16.0/20}]
+      clusters:
+        - {name: prod, pod_cidr: 172.20.0.0/16, service_cidr: 172.21.0.0/20, nodes: 300}
+        - {name: staging, pod_cidr: 172.22.0.0/16, service_cidr: 172.21.0.0/20}
+      idc_routes: [{name: office, cidr: 10.0.0.0/8}]
+    proposals:
+      pod_prefix: 16
+  register: plan
+
+- name: Stop when the plan has errors
+  ansible.builtin.assert:
+    that: plan.valid
+    fail_msg: "{{ plan.network.conflicts | map(attribute='message') }}"
+"""
+
+RETURN = r"""
+master:
+  description: Master size (see the master_spec filter); null without O(node_count).
+  returned: always
+  type: dict
+  sample: {node_count: 300, cores: 32, memory_gib: 128, source: extrapolated, notes: ["..."]}
+workers:
+  description:
+    - Worker options and the recommendation (see the worker_plan filter).
+    - Null without O(workers).
+  returned: always
+  type: dict
+  sample:
+    recommended: {instance_cores: 16, count: 10, total_cores: 160, load_cap_cores: 144}
+network:
+  description: Verdicts on O(network); null without it.
+  returned: always
+  type: dict
+  contains:
+    valid:
+      description: True when no conflict has severity C(error).
+      type: bool
+    conflicts:
+      description: One entry per conflict (see the cidr_conflicts filter), both parties named.
+      type: list
+      elements: dict
+    capacity:
+      description: Per cluster, max nodes by address count and by per-node blocks.
+      type: list
+      elements: dict
+    blocks:
+      description: How many CIDRs were checked.
+      type: int
+  sample:
+    valid: false
+    conflicts:
+      - type: pod_overlaps_idc_route
+        severity: error
+        first:
+          role: pod
+          name: "cluster 'prod' pod CIDR"
+          field: "network.clusters[0].pod_cidr"
+          cidr: 10.20.0.0/16
+        second:
+          role: idc_route
+          name: "route to IDC 'office'"
+          field: "network.idc_routes[0].cidr"
+          cidr: 10.0.0.0/8
+        message: "cluster 'prod' pod CIDR 10.20.0.0/16 overlaps route to IDC 'office' 10.0.0.0/8: ..."
+    capacity:
+      - {cluster: prod, pod_cidr: 172.20.0.0/16, pods_per_node: 128, max_nodes: 512,
+         node_block: {prefix: 24, max_pods: 254, max_nodes: 256}}
+    blocks: 7
+proposals:
+  description: Free CIDRs; null without O(proposals).
+  returned: always
+  type: dict
+  sample: {pod_cidrs: [172.16.0.0/16], service_cidrs: [172.17.0.0/20]}
+valid:
+  description: False when the network plan has a conflict of severity C(error).
+  returned: always
+  type: bool
+report_markdown:
+  description: The whole plan as a Markdown report.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.cluster_plan import (
+    build_plan,
+    markdown,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import (
+    InputError,
+)
+
+ROUTES = {"type": "list", "elements": "raw", "default": []}
+ARGSPEC = {
+    "node_count": {"type": "int"},
+    "workers": {
+        "type": "dict",
+        "options": {
+            "total_cores": {"type": "int", "required": True},
+            "failure_ratio": {"type": "float", "required": True},
+            "instance_cores": {
+                "type": "list",
+                "elements": "int",
+                "default": [4, 8, 16, 32, 64, 96],
+            },
+            "memory_per_core_gib": {"type": "float", "default": 4},
+        },
+    },
+    "network": {
+        "type": "dict",
+        "options": {
+            "vpc_cidr": {"type": "str"},
+            "vswitches": dict(ROUTES),
+            "clusters": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "name": {"type": "str", "required": True},
+                    "pod_cidr": {"type": "str", "required": True},
+                    "service_cidr": {"type": "str", "required": True},
+                    "pods_per_node": {"type": "int", "default": 128},
+                    "node_prefix": {"type": "int"},
+                    "nodes": {"type": "int"},
+                },
+            },
+            "peer_routes": dict(ROUTES),
+            "idc_routes": dict(ROUTES),
+        },
+    },
+    "proposals": {
+        "type": "dict",
+        "options": {
+            "pod_prefix": {"type": "int", "default": 16},
+            "service_prefix": {"type": "int", "default": 20},
+            "count": {"type": "int", "default": 1},
+            "search_space": {
+                "type": "list",
+                "elements": "str",
+                "default": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+            },
+        },
+    },
+}
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGSPEC, supports_check_mode=True)
+    params = module.params
+    try:
+        plan = build_plan(
+            params["node_count"], params["workers"], params["network"], params["proposals"]
+        )
+    except InputError as exc:
+        module.fail_json(msg=str(exc), field=exc.field)
+    module.exit_json(changed=False, report_markdown=markdown(plan), **plan)
+
+
+if __name__ == "__main__":
+    main()
