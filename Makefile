@@ -30,9 +30,12 @@ setup: ## create .venv (Python 3.11) and install requirements-dev.txt when they 
 	@scripts/setup.sh
 
 lint: setup ## ansible-lint (production profile), ruff check, ruff format --check
-	$(BIN)/ansible-lint
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	@# All three run, so one pass shows every finding; any of them fails the target.
+	rc=0; \
+	$(BIN)/ansible-lint || rc=1; \
+	$(BIN)/ruff check . || rc=1; \
+	$(BIN)/ruff format --check . || rc=1; \
+	exit $$rc
 
 static: setup ## ansible-doc renders every plugin; syntax-check every playbook
 	scripts/static-checks.sh

@@ -20,6 +20,15 @@ mkdir -p "$(dirname "$get_pip_cache")"
 cp scripts/ansible-test-get-pip.py "$get_pip_cache"
 
 staged=$(scripts/stage-collection.sh)
+
+# The shellcheck sanity test needs the shellcheck binary once the collection
+# ships a shell script (e.g. in a role's files/); it is a Debian package.
+if [ -n "$(find "$staged" -name '*.sh' -print -quit)" ] && ! command -v shellcheck >/dev/null; then
+    echo "sanity: installing shellcheck for the shellcheck sanity test" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null ||
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+fi
+
 cd "$staged"
 # build/ is ignored by the project's git, and ansible-test lists a collection's
 # files with git when it sits in a work tree: without a repository of its own
