@@ -79,7 +79,7 @@ subject:
   description: RFC 4514 subject.
   returned: success
   type: str
-  sample: O=system:nodes,CN=system:node:cn-hangzhou.i-2ze0abc
+  sample: CN=system:node:cn-hangzhou.i-2ze0abc,O=system:nodes
 serial:
   description: Serial number, upper-case hex.
   returned: success

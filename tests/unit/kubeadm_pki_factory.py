@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import hashlib
 import ipaddress
+import itertools
 import os
 from dataclasses import dataclass
 
@@ -108,8 +109,14 @@ KUBECONFIGS = {
 }
 
 
+# RSA generation dominates the test time: a pool made once, handed out in
+# turn, keeps every key of one host distinct (a host uses 17).
+_POOL = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(20)]
+_next = itertools.count()
+
+
 def _key():
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return _POOL[next(_next) % len(_POOL)]
 
 
 def _pem_key(key) -> bytes:
@@ -153,6 +160,9 @@ def make_ca(cn, days=3650, not_before=None, key=None):
 def make_leaf(ca_cert, ca_key, cn, org, usages, sans, days=365, key=None, not_before=None):
     key = key or _key()
     not_before = not_before or NOW - dt.timedelta(days=1)
+    not_after = not_before + dt.timedelta(days=days)
+    if days <= 0:  # already expired, -days ago
+        not_before, not_after = NOW + dt.timedelta(days=days - 30), NOW + dt.timedelta(days=days)
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(cn, org))
@@ -160,7 +170,7 @@ def make_leaf(ca_cert, ca_key, cn, org, usages, sans, days=365, key=None, not_be
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
-        .not_valid_after(not_before + dt.timedelta(days=days))
+        .not_valid_after(not_after)
         .add_extension(
             x509.KeyUsage(True, False, True, False, False, False, False, False, False),
             critical=True,
