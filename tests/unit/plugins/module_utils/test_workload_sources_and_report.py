@@ -1,0 +1,204 @@
+"""Reading manifests and the (faked) API, and the reports and gate built from findings."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from types import SimpleNamespace
+from typing import ClassVar
+
+import pytest
+
+from ansible_collections.ackops.runbooks.plugins.module_utils import workload_sources
+from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.workload_audit import (
+    audit,
+    findings,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.workload_report import (
+    gate,
+    markdown,
+    polaris,
+    summary,
+)
+from tests.unit.manifests import assert_valid_manifests
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "workloads"
+EXPECTED_FIXTURE_FINDINGS = [
+    ("danger", "Pod", "debug", None, "barePod"),
+    ("danger", "Pod", "debug", "shell", "cpuRequestsMissing"),
+    ("danger", "Pod", "debug", "shell", "memoryRequestsMissing"),
+    ("danger", "Pod", "debug", "shell", "tagNotSpecified"),
+    ("warning", "StatefulSet", "legacy", "box", "multipleProcesses"),
+    ("warning", "StatefulSet", "legacy", None, "replicasBelowThree"),
+    ("warning", "Pod", "debug", "shell", "cpuLimitsMissing"),
+    ("warning", "Pod", "debug", "shell", "memoryLimitsMissing"),
+]
+
+
+def fixture_findings():
+    return findings(audit(workload_sources.load_manifest_dir(str(FIXTURES))))
+
+
+def test_manifest_dir_reads_multi_document_yaml_lists_and_subdirectories():
+    objects = workload_sources.load_manifest_dir(str(FIXTURES))
+    assert [(o["kind"], source.replace(str(FIXTURES), "")) for o, source in objects] == [
+        ("StatefulSet", "/nested/legacy.json[0]"),
+        ("Deployment", "/shop.yaml#1"),
+        ("PodDisruptionBudget", "/shop.yaml#2"),
+        ("Pod", "/shop.yaml#4"),
+    ]
+    assert_valid_manifests(o for o, _ in objects)
+
+
+def test_fixture_directory_gives_exactly_the_expected_findings():
+    found = [
+        (f["severity"], f["object"]["kind"], f["object"]["name"], f["container"], f["check"])
+        for f in fixture_findings()
+    ]
+    assert len(found) == len(EXPECTED_FIXTURE_FINDINGS)
+    assert set(found) == set(EXPECTED_FIXTURE_FINDINGS)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "kind: Deployment\nmetadata: {name: x\n",
+            "is not valid YAML at line 3, column 1: expected ',' or '}', but got '<stream end>'",
+        ),
+        ("- just\n- a list\n", "is not a Kubernetes object (a mapping with apiVersion and kind)"),
+        ("apiVersion: v1\nmetadata: {name: x}\n", "is not a Kubernetes object"),
+        ("replicas: {{ .Values.replicas }}\n", "is not valid YAML"),
+    ],
+)
+def test_bad_manifest_names_the_file(tmp_path, content, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(content)
+    with pytest.raises(InputError) as exc:
+        workload_sources.load_manifest_dir(str(tmp_path))
+    assert str(exc.value).startswith(f"manifest_dir: '{path}")
+    assert message in str(exc.value)
+
+
+def test_missing_empty_and_unreadable_manifest_dirs(tmp_path):
+    with pytest.raises(InputError) as exc:
+        workload_sources.load_manifest_dir(str(tmp_path / "nope"))
+    assert str(exc.value) == f"manifest_dir: '{tmp_path / 'nope'}' does not exist"
+    with pytest.raises(InputError) as exc:
+        workload_sources.load_manifest_dir(str(tmp_path))
+    assert str(exc.value) == (
+        f"manifest_dir: '{tmp_path}' contains no manifests (.yaml, .yml, .json files)"
+    )
+    binary = tmp_path / "blob.yaml"
+    binary.write_bytes(b"\xff\xfe\x00kind")
+    with pytest.raises(InputError) as exc:
+        workload_sources.load_manifest_dir(str(tmp_path))
+    assert str(exc.value).startswith(f"manifest_dir: '{binary}' cannot be read (")
+    if os.geteuid() != 0:  # root reads anything
+        binary.write_text("kind: Pod\n")
+        binary.chmod(0)
+        with pytest.raises(InputError, match="cannot be read \\(Permission denied\\)"):
+            workload_sources.load_manifest_dir(str(tmp_path))
+
+
+class FakeApi:
+    """Stands in for one kubernetes.client *Api class: list methods return canned items."""
+
+    ITEMS: ClassVar[dict] = {}
+
+    def __init__(self, api_client):
+        self.api_client = api_client
+
+    def __getattr__(self, method):
+        def list_items(namespace=None):
+            kind = next(
+                k for k, _, all_ns, ns in workload_sources._LIVE_KINDS if method in (all_ns, ns)
+            )
+            items = [
+                i
+                for i in self.ITEMS.get(kind, [])
+                if namespace is None or i["metadata"]["namespace"] == namespace
+            ]
+            return SimpleNamespace(items=[dict(i) for i in items])
+
+        return list_items
+
+
+def test_read_cluster_sets_kind_and_leaves_out_system_namespaces(monkeypatch):
+    import kubernetes.client
+
+    for _, api_name, _, _ in workload_sources._LIVE_KINDS:
+        monkeypatch.setattr(kubernetes.client, api_name, FakeApi)
+    FakeApi.ITEMS = {
+        "Deployment": [
+            {"metadata": {"name": "web", "namespace": "shop"}},
+            {"metadata": {"name": "coredns", "namespace": "kube-system"}},
+        ],
+        "Pod": [{"metadata": {"name": "debug", "namespace": "ops"}}],
+    }
+    api_client = SimpleNamespace(
+        sanitize_for_serialization=lambda item: item,
+        configuration=SimpleNamespace(host="https://lab:6443"),
+    )
+    everything = workload_sources.read_cluster(api_client)
+    assert [(o["kind"], o["metadata"]["name"]) for o, _ in everything] == [
+        ("Deployment", "web"),
+        ("Pod", "debug"),
+    ]
+    only_system = workload_sources.read_cluster(api_client, ["kube-system"])
+    assert [o["metadata"]["name"] for o, _ in only_system] == ["coredns"]
+
+
+def test_polaris_layout_nests_controller_pod_and_container_results():
+    results = audit(workload_sources.load_manifest_dir(str(FIXTURES)))
+    report = json.loads(json.dumps(polaris(results, "Path", "deploy/")))
+    assert report["PolarisOutputVersion"] == "1.0"
+    assert (report["SourceType"], report["SourceName"]) == ("Path", "deploy/")
+    by_name = {r["Name"]: r for r in report["Results"]}
+    assert set(by_name) == {"web", "debug", "legacy"}
+    assert by_name["debug"]["Results"]["barePod"]["Success"] is False
+    legacy = by_name["legacy"]
+    assert legacy["Results"]["replicasBelowThree"] == {
+        "ID": "replicasBelowThree",
+        "Message": "Fewer than 3 replicas",
+        "Details": ["1 replica(s)"],
+        "Success": False,
+        "Severity": "warning",
+        "Category": "Reliability",
+    }
+    (box,) = legacy["PodResult"]["ContainerResults"]
+    assert box["Name"] == "box"
+    assert box["Results"]["multipleProcesses"]["Success"] is False
+    assert box["Results"]["cpuRequestsMissing"]["Success"] is True
+    assert "restartPolicyMismatch" in legacy["PodResult"]["Results"]
+    passed = sum(r["success"] for r in results)
+    assert report["Score"] == round(100 * passed / len(results))
+
+
+def test_markdown_table_has_one_row_per_finding_and_escapes_pipes():
+    found = fixture_findings()
+    text = markdown(found)
+    assert text.startswith("# Workload audit\n\n8 finding(s): 4 danger, 4 warning.\n")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "Severity" not in line]
+    assert len(rows) == len(found)
+    assert rows[0].startswith("| danger | shop | Pod/debug | - | barePod |")
+    assert markdown([]).endswith("No findings.\n")
+
+
+def test_summary_counts_by_severity_and_check():
+    counts = summary(fixture_findings())
+    assert (counts["total"], counts["danger"], counts["warning"]) == (8, 4, 4)
+    assert counts["by_check"]["barePod"] == 1
+
+
+@pytest.mark.parametrize(("fail_on", "failing"), [("none", 0), ("danger", 4), ("warning", 8)])
+def test_gate_fails_at_or_above_the_severity(fail_on, failing):
+    assert len(gate(fixture_findings(), fail_on)) == failing
+
+
+def test_gate_rejects_an_unknown_severity():
+    with pytest.raises(InputError) as exc:
+        gate([], "critical")
+    assert str(exc.value) == "fail_on: 'critical' must be one of none, warning, danger"
