@@ -153,6 +153,10 @@ class StaticPodRunner:
         self.status_file = status_file
 
     def scan(self) -> None:
+        # `lab up` holds the runner while kubeadm writes a multi-master etcd
+        # manifest set, so no member starts as a single-member cluster.
+        if (self.status_file.parent / "runner.paused").exists():
+            return
         seen = set()
         if MANIFESTS.is_dir():
             for path in sorted(MANIFESTS.iterdir()):

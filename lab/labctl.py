@@ -484,6 +484,8 @@ Subsystem sftp /usr/lib/openssh/sftp-server
             "etcd/ca.key",
         ]
         for master in self.masters:
+            (master.state / "runner.paused").touch()
+        for master in self.masters:
             (master.etc_kubernetes / "kubeadm-config.yaml").write_text(self.kubeadm_config(master))
             if master is not first:
                 # What `kubeadm join --control-plane` copies from the first master.
@@ -501,6 +503,8 @@ Subsystem sftp /usr/lib/openssh/sftp-server
             self.kubeadm(master, "init", "phase", "control-plane", "all")
         if len(self.masters) > 1:
             self.join_etcd_members()
+        for master in self.masters:
+            (master.state / "runner.paused").unlink()
         self.setup_kubelet_credentials()
 
     def join_etcd_members(self) -> None:
@@ -868,11 +872,18 @@ backend masters
             if out.returncode != 0:
                 return False
             items = json.loads(out.stdout)["items"]
+            # Ready, and the node lifecycle controller has lifted its not-ready taint.
             ok = {
                 n["metadata"]["name"]
                 for n in items
-                for c in n.get("status", {}).get("conditions", [])
-                if c["type"] == "Ready" and c["status"] == "True"
+                if any(
+                    c["type"] == "Ready" and c["status"] == "True"
+                    for c in n.get("status", {}).get("conditions", [])
+                )
+                and not any(
+                    t["key"].startswith("node.kubernetes.io/")
+                    for t in n.get("spec", {}).get("taints", [])
+                )
             }
             return expected <= ok and len(ok) == len(items)
 
@@ -1126,7 +1137,7 @@ def cmd_down(args=None, quiet: bool = False) -> None:
     for ns in lab_namespaces():
         kill_pids(pids_in_netns(ns))
     kill_pids(lab_processes())
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 8
     while time.monotonic() < deadline and (
         any(pids_in_netns(ns) for ns in lab_namespaces()) or lab_processes()
     ):

@@ -1,0 +1,194 @@
+"""Fixtures for tests that run against the local lab (lab/lab).
+
+`lab` is one lab shared by the session, brought up in the `small` size when
+it is not already up in the shape a test asks for. Tests that change the
+cluster's certificates or topology ask for a fresh lab with `lab.up(...)`;
+bringing one up takes seconds, so tests do not have to undo what they did.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import ssl
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+REPO = Path(__file__).resolve().parents[2]
+STATE = Path(os.environ.get("ACKOPS_LAB_STATE", "/var/lib/ackops-lab"))
+VENV_BIN = REPO / ".venv" / "bin"
+
+
+@dataclass
+class LabHost:
+    name: str
+    role: str
+    ip: str
+    node_name: str
+    zone: str
+
+
+class Lab:
+    """A handle on the running lab: its inventory, kubeconfig, hosts and tools."""
+
+    inventory = REPO / "inventories" / "lab" / "hosts.yml"
+    kubeconfig = REPO / "inventories" / "lab" / "kubeconfig"
+
+    def __init__(self) -> None:
+        self.opts: dict = {}
+
+    # ---- lifecycle
+
+    def state(self) -> dict | None:
+        path = STATE / "lab.json"
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def up(self, size: str = "small", **opts) -> Lab:
+        argv = [str(REPO / "lab" / "lab"), "up", "--size", size]
+        for key, value in opts.items():
+            flag = "--" + key.replace("_", "-")
+            if value is True:
+                argv.append(flag)
+            elif value not in (None, False):
+                argv += [flag, str(value)]
+        proc = subprocess.run(argv, text=True, capture_output=True, timeout=900)
+        assert proc.returncode == 0, f"lab up failed:\n{proc.stderr[-4000:]}"
+        self.opts = {"size": size, **opts}
+        return self
+
+    def ensure(self, size: str = "small", **opts) -> Lab:
+        state = self.state()
+        wanted = {"size": size, **opts}
+        if state is None or self.opts != wanted or not self.healthy():
+            self.up(size, **opts)
+        return self
+
+    def healthy(self) -> bool:
+        return self.kubectl("get", "--raw", "/readyz", check=False).returncode == 0
+
+    def down(self) -> subprocess.CompletedProcess:
+        self.opts = {}
+        return subprocess.run(
+            [str(REPO / "lab" / "lab"), "down"], text=True, capture_output=True, timeout=300
+        )
+
+    # ---- topology
+
+    @property
+    def hosts(self) -> list[LabHost]:
+        state = self.state()
+        assert state, "the lab is not up"
+        return [
+            LabHost(h["name"], h["role"], h["ip"], h["node_name"], h["zone"])
+            for h in state["hosts"]
+        ]
+
+    @property
+    def masters(self) -> list[LabHost]:
+        return [h for h in self.hosts if h.role == "master"]
+
+    @property
+    def workers(self) -> list[LabHost]:
+        return [h for h in self.hosts if h.role == "worker"]
+
+    def host(self, name: str) -> LabHost:
+        return next(h for h in self.hosts if name in (h.name, h.node_name))
+
+    # ---- tools
+
+    def ssh(self, host: str, command: str, check: bool = True, timeout: float = 120):
+        """Run a shell command on a lab host over real SSH, as Ansible does."""
+        target = self.host(host)
+        keydir = STATE / "ssh"
+        argv = [
+            "ssh", "-i", str(keydir / "id_ed25519"),
+            "-o", f"UserKnownHostsFile={keydir / 'known_hosts'}",
+            "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+            f"root@{target.ip}", command,
+        ]  # fmt: skip
+        proc = subprocess.run(argv, text=True, capture_output=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{host}: `{command}` failed ({proc.returncode}):\n{proc.stderr}")
+        return proc
+
+    def kubectl(self, *args: str, check: bool = True, input: str | None = None, kubeconfig=None):
+        argv = [
+            str(cache_bin() / "kubectl"), "--kubeconfig", str(kubeconfig or self.kubeconfig),
+            "--request-timeout=20s", *args,
+        ]  # fmt: skip
+        proc = subprocess.run(argv, text=True, capture_output=True, input=input, timeout=120)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kubectl {shlex.join(args)} failed:\n{proc.stderr}")
+        return proc
+
+    def kubectl_json(self, *args: str) -> dict:
+        return json.loads(self.kubectl(*args, "-o", "json").stdout)
+
+    def playbook(self, name: str, *args: str, env: dict | None = None, timeout: float = 1200):
+        """ansible-playbook from the repository root, against the lab inventory."""
+        argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), name, *args]
+        full_env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", **(env or {}))
+        full_env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+        return subprocess.run(
+            argv, cwd=REPO, text=True, capture_output=True, env=full_env, timeout=timeout
+        )
+
+    def served_certificate(self, ip: str, port: int = 6443) -> x509.Certificate:
+        """The certificate a TLS server presents (no verification: we inspect it)."""
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        import socket
+
+        with (
+            socket.create_connection((ip, port), timeout=5) as sock,
+            ctx.wrap_socket(sock, server_hostname=ip) as tls,
+        ):
+            der = tls.getpeercert(binary_form=True)
+        return x509.load_der_x509_certificate(der)
+
+
+def cache_bin() -> Path:
+    cache = os.environ.get("ACKOPS_LAB_CACHE") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ackops-lab"
+    )
+    return Path(cache) / "bin"
+
+
+_LAB = Lab()
+
+
+@pytest.fixture(scope="session")
+def lab_handle() -> Lab:
+    """The lab handle, without bringing anything up (tests that manage it themselves)."""
+    if os.geteuid() != 0:
+        pytest.fail("integration tests need root: the lab uses network namespaces")
+    return _LAB
+
+
+@pytest.fixture
+def lab(lab_handle: Lab) -> Lab:
+    """A healthy `small` lab (reused when the previous test left one)."""
+    return lab_handle.ensure("small")
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """Per-host counters of ansible-playbook's PLAY RECAP."""
+    counters: dict[str, dict[str, int]] = {}
+    lines = output.splitlines()
+    if "PLAY RECAP" not in output:
+        return counters
+    start = max(i for i, line in enumerate(lines) if line.startswith("PLAY RECAP"))
+    for line in lines[start + 1 :]:
+        if ":" not in line or "=" not in line:
+            continue
+        host, _, rest = line.partition(":")
+        counters[host.strip()] = {
+            key: int(value) for key, value in (item.split("=") for item in rest.split())
+        }
+    return counters

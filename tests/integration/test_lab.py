@@ -1,0 +1,332 @@
+"""The lab does what the runbooks' tests rely on (issue 3's acceptance checks)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.lab
+
+CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+
+def wait_until(pred, timeout=90, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(1)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def apply(lab, manifest: dict | list) -> None:
+    docs = manifest if isinstance(manifest, list) else [manifest]
+    lab.kubectl("apply", "-f", "-", input="\n---\n".join(json.dumps(d) for d in docs))
+
+
+@pytest.fixture
+def namespace(lab):
+    name = f"labtest-{int(time.time() * 1000) % 10**8}"
+    lab.kubectl("create", "namespace", name)
+    yield name
+    lab.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def test_nodes_ready_with_roles_and_taints(lab):
+    nodes = {n["metadata"]["name"]: n for n in lab.kubectl_json("get", "nodes")["items"]}
+    assert set(nodes) == {h.node_name for h in lab.hosts}
+    for host in lab.hosts:
+        node = nodes[host.node_name]
+        assert host.node_name != host.name, "inventory names must differ from node names, as on ACK"
+        assert host.node_name.startswith("cn-hangzhou.i-")
+        ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
+        assert ready, host.name
+        assert ready[0]["status"] == "True", host.name
+        labels, taints = node["metadata"]["labels"], node["spec"].get("taints", [])
+        assert labels["kubernetes.io/hostname"] == host.node_name
+        if host.role == "master":
+            assert "node-role.kubernetes.io/control-plane" in labels
+            assert CONTROL_PLANE_TAINT in [{"key": t["key"], "effect": t["effect"]} for t in taints]
+        else:
+            assert "node-role.kubernetes.io/control-plane" not in labels
+            assert taints == []
+
+
+def test_component_versions_are_the_release(lab):
+    version = lab.kubectl_json("version")
+    assert version["serverVersion"]["gitVersion"] == "v1.37.2"
+    assert version["clientVersion"]["gitVersion"] == "v1.37.2"
+    master = lab.masters[0].name
+    assert lab.ssh(master, "kubeadm version -o short").stdout.strip() == "v1.37.2"
+    assert "3.6." in lab.ssh(master, "etcd --version").stdout
+
+
+def test_hosts_are_separate_machines_over_ssh(lab):
+    seen = set()
+    for host in lab.hosts:
+        out = lab.ssh(host.name, "hostname; ip -4 -o addr show eth0; ls /etc/kubernetes").stdout
+        assert out.splitlines()[0] == host.name
+        assert f"inet {host.ip}/" in out
+        seen.add(out)
+        kubelet_conf = lab.ssh(
+            host.name,
+            "grep client-certificate /etc/kubernetes/kubelet.conf; "
+            "readlink /var/lib/kubelet/pki/kubelet-client-current.pem; "
+            "kubectl --kubeconfig /etc/kubernetes/kubelet.conf auth whoami -o jsonpath='{.status.userInfo.username}'",
+        ).stdout
+        assert "/var/lib/kubelet/pki/kubelet-client-current.pem" in kubelet_conf
+        assert "/var/lib/kubelet/pki/kubelet-client-20" in kubelet_conf
+        assert kubelet_conf.strip().endswith(f"system:node:{host.node_name}")
+        if host.role == "worker":
+            files = lab.ssh(host.name, "ls /etc/kubernetes/pki /var/lib/kubelet/pki").stdout.split()
+            assert {"ca.crt", "kubelet.crt", "kubelet.key"} <= set(files)
+            assert "apiserver.crt" not in files
+    assert len(seen) == len(lab.hosts)
+
+
+def test_job_pinned_to_a_master_completes(lab, namespace):
+    master = lab.masters[0].node_name
+    apply(lab, {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "on-master", "namespace": namespace},
+        "spec": {
+            "backoffLimit": 0, "completions": 1, "parallelism": 1,
+            "template": {"spec": {
+                "restartPolicy": "Never",
+                "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [{"matchExpressions": [
+                        {"key": "kubernetes.io/hostname", "operator": "In", "values": [master]}
+                    ]}]}}},
+                "tolerations": [
+                    {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoSchedule"},
+                    {"key": "node-role.kubernetes.io/master", "operator": "Exists", "effect": "NoSchedule"},
+                ],
+                "containers": [{"name": "c", "image": "busybox:1.36", "command": ["true"]}],
+            }},
+        },
+    })  # fmt: skip
+    wait_until(
+        lambda: lab.kubectl_json("get", "job", "on-master", "-n", namespace)["status"].get(
+            "succeeded"
+        ),
+        what="the master job to succeed",
+    )
+    pods = lab.kubectl_json("get", "pods", "-n", namespace, "-l", "job-name=on-master")["items"]
+    assert {p["spec"]["nodeName"] for p in pods} == {master}
+
+
+def test_job_one_pod_per_worker(lab, namespace):
+    workers = len(lab.workers)
+    apply(lab, {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "per-worker", "namespace": namespace},
+        "spec": {
+            "completions": workers, "parallelism": workers, "backoffLimit": 0,
+            "template": {
+                "metadata": {"labels": {"job-name": "per-worker"}},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
+                        "labelSelector": {"matchExpressions": [
+                            {"key": "job-name", "operator": "In", "values": ["per-worker"]}]},
+                        "topologyKey": "kubernetes.io/hostname",
+                    }]}},
+                    "containers": [{"name": "c", "image": "busybox:1.36", "command": ["true"]}],
+                },
+            },
+        },
+    })  # fmt: skip
+    status = wait_until(
+        lambda: (
+            lab.kubectl_json("get", "job", "per-worker", "-n", namespace)["status"].get("succeeded")
+            == workers
+        ),
+        what="one succeeded pod per worker",
+    )
+    assert status
+    pods = lab.kubectl_json("get", "pods", "-n", namespace, "-l", "job-name=per-worker")["items"]
+    assert sorted(p["spec"]["nodeName"] for p in pods) == sorted(w.node_name for w in lab.workers)
+
+
+def test_deployment_with_node_selector_lands_on_labelled_nodes(lab, namespace):
+    target = lab.workers[0].node_name
+    lab.kubectl("label", "node", target, f"labtest/{namespace}=yes")
+    try:
+        apply(lab, {
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "pinned", "namespace": namespace},
+            "spec": {
+                "replicas": 3,
+                "selector": {"matchLabels": {"app": "pinned"}},
+                "template": {
+                    "metadata": {"labels": {"app": "pinned"}},
+                    "spec": {
+                        "nodeSelector": {f"labtest/{namespace}": "yes"},
+                        "containers": [{"name": "c", "image": "nginx:1.27"}],
+                    },
+                },
+            },
+        })  # fmt: skip
+        wait_until(
+            lambda: (
+                lab.kubectl_json("get", "deploy", "pinned", "-n", namespace)["status"].get(
+                    "readyReplicas"
+                )
+                == 3
+            ),
+            what="3 ready replicas",
+        )
+        pods = lab.kubectl_json("get", "pods", "-n", namespace, "-l", "app=pinned")["items"]
+        assert {p["spec"]["nodeName"] for p in pods} == {target}
+    finally:
+        lab.kubectl("label", "node", target, f"labtest/{namespace}-")
+
+
+def test_dynamic_disk_pvc_binds(lab, namespace):
+    apply(lab, {
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data", "namespace": namespace},
+        "spec": {
+            "accessModes": ["ReadWriteOnce"], "storageClassName": "alicloud-disk-ssd",
+            "resources": {"requests": {"storage": "20Gi"}},
+        },
+    })  # fmt: skip
+    wait_until(
+        lambda: (
+            lab.kubectl_json("get", "pvc", "data", "-n", namespace)["status"].get("phase")
+            == "Bound"
+        ),
+        what="the disk PVC to bind",
+    )
+    pvc = lab.kubectl_json("get", "pvc", "data", "-n", namespace)
+    pv = lab.kubectl_json("get", "pv", pvc["spec"]["volumeName"])
+    assert pv["spec"]["csi"]["driver"] == "diskplugin.csi.alibabacloud.com"
+    assert pv["spec"]["csi"]["volumeHandle"].startswith("d-")
+
+
+def test_static_pv_binds_by_label_selector(lab, namespace):
+    pv_name = f"d-static-{namespace}"
+    apply(lab, [
+        {
+            "apiVersion": "v1", "kind": "PersistentVolume",
+            "metadata": {"name": pv_name, "labels": {"alicloud-pvname": pv_name}},
+            "spec": {
+                "capacity": {"storage": "20Gi"}, "accessModes": ["ReadWriteOnce"],
+                "persistentVolumeReclaimPolicy": "Retain", "storageClassName": "",
+                "csi": {"driver": "diskplugin.csi.alibabacloud.com", "volumeHandle": pv_name, "fsType": "ext4"},
+            },
+        },
+        {
+            "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "static", "namespace": namespace},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"], "storageClassName": "",
+                "selector": {"matchLabels": {"alicloud-pvname": pv_name}},
+                "resources": {"requests": {"storage": "20Gi"}},
+            },
+        },
+    ])  # fmt: skip
+    try:
+        wait_until(
+            lambda: (
+                lab.kubectl_json("get", "pvc", "static", "-n", namespace)["spec"].get("volumeName")
+                == pv_name
+                and lab.kubectl_json("get", "pvc", "static", "-n", namespace)["status"]["phase"]
+                == "Bound"
+            ),
+            what="the static PVC to bind to its PV",
+        )
+    finally:
+        lab.kubectl("delete", "pvc", "static", "-n", namespace, "--wait=false", check=False)
+        lab.kubectl("delete", "pv", pv_name, "--wait=false", check=False)
+
+
+def test_ingress_controller_as_on_a_fresh_ack_cluster(lab):
+    deploy = lab.kubectl_json("get", "deploy", "nginx-ingress-controller", "-n", "kube-system")
+    assert deploy["spec"]["replicas"] == 2
+    svc = lab.kubectl_json("get", "svc", "nginx-ingress-lb", "-n", "kube-system")
+    assert svc["spec"]["type"] == "LoadBalancer"
+    wait_until(
+        lambda: (
+            lab.kubectl_json("get", "svc", "nginx-ingress-lb", "-n", "kube-system")["status"]
+            .get("loadBalancer", {})
+            .get("ingress")
+        ),
+        what="an SLB address on nginx-ingress-lb",
+    )
+
+
+def test_replaced_apiserver_certificate_is_served_after_touching_the_manifest(lab):
+    master = lab.masters[0]
+    before = lab.served_certificate(master.ip).serial_number
+    lab.ssh(
+        master.name,
+        "kubeadm certs renew apiserver --config /etc/kubernetes/kubeadm-config.yaml >/dev/null"
+        " && touch /etc/kubernetes/manifests/kube-apiserver.yaml",
+    )
+    on_disk = lab.ssh(
+        master.name, "openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt"
+    ).stdout
+    serial = int(on_disk.strip().split("=", 1)[1], 16)
+    assert serial != before
+
+    def served():
+        try:
+            return lab.served_certificate(master.ip).serial_number == serial
+        except OSError:
+            return False
+
+    wait_until(served, what="the API server to serve the new certificate")
+    wait_until(lab.healthy, what="the API server to be ready again")
+
+
+def test_expired_leaf_certificates_lock_out_kubeadm_credentials(lab_handle):
+    lab = lab_handle.up("small", expired=True)
+    out = lab.ssh(
+        lab.masters[0].name,
+        "openssl x509 -noout -checkend 0 -in /etc/kubernetes/pki/apiserver.crt",
+        check=False,
+    )
+    assert out.returncode == 1, "apiserver.crt should have expired"
+    denied = lab.kubectl("get", "nodes", check=False)
+    assert denied.returncode != 0
+
+
+def test_short_lived_certificates(lab_handle):
+    lab = lab_handle.up("small", cert_validity="48h")
+    out = lab.ssh(
+        lab.masters[0].name,
+        "openssl x509 -noout -checkend 86400 -in /etc/kubernetes/pki/apiserver.crt; "
+        "openssl x509 -noout -checkend 259200 -in /etc/kubernetes/pki/apiserver.crt",
+        check=False,
+    )
+    assert "Certificate will not expire" in out.stdout
+    assert "Certificate will expire" in out.stdout
+
+
+def test_lab_down_leaves_nothing_behind(lab_handle):
+    lab_handle.ensure("small")
+    result = lab_handle.down()
+    assert result.returncode == 0, result.stderr
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert "ackl-" not in netns
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    assert "acklbr0" not in links
+    assert "acklv" not in links
+    mounts = Path("/proc/self/mountinfo").read_text()
+    assert "ackops-lab" not in mounts
+    procs = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert not [p for p in procs.splitlines() if "/var/lib/ackops-lab" in p or "hostinit.py" in p]
+    import os
+
+    assert not os.path.exists("/var/lib/ackops-lab")
+    assert not os.path.exists("/etc/netns/ackl-lab-master-1")
+    assert not [p for p in os.listdir(lab_handle.inventory.parent) if p != "README.md"], (
+        "inventories/lab must hold only its README"
+    )
