@@ -426,7 +426,7 @@ def free_cidrs(
     space_field, used_field = field_path(field_root, "search_space"), field_path(field_root, "used")
     spaces = [parse_cidr(f"{space_field}[{i}]", s) for i, s in enumerate(search_space)]
     occupied = _merged(_interval(f"{used_field}[{i}]", u) for i, u in enumerate(used))
-    lasts = [last for _, last in occupied]
+    lasts = [last for _first, last in occupied]
     size = 2 ** (32 - size_prefix)
     found: list[str] = []
     for space in spaces:
@@ -458,7 +458,7 @@ def propose(
 ) -> dict:
     """Free pod and service CIDRs for a new cluster that collide with nothing in the plan."""
     request = _mapping(field, proposals or {})
-    _, blocks = plan_blocks(plan or {}, plan_field)
+    blocks = plan_blocks(plan or {}, plan_field)[1]
     count = request.get("count", 1)
     space = request.get("search_space") or PRIVATE_RANGES
     pods = free_cidrs(

@@ -379,8 +379,8 @@ def audit(objects: list[tuple[dict, str]], skip_checks: Any = ()) -> list[dict]:
         raise InputError(
             "skip_checks", unknown, f"names unknown check(s); known: {', '.join(sorted(CHECKS))}"
         )
-    pdbs = [o for o, _ in objects if o.get("kind") == "PodDisruptionBudget"]
-    hpas = [o for o, _ in objects if o.get("kind") == "HorizontalPodAutoscaler"]
+    pdbs = [o for o, _source in objects if o.get("kind") == "PodDisruptionBudget"]
+    hpas = [o for o, _source in objects if o.get("kind") == "HorizontalPodAutoscaler"]
     results = []
     for obj, source in objects:
         if is_audited(obj):

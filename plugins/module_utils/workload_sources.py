@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
-
 from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import InputError
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_client import K8sClientError
 
@@ -19,6 +17,8 @@ SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 
 
 def _documents(path: Path, field: str) -> list[tuple[dict, str]]:
+    import yaml  # PyYAML comes with ansible-core; imported here to keep module imports stdlib
+
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -140,15 +140,15 @@ def cluster_info(api_client, version: str, objects: list[tuple[dict, str]]) -> d
     """Polaris' ClusterInfo block for a live audit."""
     from kubernetes import client as k8s
 
-    namespaces = {(o.get("metadata") or {}).get("namespace") for o, _ in objects}
+    namespaces = {(o.get("metadata") or {}).get("namespace") for o, _source in objects}
     return {
         "Version": version,
         "Nodes": len(k8s.CoreV1Api(api_client).list_node().items),
-        "Pods": sum(1 for o, _ in objects if o.get("kind") == "Pod"),
+        "Pods": sum(1 for o, _source in objects if o.get("kind") == "Pod"),
         "Namespaces": len(namespaces - {None}),
         "Controllers": sum(
             1
-            for o, _ in objects
+            for o, _source in objects
             if o.get("kind") not in ("Pod", "PodDisruptionBudget", "HorizontalPodAutoscaler")
         ),
     }

@@ -261,7 +261,7 @@ def main():
         },
         polaris=polaris(results, source_type, source_name, info),
         report_markdown=markdown(found),
-        objects_audited=sum(1 for obj, _ in objects if is_audited(obj)),
+        objects_audited=sum(1 for obj, _source in objects if is_audited(obj)),
     )
 
 
