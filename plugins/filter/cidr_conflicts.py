@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: cidr_conflicts
-author: ack-runbooks contributors
+author: ack-runbooks contributors (@ackops)
 version_added: "1.0.0"
 short_description: Conflicts in a VPC / vSwitch / pod / service CIDR plan
 description:

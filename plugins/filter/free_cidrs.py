@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: free_cidrs
-author: ack-runbooks contributors
+author: ack-runbooks contributors (@ackops)
 version_added: "1.0.0"
 short_description: Propose free CIDRs of a given size that overlap none in use
 description:

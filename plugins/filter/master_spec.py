@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: master_spec
-author: ack-runbooks contributors
+author: ack-runbooks contributors (@ackops)
 version_added: "1.0.0"
 short_description: Master (control-plane) size for a node count
 description:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: worker_plan
-author: ack-runbooks contributors
+author: ack-runbooks contributors (@ackops)
 version_added: "1.0.0"
 short_description: Worker instance count, size and load cap for a failure tolerance
 description:

@@ -129,9 +129,9 @@ def markdown(rows: list[dict], warning_days: int, critical_days: int) -> str:
     lines = [
         f"Certificates by expiry (warning < {warning_days} days, critical < {critical_days} days)",
         "",
-        "| " + " | ".join(title for title, _ in _COLUMNS) + " |",
-        "|" + "|".join("---" for _ in _COLUMNS) + "|",
+        "| " + " | ".join(column[0] for column in _COLUMNS) + " |",
+        "|" + "|".join("---" for column in _COLUMNS) + "|",
     ]
     for row in rows:
-        lines.append("| " + " | ".join(_cell(row[key]) for _, key in _COLUMNS) + " |")
+        lines.append("| " + " | ".join(_cell(row[column[1]]) for column in _COLUMNS) + " |")
     return "\n".join(lines) + "\n"

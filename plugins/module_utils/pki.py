@@ -24,13 +24,22 @@ import datetime as dt
 import os
 import re
 import socket
+import traceback
 from dataclasses import dataclass, field
 
-import yaml
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509.oid import ExtendedKeyUsageOID
+# Managed hosts need cryptography and PyYAML; modules report their absence
+# with missing_required_lib instead of an import traceback.
+try:
+    import yaml
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+
+    HAS_PKI_LIBS = True
+    PKI_IMPORT_ERROR = None
+except ImportError:
+    HAS_PKI_LIBS = False
+    PKI_IMPORT_ERROR = traceback.format_exc()
 
 DEFAULT_PKI_DIR = "/etc/kubernetes/pki"
 DEFAULT_KUBECONFIG_DIR = "/etc/kubernetes"
@@ -63,13 +72,14 @@ _KEY_USAGES = (
     "key_cert_sign",
     "crl_sign",
 )
+# Extended key usages by dotted OID (RFC 5280 4.2.1.12).
 _EXT_USAGE_NAMES = {
-    ExtendedKeyUsageOID.SERVER_AUTH: "server_auth",
-    ExtendedKeyUsageOID.CLIENT_AUTH: "client_auth",
-    ExtendedKeyUsageOID.CODE_SIGNING: "code_signing",
-    ExtendedKeyUsageOID.EMAIL_PROTECTION: "email_protection",
-    ExtendedKeyUsageOID.TIME_STAMPING: "time_stamping",
-    ExtendedKeyUsageOID.OCSP_SIGNING: "ocsp_signing",
+    "1.3.6.1.5.5.7.3.1": "server_auth",
+    "1.3.6.1.5.5.7.3.2": "client_auth",
+    "1.3.6.1.5.5.7.3.3": "code_signing",
+    "1.3.6.1.5.5.7.3.4": "email_protection",
+    "1.3.6.1.5.5.7.3.8": "time_stamping",
+    "1.3.6.1.5.5.7.3.9": "ocsp_signing",
 }
 
 
@@ -130,7 +140,7 @@ class CertEntry:
     def to_dict(self, now: dt.datetime | None = None) -> dict:
         now = now or utcnow()
         cert = self.cert
-        not_after = cert.not_valid_after_utc
+        not_after = cert_not_after(cert)
         left = not_after - now
         return {
             "id": self.id,
@@ -148,7 +158,7 @@ class CertEntry:
             "key_usages": key_usages(cert),
             "extended_key_usages": extended_key_usages(cert),
             "serial": serial_hex(cert),
-            "not_before": iso(cert.not_valid_before_utc),
+            "not_before": iso(cert_not_before(cert)),
             "not_after": iso(not_after),
             "days_left": left.days,
             "expired": left.total_seconds() <= 0,
@@ -200,13 +210,31 @@ class Inventory:
 
 # --- small helpers ---------------------------------------------------------
 
+# Managed hosts may run a Python older than 3.11, which has no datetime.UTC.
+UTC = dt.timezone.utc  # noqa: UP017
+
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return dt.datetime.now(UTC)
+
+
+def cert_not_after(cert: x509.Certificate) -> dt.datetime:
+    """The end of validity, timezone-aware, on any cryptography a host may have.
+
+    ``not_valid_after_utc`` only exists from cryptography 42; hosts often run
+    their distribution's older package (Debian 12 ships 38).
+    """
+    value = getattr(cert, "not_valid_after_utc", None)
+    return value if value is not None else cert.not_valid_after.replace(tzinfo=UTC)
+
+
+def cert_not_before(cert: x509.Certificate) -> dt.datetime:
+    value = getattr(cert, "not_valid_before_utc", None)
+    return value if value is not None else cert.not_valid_before.replace(tzinfo=UTC)
 
 
 def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def short_human_duration(delta: dt.timedelta) -> str:
@@ -264,7 +292,7 @@ def extended_key_usages(cert: x509.Certificate) -> list[str]:
         usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return []
-    return [_EXT_USAGE_NAMES.get(oid, oid.dotted_string) for oid in usage]
+    return [_EXT_USAGE_NAMES.get(oid.dotted_string, oid.dotted_string) for oid in usage]
 
 
 def public_key_type(cert: x509.Certificate) -> str:
@@ -291,10 +319,31 @@ def issued_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
     if cert.issuer != ca.subject:
         return False
     try:
-        cert.verify_directly_issued_by(ca)
+        if hasattr(cert, "verify_directly_issued_by"):
+            cert.verify_directly_issued_by(ca)
+        else:  # cryptography < 40: check the signature with the CA's public key
+            _verify_signature(cert, ca.public_key())
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
+
+
+def _verify_signature(cert: x509.Certificate, public_key) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+    if isinstance(public_key, rsa.RSAPublicKey):
+        public_key.verify(
+            cert.signature,
+            cert.tbs_certificate_bytes,
+            padding.PKCS1v15(),
+            cert.signature_hash_algorithm,
+        )
+    elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        public_key.verify(
+            cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm)
+        )
+    else:  # Ed25519/Ed448 take no hash
+        public_key.verify(cert.signature, cert.tbs_certificate_bytes)
 
 
 def read_bytes(path: str, host: str) -> bytes:

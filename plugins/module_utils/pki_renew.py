@@ -25,17 +25,22 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 
-import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
+try:  # absence reported by the modules through pki.HAS_PKI_LIBS
+    import yaml
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
+except ImportError:
+    pass
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
     CertEntry,
     Inventory,
     PKIError,
     Roots,
+    cert_not_after,
+    cert_not_before,
     inventory,
     iso,
     issued_by,
@@ -59,10 +64,7 @@ BACKDATE = dt.timedelta(minutes=5)
 NODE_GROUP = "system:nodes"
 NODE_USER_PREFIX = "system:node:"
 PENDING_KEY = "kubelet-client-ackops-pending.key"
-_USAGE_OIDS = {
-    "client_auth": ExtendedKeyUsageOID.CLIENT_AUTH,
-    "server_auth": ExtendedKeyUsageOID.SERVER_AUTH,
-}
+_USAGE_OIDS = {"client_auth": "CLIENT_AUTH", "server_auth": "SERVER_AUTH"}
 
 
 @dataclass
@@ -84,8 +86,8 @@ def brief(cert: x509.Certificate) -> dict:
     return {
         "subject": cert.subject.rfc4514_string(),
         "serial": serial_hex(cert),
-        "not_before": iso(cert.not_valid_before_utc),
-        "not_after": iso(cert.not_valid_after_utc),
+        "not_before": iso(cert_not_before(cert)),
+        "not_after": iso(cert_not_after(cert)),
     }
 
 
@@ -94,9 +96,9 @@ def brief(cert: x509.Certificate) -> dict:
 
 def load_ca_key(ca_cert: x509.Certificate, cert_path: str, key_path: str, host: str, now):
     """The CA's private key after the three refusals: expired, missing key, wrong key."""
-    if ca_cert.not_valid_after_utc <= now:
+    if cert_not_after(ca_cert) <= now:
         raise PKIError(
-            f"{host}: CA certificate {cert_path} expired on {iso(ca_cert.not_valid_after_utc)}; "
+            f"{host}: CA certificate {cert_path} expired on {iso(cert_not_after(ca_cert))}; "
             "CAs are never renewed automatically: renew or replace the CA first"
         )
     key = load_key_file(key_path, host)
@@ -160,7 +162,7 @@ def plan_renewal(
             why_not = "not selected"
         if why_not is None and not kubelet and _is_kubelet_credential(entry):
             why_not = "kubelet credential excluded (kubelet: false)"
-        not_after = entry.cert.not_valid_after_utc
+        not_after = cert_not_after(entry.cert)
         if why_not is None and not force and not_after > limit:
             why_not = f"valid until {iso(not_after)}, beyond the {threshold_days}-day threshold"
         if why_not is not None:
@@ -202,13 +204,13 @@ def preflight(inv: Inventory, now: dt.datetime | None = None) -> list[dict]:
         if ca.name not in needed:
             continue
         key_here = ca.source != "embedded" and os.path.exists(_ca_key_path(ca))
-        if key_here or ca.cert.not_valid_after_utc <= now:
+        if key_here or cert_not_after(ca.cert) <= now:
             check_ca(ca, host, now)
         checked.append(
             {
                 "name": ca.name,
                 "path": ca.path,
-                "not_after": iso(ca.cert.not_valid_after_utc),
+                "not_after": iso(cert_not_after(ca.cert)),
                 "externally_managed": not key_here,
             }
         )
@@ -256,10 +258,10 @@ def validity_window(ca_cert: x509.Certificate, now, validity_days: int):
     """(not_before, not_after, clamped): never before nor past the CA's own validity."""
     if validity_days < 1:
         raise PKIError(f"validity_days must be at least 1, got {validity_days}")
-    not_before = max(now - BACKDATE, ca_cert.not_valid_before_utc)
+    not_before = max(now - BACKDATE, cert_not_before(ca_cert))
     not_after = now + dt.timedelta(days=validity_days)
-    clamped = not_after > ca_cert.not_valid_after_utc
-    return not_before, min(not_after, ca_cert.not_valid_after_utc), clamped
+    clamped = not_after > cert_not_after(ca_cert)
+    return not_before, min(not_after, cert_not_after(ca_cert)), clamped
 
 
 def issue(
@@ -554,7 +556,9 @@ def sign_csr(
         x509.Extension(
             ExtensionOID.EXTENDED_KEY_USAGE,
             False,
-            x509.ExtendedKeyUsage([_USAGE_OIDS[usage] for usage in usages]),
+            x509.ExtendedKeyUsage(
+                [getattr(ExtendedKeyUsageOID, _USAGE_OIDS[usage]) for usage in usages]
+            ),
         ),
         x509.Extension(ExtensionOID.BASIC_CONSTRAINTS, True, x509.BasicConstraints(False, None)),
     ]
@@ -596,7 +600,7 @@ def node_csr(
     if (
         current is not None
         and not force
-        and current.cert.not_valid_after_utc > now + dt.timedelta(days=threshold_days)
+        and cert_not_after(current.cert) > now + dt.timedelta(days=threshold_days)
     ):
         result.update(needed=False, csr=None, changed=False)
         return result

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: k8s_cert_backup
-author: ack-runbooks contributors
+author: ack-runbooks contributors (@ackops)
 version_added: "0.1.0"
 short_description: Back up a host's Kubernetes PKI and kubeconfigs, or restore such a backup
 description:
@@ -75,9 +75,11 @@ restored:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+    HAS_PKI_LIBS,
+    PKI_IMPORT_ERROR,
     ROOT_ARGSPEC,
     PKIError,
     roots_from_params,
@@ -101,6 +103,10 @@ def main():
         required_if=[("state", "restored", ("path",))],
         supports_check_mode=True,
     )
+    if not HAS_PKI_LIBS:
+        module.fail_json(
+            msg=missing_required_lib("cryptography and PyYAML"), exception=PKI_IMPORT_ERROR
+        )
     params = module.params
     roots = roots_from_params(params)
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: k8s_cert_inventory
-author: ack-runbooks contributors
+author: ack-runbooks contributors (@ackops)
 version_added: "0.1.0"
 short_description: Find and parse every Kubernetes certificate on a host in one call
 description:
@@ -85,7 +85,7 @@ certificates:
       description: The certificate file, or the kubeconfig for an embedded one.
       type: str
     real_path:
-      description: O(path) with symlinks resolved (null for embedded).
+      description: The certificate's path with symlinks resolved (null for embedded).
       type: str
     kubeconfig:
       description: The kubeconfig the credential belongs to, if any.
@@ -163,9 +163,11 @@ summary:
     soonest: {id: "pki:apiserver.crt", name: apiserver, not_after: "2026-11-28T09:03:00Z", days_left: 364}
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+    HAS_PKI_LIBS,
+    PKI_IMPORT_ERROR,
     ROOT_ARGSPEC,
     PKIError,
     inventory,
@@ -176,6 +178,10 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
 
 def main():
     module = AnsibleModule(argument_spec=dict(ROOT_ARGSPEC), supports_check_mode=True)
+    if not HAS_PKI_LIBS:
+        module.fail_json(
+            msg=missing_required_lib("cryptography and PyYAML"), exception=PKI_IMPORT_ERROR
+        )
     roots = roots_from_params(module.params)
     try:
         inv = inventory(roots)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: k8s_cert_renew
-author: ack-runbooks contributors
+author: ack-runbooks contributors (@ackops)
 version_added: "0.1.0"
 short_description: Renew the leaf certificates of a Kubernetes control-plane host with its own CAs
 description:
@@ -165,9 +165,11 @@ backup:
   sample: /var/lib/ackops/pki-backups/pki-20261128T153535.123456Z
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+    HAS_PKI_LIBS,
+    PKI_IMPORT_ERROR,
     ROOT_ARGSPEC,
     PKIError,
     inventory,
@@ -210,6 +212,10 @@ def diff_of(renewed: list[dict]) -> dict:
 
 def main():
     module = AnsibleModule(argument_spec=argspec(), supports_check_mode=True)
+    if not HAS_PKI_LIBS:
+        module.fail_json(
+            msg=missing_required_lib("cryptography and PyYAML"), exception=PKI_IMPORT_ERROR
+        )
     params = module.params
     roots = roots_from_params(params)
     now = utcnow()

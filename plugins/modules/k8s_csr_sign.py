@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: k8s_csr_sign
-author: ack-runbooks contributors
+author: ack-runbooks contributors (@ackops)
 version_added: "0.1.0"
 short_description: Sign a node's kubelet CSR on a master with the cluster CA
 description:
@@ -100,10 +100,12 @@ clamped:
 
 import socket
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
     DEFAULT_PKI_DIR,
+    HAS_PKI_LIBS,
+    PKI_IMPORT_ERROR,
     PKIError,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki_renew import sign_csr
@@ -126,6 +128,10 @@ def main():
         },
         supports_check_mode=True,
     )
+    if not HAS_PKI_LIBS:
+        module.fail_json(
+            msg=missing_required_lib("cryptography and PyYAML"), exception=PKI_IMPORT_ERROR
+        )
     params = module.params
     try:
         signed = sign_csr(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: k8s_node_csr
-author: ack-runbooks contributors
+author: ack-runbooks contributors (@ackops)
 version_added: "0.1.0"
 short_description: Make a kubelet key and CSR on a node, or install the certificate a master signed
 description:
@@ -103,9 +103,11 @@ after:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+    HAS_PKI_LIBS,
+    PKI_IMPORT_ERROR,
     ROOT_ARGSPEC,
     PKIError,
     roots_from_params,
@@ -130,6 +132,10 @@ def main():
         required_if=[("state", "installed", ("certificate",))],
         supports_check_mode=True,
     )
+    if not HAS_PKI_LIBS:
+        module.fail_json(
+            msg=missing_required_lib("cryptography and PyYAML"), exception=PKI_IMPORT_ERROR
+        )
     params = module.params
     roots = roots_from_params(params)
     try:

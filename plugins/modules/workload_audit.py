@@ -7,7 +7,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: workload_audit
-author: ack-runbooks contributors
+author: ack-runbooks contributors (@ackops)
 version_added: "1.0.0"
 short_description: Audit workloads for the ACK guide's hygiene rules, live or from manifests
 description:
