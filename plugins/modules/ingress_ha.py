@@ -1,0 +1,263 @@
+#!/usr/bin/python
+# Copyright: ack-runbooks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module ackops.runbooks.ingress_ha: dedicated, highly available ingress nodes."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ingress_ha
+author: ack-runbooks contributors (@ackops)
+version_added: "1.0.0"
+short_description: Spread the ingress controller over dedicated ingress nodes, one replica per node
+description:
+  - Implements section 3 of the ACK best-practice guide declaratively, through the Kubernetes API.
+  - "Chooses the ingress nodes: the nodes named in O(nodes) (the inventory's C(ingress) group),
+    or, when O(nodes) is empty, O(replicas) ready workers spread across C(topology.kubernetes.io/zone),
+    preferring nodes already labelled. Masters (a C(node-role.kubernetes.io/control-plane) or
+    C(node-role.kubernetes.io/master) label or taint) are never chosen."
+  - Labels them C(node-role.kubernetes.io/ingress=true); with O(prune), removes the label from
+    nodes no longer wanted. With O(dedicate), taints them C(node-role.kubernetes.io/ingress=true:NoSchedule)
+    and gives the controller the matching toleration.
+  - "Finds the controller as a Deployment or a DaemonSet and server-side applies, as field manager
+    C(ackops-ingress-ha): the replicas (Deployment), the nodeSelector, a required pod anti-affinity on the
+    controller's pod labels per C(kubernetes.io/hostname), and a C(policy/v1) PodDisruptionBudget.
+    When there are exactly as many ingress nodes as replicas, the Deployment rolls one pod at a time
+    (C(maxSurge: 0), C(maxUnavailable: 1)), since a surge pod would have no node to go to."
+  - Waits for the rollout, evicts (honouring the PodDisruptionBudget) the pods left on nodes that
+    lost the label, and fails unless every replica runs, ready, on a distinct labelled node.
+  - Reads the controller's version from its image tag the way ACK orders its tags (C(0.12.0-5),
+    C(v1.2.1-aliyun.1), C(0.44.0.5-8e7c6dc-aliyun)) and reports whether the gray-release
+    annotations (C(service-match), C(service-weight); controller 0.12.0-5 or newer) are supported.
+  - Everything is read and checked before the first change; a refusal changes nothing.
+extends_documentation_fragment:
+  - ackops.runbooks.attributes
+  - ackops.runbooks.k8s_auth
+attributes:
+  check_mode:
+    support: full
+    details: Every write is sent as a server-side dry run (C(dryRun=All)); the result and diff are the API server's.
+  diff_mode:
+    support: full
+    details: Before/after of each changed Node (labels, taints), the controller and the PodDisruptionBudget,
+      without resourceVersion, managedFields, status and other server-maintained fields.
+options:
+  namespace:
+    description: Namespace of the controller and of the LB Service.
+    type: str
+    default: kube-system
+  controller_name:
+    description: Name of the controller's Deployment or DaemonSet.
+    type: str
+    default: nginx-ingress-controller
+  controller_kind:
+    description: Kind of the controller; V(auto) tries Deployment, then DaemonSet.
+    type: str
+    choices: [auto, Deployment, DaemonSet]
+    default: auto
+  service_name:
+    description: The controller's LoadBalancer Service, whose address is reported.
+    type: str
+    default: nginx-ingress-lb
+  replicas:
+    description:
+      - Replicas of a Deployment controller, one per ingress node; for automatic selection also
+        the number of nodes chosen (for a DaemonSet too).
+    type: int
+    default: 2
+  nodes:
+    description:
+      - The wanted ingress nodes, usually the inventory's C(ingress) group. Empty chooses automatically.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      host:
+        description: Inventory hostname, for messages.
+        type: str
+        required: true
+      node_name:
+        description: Kubernetes node name (the host's C(k8s_node_name)); O(nodes[].host) when empty.
+        type: str
+      master:
+        description: The host is in the inventory's masters group; such a host is refused.
+        type: bool
+        default: false
+  prune:
+    description: Remove the ingress label (and taint) from nodes that are no longer wanted.
+    type: bool
+    default: false
+  dedicate:
+    description: Taint the ingress nodes NoSchedule and give the controller the matching toleration.
+    type: bool
+    default: false
+  pdb:
+    description: Manage a PodDisruptionBudget named like the controller.
+    type: bool
+    default: true
+  pdb_max_unavailable:
+    description: C(maxUnavailable) of the PodDisruptionBudget.
+    type: int
+    default: 1
+  wait:
+    description: Wait for the rollout and verify the placement (never in check mode).
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for the rollout, and again after each eviction.
+    type: int
+    default: 300
+notes:
+  - A nodeSelector does not evict running pods, so pods left on a node that loses the label are
+    evicted one at a time through the Eviction API, which honours the PodDisruptionBudget.
+seealso:
+  - name: ACK ingress high availability
+    description: The procedure this module automates.
+    link: https://www.alibabacloud.com/help/en/ack/ack-managed-and-ack-dedicated/user-guide/deploy-ingress-controllers-in-high-reliability-mode
+"""
+
+EXAMPLES = r"""
+- name: Three replicas on the inventory's ingress nodes, pruning the others
+  ackops.runbooks.ingress_ha:
+    kubeconfig: "{{ k8s_kubeconfig }}"
+    replicas: 3
+    prune: true
+    nodes:
+      - {host: worker1, node_name: cn-hangzhou.i-bp1aaa}
+      - {host: worker2, node_name: cn-hangzhou.i-bp1bbb}
+      - {host: worker3, node_name: cn-hangzhou.i-bp1ccc}
+  register: ingress
+
+- name: Two dedicated ingress nodes chosen across zones, previewed
+  ackops.runbooks.ingress_ha:
+    replicas: 2
+    dedicate: true
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+changes:
+  description: What changed (or would change in check mode), one line each.
+  returned: success
+  type: list
+  elements: str
+  sample: ["label node cn-hangzhou.i-w1", "update Deployment kube-system/nginx-ingress-controller: spec.replicas"]
+controller:
+  description: The controller found.
+  returned: success
+  type: dict
+  sample: {kind: Deployment, namespace: kube-system, name: nginx-ingress-controller, replicas: 3,
+           image: "registry-cn-hangzhou.ack.aliyuncs.com/acs/aliyun-ingress-controller:v1.2.1-aliyun.1"}
+version:
+  description: The controller's version as ACK orders it, and whether gray-release annotations work.
+  returned: success
+  type: dict
+  sample: {tag: v1.2.1-aliyun.1, ack_version: 1.2.1-1, gray_release_minimum: 0.12.0-5,
+           gray_release_supported: true, reason: "v1.2.1-aliyun.1 (ACK 1.2.1-1) is at least 0.12.0-5 (ACK 0.12.0-5)"}
+nodes:
+  description: The ingress nodes wanted and labelled, how they were chosen, their zones.
+  returned: success
+  type: dict
+  sample: {selection: inventory, wanted: [cn-hangzhou.i-w1], labelled: [cn-hangzhou.i-w1],
+           kept_without_prune: [], zones: {cn-hangzhou.i-w1: cn-hangzhou-h}, dedicated: false}
+pods:
+  description: The controller's pods and the nodes they run on.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{pod: nginx-ingress-controller-5d9c-abcde, node: cn-hangzhou.i-w1, ready: true}]
+placement_problems:
+  description: Placement problems left (only ever non-empty in check mode or without O(wait)).
+  returned: success
+  type: list
+  elements: str
+service:
+  description: The LB Service and its load-balancer addresses.
+  returned: success
+  type: dict
+  sample: {name: nginx-ingress-lb, namespace: kube-system, found: true, type: LoadBalancer, addresses: [47.96.0.10]}
+markdown:
+  description: The report as Markdown.
+  returned: success
+  type: str
+check_mode:
+  description: Whether this was a check-mode run.
+  returned: success
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress_ha import (
+    IngressHAError,
+    converge,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_client import (
+    HAS_KUBERNETES,
+    KUBERNETES_IMPORT_ERROR,
+    K8sClientError,
+    get_api_client,
+    k8s_auth_argspec,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_objects import (
+    K8sObjectError,
+    ObjectClient,
+)
+
+FIELD_MANAGER = "ackops-ingress-ha"
+
+
+def argspec() -> dict:
+    spec = k8s_auth_argspec()
+    spec.update(
+        namespace={"type": "str", "default": "kube-system"},
+        controller_name={"type": "str", "default": "nginx-ingress-controller"},
+        controller_kind={
+            "type": "str",
+            "choices": ["auto", "Deployment", "DaemonSet"],
+            "default": "auto",
+        },
+        service_name={"type": "str", "default": "nginx-ingress-lb"},
+        replicas={"type": "int", "default": 2},
+        nodes={
+            "type": "list",
+            "elements": "dict",
+            "default": [],
+            "options": {
+                "host": {"type": "str", "required": True},
+                "node_name": {"type": "str"},
+                "master": {"type": "bool", "default": False},
+            },
+        },
+        prune={"type": "bool", "default": False},
+        dedicate={"type": "bool", "default": False},
+        pdb={"type": "bool", "default": True},
+        pdb_max_unavailable={"type": "int", "default": 1},
+        wait={"type": "bool", "default": True},
+        wait_timeout={"type": "int", "default": 300},
+    )
+    return spec
+
+
+def main():
+    module = AnsibleModule(argument_spec=argspec(), supports_check_mode=True)
+    if not HAS_KUBERNETES:
+        module.fail_json(msg=f"{missing_required_lib('kubernetes')}: {KUBERNETES_IMPORT_ERROR}")
+    if module.params["replicas"] < 1:
+        module.fail_json(msg=f"replicas must be at least 1, not {module.params['replicas']}")
+    try:
+        client = ObjectClient(get_api_client(module.params), FIELD_MANAGER)
+        result = converge(client, module.params, module.check_mode)
+    except (IngressHAError, K8sClientError, K8sObjectError) as exc:
+        # Changes made before a failure (e.g. a rollout that never settles) are still reported.
+        done = getattr(exc, "changes", [])
+        module.fail_json(msg=str(exc), changed=bool(done), changes=done)
+    diff = result.pop("diff")
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

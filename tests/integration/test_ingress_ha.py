@@ -1,0 +1,180 @@
+"""ingress-ha.yml against the lab: labels, one replica per node, idempotence, refusals.
+
+The module-scoped fixture brings up a fresh lab with four workers (the lab's
+fresh state: a 2-replica controller, no ingress labels). The tests run in file
+order: check mode first (nothing may move), then the converge to 3 replicas,
+the second run, the shrink with pruning, and the refusals, each of which must
+leave every object's resourceVersion as it was.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from tests.integration.conftest import recap
+
+pytestmark = pytest.mark.lab
+
+INGRESS_LABEL = "node-role.kubernetes.io/ingress"
+NAMESPACE = "kube-system"
+CONTROLLER = "nginx-ingress-controller"
+
+
+@pytest.fixture(scope="module")
+def ha_lab(lab_handle):
+    return lab_handle.up("small", workers=4)
+
+
+def run(lab, tmp_path, hosts, *args):
+    """The runbook with ``hosts`` as the ingress group (an extra inventory layered on the lab's)."""
+    extra = tmp_path / "ingress.yml"
+    group = {"hosts": {h: {} for h in hosts}}
+    extra.write_text(yaml.safe_dump({"all": {"children": {"ingress": group}}}))
+    return lab.playbook(
+        "ingress-ha.yml",
+        "-i",
+        str(extra),
+        "-e",
+        f"ingress_ha_report_dir={tmp_path}",
+        "-e",
+        "ingress_ha_wait_timeout=90",
+        *args,
+    )
+
+
+def snapshot(lab) -> dict[str, str]:
+    """resourceVersion of every node, the controller and PodDisruptionBudgets: any write shows."""
+    objects = lab.kubectl_json("get", "nodes,deployments,daemonsets,pdb", "-A")["items"]
+    return {
+        f"{o['kind']}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}": o["metadata"][
+            "resourceVersion"
+        ]
+        for o in objects
+    }
+
+
+def labelled_nodes(lab) -> set[str]:
+    nodes = lab.kubectl_json("get", "nodes", "-l", f"{INGRESS_LABEL}=true")["items"]
+    return {n["metadata"]["name"] for n in nodes}
+
+
+def controller_pods(lab) -> list[dict]:
+    pods = lab.kubectl_json("get", "pods", "-n", NAMESPACE, "-l", "app=ingress-nginx")["items"]
+    return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+
+
+def assert_failed_unchanged(lab, proc, before, *fragments):
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert recap(proc.stdout)["localhost"]["failed"] == 1, output
+    for fragment in fragments:
+        assert fragment in output, output
+    assert snapshot(lab) == before
+
+
+def test_check_mode_before_the_first_run_changes_nothing(ha_lab, tmp_path):
+    workers = [w.name for w in ha_lab.workers[:3]]
+    before = snapshot(ha_lab)
+    assert not labelled_nodes(ha_lab)
+    proc = run(ha_lab, tmp_path, workers, "-e", "ingress_ha_replicas=3", "--check", "--diff")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert recap(proc.stdout)["localhost"]["changed"] == 1
+    assert snapshot(ha_lab) == before
+    report = json.loads((tmp_path / "ingress-ha.json").read_text())
+    assert report["check_mode"] is True
+    assert sum(c.startswith("label node") for c in report["changes"]) == 3
+
+
+def test_three_replicas_on_three_labelled_workers(ha_lab, tmp_path):
+    workers = ha_lab.workers[:3]
+    proc = run(ha_lab, tmp_path, [w.name for w in workers], "-e", "ingress_ha_replicas=3")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert recap(proc.stdout)["localhost"]["changed"] == 1
+    wanted = {w.node_name for w in workers}
+    assert labelled_nodes(ha_lab) == wanted
+    pods = controller_pods(ha_lab)
+    assert sorted(p["spec"]["nodeName"] for p in pods) == sorted(wanted)
+    deployment = ha_lab.kubectl_json("get", "deployment", "-n", NAMESPACE, CONTROLLER)
+    assert deployment["spec"]["replicas"] == 3
+    pdb = ha_lab.kubectl_json("get", "pdb", "-n", NAMESPACE, CONTROLLER)
+    assert pdb["spec"]["maxUnavailable"] == 1
+    report = json.loads((tmp_path / "ingress-ha.json").read_text())
+    assert report["service"]["addresses"], report["service"]
+    assert report["version"]["gray_release_supported"] is True
+    assert {row["node"] for row in report["pods"]} == wanted
+    assert "nginx-ingress-lb" in (tmp_path / "ingress-ha.md").read_text()
+
+
+def test_second_run_changes_nothing(ha_lab, tmp_path):
+    before = snapshot(ha_lab)
+    proc = run(
+        ha_lab, tmp_path, [w.name for w in ha_lab.workers[:3]], "-e", "ingress_ha_replicas=3"
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert recap(proc.stdout)["localhost"]["changed"] == 0, proc.stdout
+    assert snapshot(ha_lab) == before
+
+
+def test_shrinking_the_group_with_prune_moves_the_controller_off(ha_lab, tmp_path):
+    kept, dropped = ha_lab.workers[:2], ha_lab.workers[2]
+    proc = run(
+        ha_lab,
+        tmp_path,
+        [w.name for w in kept],
+        "-e",
+        "ingress_ha_replicas=2",
+        "-e",
+        "ingress_ha_prune=true",
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert labelled_nodes(ha_lab) == {w.node_name for w in kept}
+    nodes = sorted(p["spec"]["nodeName"] for p in controller_pods(ha_lab))
+    assert nodes == sorted(w.node_name for w in kept)
+    assert dropped.node_name not in nodes
+
+
+def test_refuses_more_replicas_than_nodes(ha_lab, tmp_path):
+    before = snapshot(ha_lab)
+    proc = run(
+        ha_lab, tmp_path, [w.name for w in ha_lab.workers[:2]], "-e", "ingress_ha_replicas=3"
+    )
+    assert_failed_unchanged(ha_lab, proc, before, "for 3 replicas")
+
+
+def test_refuses_a_master_in_the_ingress_group(ha_lab, tmp_path):
+    before = snapshot(ha_lab)
+    master = ha_lab.masters[0]
+    hosts = [master.name] + [w.name for w in ha_lab.workers[:2]]
+    proc = run(ha_lab, tmp_path, hosts, "-e", "ingress_ha_replicas=2")
+    assert_failed_unchanged(ha_lab, proc, before, f"host {master.name}", "masters group")
+
+
+def test_refuses_a_missing_controller(ha_lab, tmp_path):
+    before = snapshot(ha_lab)
+    proc = run(
+        ha_lab,
+        tmp_path,
+        [w.name for w in ha_lab.workers[:2]],
+        "-e",
+        "ingress_ha_controller_name=no-such-controller",
+    )
+    assert_failed_unchanged(ha_lab, proc, before, "kube-system/no-such-controller")
+
+
+def test_refuses_an_unreachable_api_server(ha_lab, tmp_path):
+    before = snapshot(ha_lab)
+    config = yaml.safe_load(ha_lab.kubeconfig.read_text())
+    config["clusters"][0]["cluster"]["server"] = "https://127.0.0.1:1"
+    closed = tmp_path / "closed.kubeconfig"
+    closed.write_text(yaml.safe_dump(config))
+    proc = run(
+        ha_lab,
+        tmp_path,
+        [w.name for w in ha_lab.workers[:2]],
+        "-e",
+        f"ingress_ha_kubeconfig={closed}",
+    )
+    assert_failed_unchanged(ha_lab, proc, before, "cannot reach", "https://127.0.0.1:1")
