@@ -128,7 +128,7 @@ def _automatic_nodes(nodes: list[dict], replicas: int) -> list[str]:
     chosen: list[dict] = []
     per_zone: dict[str, int] = {}
     remaining = list(eligible)
-    for _ in range(replicas):
+    while len(chosen) < replicas:
         # The least used zone first, then nodes already labelled (no churn), then by name.
         best = min(
             remaining,
