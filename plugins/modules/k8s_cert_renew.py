@@ -148,8 +148,10 @@ renewed:
       before: {subject: CN=kube-apiserver, serial: 1F0A, not_after: "2026-12-01T00:00:00Z"}
       after: {subject: CN=kube-apiserver, serial: 7C3B, not_after: "2027-11-28T00:00:00Z"}
       clamped: false
-skipped:
-  description: The certificates left alone, each with C(id), C(name) and C(reason).
+not_renewed:
+  description:
+    - The certificates left alone, each with C(id), C(name) and C(reason).
+    - Not called C(skipped), which Ansible would take for the task having been skipped.
   returned: always
   type: list
   elements: dict
@@ -251,7 +253,7 @@ def main():
         "changed": changed,
         "host": roots.host,
         "renewed": renewed,
-        "skipped": plan.skip,
+        "not_renewed": plan.skip,
         "cas": cas,
         "backup": backup_path,
     }
