@@ -57,6 +57,9 @@ class StaticPod:
         self.last_exit: int | None = None
         self.started_at = 0.0
         self.error = ""
+        # Set by a fault planted with `lab fault`: this incarnation of the pod
+        # never comes up, until its manifest goes away or changes.
+        self.faulty = False
 
     @staticmethod
     def fingerprint_of(path: Path) -> tuple[str, int] | None:
@@ -81,8 +84,15 @@ class StaticPod:
 
     def start(self) -> None:
         self.fingerprint = self.fingerprint_of(self.path)
+        fault = self.logdir.parent / "faults" / self.path.stem
+        if fault.exists():
+            fault.unlink()
+            self.faulty = True
+            log(f"fault planted for {self.path.stem}: it will not come up")
         try:
             argv, env = self.command()
+            if self.faulty:
+                argv = ["sh", "-c", f"echo 'lab fault: {self.name} does not start' >&2; exit 1"]
         except (OSError, ValueError, KeyError, IndexError, TypeError, yaml.YAMLError) as exc:
             self.error = f"cannot run {self.path}: {exc}"
             log(self.error)
@@ -118,6 +128,7 @@ class StaticPod:
         if self.proc is not None and current != self.fingerprint:
             log(f"manifest {self.path.name} changed: restarting {self.name}")
             self.stop()
+            self.faulty = False
             self.restarts += 1
             self.backoff = 1.0
             self.next_start = 0.0

@@ -1346,6 +1346,23 @@ def cmd_expire_certs(args) -> None:
     log(f"re-signed {len(changed)} leaf certificates as expired; components restarting")
 
 
+def cmd_fault(args) -> None:
+    """Make a static pod of a host fail from its next start until its manifest changes.
+
+    For testing a runbook's rollback: the component stays down after the
+    runbook restarts it, and comes back when the manifest is moved out and
+    back again (as a rollback does).
+    """
+    lab = require_lab()
+    host = next((h for h in lab.hosts if args.host in (h.name, h.node_name, h.ip)), None)
+    if host is None:
+        raise LabError(f"no lab host {args.host!r}")
+    faults = host.state / "faults"
+    faults.mkdir(exist_ok=True)
+    (faults / args.component).write_text("planted\n")
+    log(f"{host.name}: {args.component} will fail from its next start")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="lab", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -1384,6 +1401,10 @@ def main(argv=None) -> int:
     sub.add_parser("expire-certs", help="re-sign every leaf certificate as expired").set_defaults(
         func=cmd_expire_certs
     )
+    fault = sub.add_parser("fault", help="make a host's static pod fail from its next start")
+    fault.add_argument("host")
+    fault.add_argument("component", help="manifest name without .yaml, e.g. kube-apiserver")
+    fault.set_defaults(func=cmd_fault)
     args = parser.parse_args(argv)
     try:
         args.func(args)

@@ -140,9 +140,12 @@ def split_url(url: str) -> tuple[str, int]:
         raise CheckError(f"server {url!r} must be an https:// URL")
     hostport = url[len("https://") :].split("/", 1)[0]
     if hostport.startswith("["):
-        host, _, port = hostport[1:].partition("]:")
+        host, port = hostport[1:].split("]", 1)
+        port = port.lstrip(":")
+    elif ":" in hostport:
+        host, port = hostport.rsplit(":", 1)
     else:
-        host, _, port = hostport.rpartition(":") if ":" in hostport else (hostport, "", "443")
+        host, port = hostport, ""
     return host, int(port or 443)
 
 
@@ -202,8 +205,7 @@ def serial_of(der: bytes) -> str:
         return int.from_bytes(buf[pos + 1 : pos + 1 + count], "big"), pos + 1 + count
 
     def enter(buf: bytes, pos: int) -> int:  # into a SEQUENCE, returns content start
-        _, pos = read_len(buf, pos + 1)
-        return pos
+        return read_len(buf, pos + 1)[1]
 
     pos = enter(der, 0)  # Certificate
     pos = enter(der, pos)  # tbsCertificate
@@ -232,10 +234,10 @@ def check_once(opts: dict, creds: Credentials | None, result: Result) -> None:
     if status != 200:
         raise RuntimeError(f"{result.server}/readyz answered {status}: {body.strip()[:300]}")
     if opts.get("whoami"):
-        status, body, _ = request(
+        status, body = request(
             result.server, ctx, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
             SELF_SUBJECT_REVIEW,
-        )  # fmt: skip
+        )[:2]  # fmt: skip
         if status not in (200, 201):
             raise RuntimeError(f"authentication as {opts.get('kubeconfig')} failed: {status}")
         user = json.loads(body)["status"]["userInfo"]
@@ -251,7 +253,7 @@ def check_once(opts: dict, creds: Credentials | None, result: Result) -> None:
         etcd_ctx.load_cert_chain(
             os.path.join(pki, "healthcheck-client.crt"), os.path.join(pki, "healthcheck-client.key")
         )
-        status, body, _ = request(opts["etcd_url"], etcd_ctx, "GET", "/health")
+        status, body = request(opts["etcd_url"], etcd_ctx, "GET", "/health")[:2]
         healthy = status == 200 and json.loads(body).get("health") in ("true", True)
         result.checks["etcd"] = "healthy" if healthy else f"{status} {body.strip()[:200]}"
         if not healthy:

@@ -13,7 +13,7 @@ author: ack-runbooks contributors (@ackops)
 description:
   - Runs on a Kubernetes host and retries, until every requested check passes or O(timeout)
     runs out, a fresh TLS connection to the API server (by default the local one, found from
-    the kube-apiserver static pod manifest): the served certificate must be the one in
+    the kube-apiserver static pod manifest). The served certificate must be the one in
     O(serving_cert), C(/readyz) must answer 200, and with O(whoami) the client credential of
     O(kubeconfig) must authenticate (a SelfSubjectReview), optionally as O(expect_user).
   - With O(etcd), the local etcd member must also report itself healthy, checked with the
