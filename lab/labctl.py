@@ -1199,7 +1199,14 @@ def cmd_up(args) -> None:
     lab.made_dirs = []
     for sub in ("run", "log", "ssh"):
         (STATE / sub).mkdir(parents=True, exist_ok=True)
-    state = {"hosts": [asdict(h) for h in hosts], "opts": opts, "made_dirs": lab.made_dirs}
+    state = {
+        "hosts": [asdict(h) for h in hosts],
+        "opts": opts,
+        "made_dirs": lab.made_dirs,
+        # The flags this lab was brought up with, so callers can tell whether
+        # the running lab is the one they want (tests reuse it when it is).
+        "args": up_args(args),
+    }
     (STATE / "lab.json").write_text(json.dumps(state, indent=1))
     key = STATE / "ssh" / "id_ed25519"
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ackops-lab", "-f", str(key)])
@@ -1228,6 +1235,17 @@ def cmd_up(args) -> None:
     state["up_seconds"] = round(time.monotonic() - t0, 1)
     (STATE / "lab.json").write_text(json.dumps(state, indent=1))
     log(f"lab is up in {state['up_seconds']}s: inventory {INVENTORY_DIR / 'hosts.yml'}")
+
+
+def up_args(args) -> dict:
+    wanted = {"size": args.size}
+    for key in ("masters", "workers", "cert_validity", "ca_validity"):
+        if getattr(args, key) is not None:
+            wanted[key] = getattr(args, key)
+    for key in ("kwok_nodes", "expired", "legacy_master_taint"):
+        if getattr(args, key):
+            wanted[key] = getattr(args, key)
+    return wanted
 
 
 def require_lab() -> Lab:

@@ -41,6 +41,8 @@ class Lab:
 
     def __init__(self) -> None:
         self.opts: dict = {}
+        # Set by tests that leave the lab changed in ways ensure() cannot see.
+        self.dirty = False
 
     # ---- lifecycle
 
@@ -59,12 +61,18 @@ class Lab:
         proc = subprocess.run(argv, text=True, capture_output=True, timeout=900)
         assert proc.returncode == 0, f"lab up failed:\n{proc.stderr[-4000:]}"
         self.opts = {"size": size, **opts}
+        self.dirty = False
         return self
 
     def ensure(self, size: str = "small", **opts) -> Lab:
+        """The lab as asked for: reused when it was brought up with these flags and is healthy.
+
+        Tests that change what a later test relies on (certificates, labels,
+        replicas) bring up a fresh lab with up() instead.
+        """
         state = self.state()
-        wanted = {"size": size, **opts}
-        if state is None or self.opts != wanted or not self.healthy():
+        wanted = {"size": size, **{k: v for k, v in opts.items() if v not in (None, False, 0)}}
+        if state is None or state.get("args") != wanted or self.dirty or not self.healthy():
             self.up(size, **opts)
         return self
 
@@ -126,8 +134,8 @@ class Lab:
             raise AssertionError(f"kubectl {shlex.join(args)} failed:\n{proc.stderr}")
         return proc
 
-    def kubectl_json(self, *args: str) -> dict:
-        return json.loads(self.kubectl(*args, "-o", "json").stdout)
+    def kubectl_json(self, *args: str, kubeconfig=None) -> dict:
+        return json.loads(self.kubectl(*args, "-o", "json", kubeconfig=kubeconfig).stdout)
 
     def playbook(self, name: str, *args: str, env: dict | None = None, timeout: float = 1200):
         """ansible-playbook from the repository root, against the lab inventory."""
