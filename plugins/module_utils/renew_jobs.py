@@ -1,0 +1,294 @@
+# Copyright: ack-runbooks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The in-cluster renewal Jobs of ACK guide 2.2/2.3, without the CA key.
+
+Plain functions on plain data (Node objects as the API returns them, as
+dicts); the output is batch/v1 Job manifests:
+
+* one Job per master, pinned to its node (nodeAffinity on
+  ``kubernetes.io/hostname``), tolerating the master/control-plane taints and
+  that node's own taints; privileged, hostNetwork, hostPID, the host's ``/``
+  at ``/host``; by default it runs ``kubeadm certs renew all`` on the host
+  (where the CA key already is) and restarts the static pods;
+* one Job for all workers, ``completions = parallelism =`` their number, one
+  pod per node (podAntiAffinity on ``job-name``), tolerating each distinct
+  taint the workers carry. It receives no key material: by default it only
+  prints each node's kubelet client certificate expiry, because a worker's
+  credential is renewed through the CSR API (kubelet rotation) or the SSH
+  path, never with the CA key handed to a pod.
+
+``JobsError`` names the node or option at fault. Commands that carry a
+private key or the CA key's path are refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+DEFAULT_NAMESPACE = "kube-system"
+DEFAULT_IMAGE = "busybox:1.36"
+DEFAULT_NAME_PREFIX = "ackops-renew-certs"
+DEFAULT_ACTIVE_DEADLINE_SECONDS = 3600
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+HOST_ROOT = "/host"
+MASTER_ROLE_KEYS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
+MASTER_TOLERATIONS = [
+    {"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in reversed(MASTER_ROLE_KEYS)
+]
+
+# Runs on the master's own root: back up pki/ and the kubeconfigs, renew with
+# the host's kubeadm (the CA key is read where it is), restart the static pods
+# the way the kubelet notices. Nothing secret is in the text.
+MASTER_SCRIPT = """set -eu
+backup=/var/lib/ackops/pki-backups/job-$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p -m 0700 "$backup/kubeconfigs"
+cp -a /etc/kubernetes/pki "$backup/pki"
+cp -p /etc/kubernetes/*.conf "$backup/kubeconfigs/"
+kubeadm certs renew all
+aside=/etc/kubernetes/manifests.ackops-restart
+mkdir -p -m 0700 "$aside"
+mv /etc/kubernetes/manifests/*.yaml "$aside/"
+sleep 20
+mv "$aside"/*.yaml /etc/kubernetes/manifests/
+rmdir "$aside"
+"""
+# Workers get no key: report the kubelet client credential, which the kubelet
+# renews itself through the CSR API (or the SSH path renews).
+WORKER_SCRIPT = """set -eu
+openssl x509 -noout -subject -enddate -in /var/lib/kubelet/pki/kubelet-client-current.pem
+"""
+DEFAULT_MASTER_COMMAND = ["chroot", HOST_ROOT, "/bin/sh", "-c", MASTER_SCRIPT]
+DEFAULT_WORKER_COMMAND = ["chroot", HOST_ROOT, "/bin/sh", "-c", WORKER_SCRIPT]
+
+# Text that must never reach a Job: key material or the CA key's file.
+_FORBIDDEN = (
+    ("a PEM private key", re.compile(r"PRIVATE KEY")),
+    ("the CA key file ca.key", re.compile(r"(^|[/\s'\"=])(etcd/)?ca\.key\b")),
+    ("the CA key file front-proxy-ca.key", re.compile(r"front-proxy-ca\.key")),
+)
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+class JobsError(ValueError):
+    """The Jobs cannot be generated as asked; the message says which node or option and why."""
+
+
+def _name(node: dict) -> str:
+    try:
+        return node["metadata"]["name"]
+    except (KeyError, TypeError) as exc:
+        raise JobsError(f"not a Node object (no metadata.name): {node!r:.120}") from exc
+
+
+def _labels(node: dict) -> dict:
+    return (node.get("metadata") or {}).get("labels") or {}
+
+
+def _taints(node: dict) -> list[dict]:
+    return (node.get("spec") or {}).get("taints") or []
+
+
+def hostname_of(node: dict) -> str:
+    """The node's ``kubernetes.io/hostname`` label (what nodeAffinity matches), else its name."""
+    return _labels(node).get(HOSTNAME_LABEL) or _name(node)
+
+
+def is_master(node: dict) -> bool:
+    keys = set(_labels(node)) | {taint.get("key") for taint in _taints(node)}
+    return any(key in keys for key in MASTER_ROLE_KEYS)
+
+
+def tolerations_for(nodes: list[dict]) -> list[dict]:
+    """One toleration per distinct taint (key, value, effect) of ``nodes``, in a stable order."""
+    seen = set()
+    for node in nodes:
+        for taint in _taints(node):
+            if not taint.get("key") or not taint.get("effect"):
+                raise JobsError(f"node {_name(node)}: taint without key or effect: {taint!r}")
+            seen.add((taint["key"], taint.get("value") or "", taint["effect"]))
+    tolerations = []
+    for key, value, effect in sorted(seen):
+        if value:
+            tolerations.append({"key": key, "operator": "Equal", "value": value, "effect": effect})
+        else:
+            tolerations.append({"key": key, "operator": "Exists", "effect": effect})
+    return tolerations
+
+
+def _merge(*lists: list[dict]) -> list[dict]:
+    merged = []
+    for toleration in (item for items in lists for item in items):
+        if toleration not in merged:
+            merged.append(toleration)
+    return merged
+
+
+def check_command(command, option: str) -> list[str]:
+    """A list of strings with no key material and no CA key path in it."""
+    if not isinstance(command, list) or not command or not all(isinstance(a, str) for a in command):
+        raise JobsError(f"{option}: must be a non-empty list of strings, got {command!r:.120}")
+    for argument in command:
+        for what, pattern in _FORBIDDEN:
+            if pattern.search(argument):
+                raise JobsError(
+                    f"{option}: refused, it carries {what}: "
+                    "the CA key never goes into a Job; masters read it "
+                    "on the host, workers renew through the CSR API or the SSH path"
+                )
+    return list(command)
+
+
+def _pod_spec(image: str, command: list[str], affinity: dict, tolerations: list[dict]) -> dict:
+    return {
+        "restartPolicy": "Never",
+        "hostNetwork": True,
+        "hostPID": True,
+        "affinity": affinity,
+        "tolerations": tolerations,
+        "containers": [
+            {
+                "name": "renew-certs",
+                "image": image,
+                "command": command,
+                "securityContext": {"privileged": True},
+                "volumeMounts": [{"name": "host-root", "mountPath": HOST_ROOT}],
+            }
+        ],
+        "volumes": [{"name": "host-root", "hostPath": {"path": "/", "type": "Directory"}}],
+    }
+
+
+def _job(
+    name: str, namespace: str, role: str, count: int, pod_spec: dict, deadline: int, notes: dict
+) -> dict:
+    labels = {"app.kubernetes.io/managed-by": "ackops-runbooks", "ackops.io/renew-certs": role}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": namespace, "labels": labels, "annotations": notes},
+        "spec": {
+            "backoffLimit": 0,
+            "completions": count,
+            "parallelism": count,
+            "activeDeadlineSeconds": deadline,
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+    }
+
+
+def _hostname_affinity(hostnames: list[str]) -> dict:
+    return {
+        "nodeAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [
+                    {
+                        "matchExpressions": [
+                            {"key": HOSTNAME_LABEL, "operator": "In", "values": hostnames}
+                        ]
+                    }
+                ]
+            }
+        }
+    }
+
+
+def _pick(nodes: list[dict], names: list[str] | None, want_master: bool, option: str) -> list[dict]:
+    by_name = {_name(node): node for node in nodes}
+    if names is None:
+        return [node for node in nodes if is_master(node) == want_master]
+    missing = [name for name in names if name not in by_name]
+    if missing:
+        raise JobsError(f"{option}: no Node named {', '.join(missing)} in the cluster")
+    return [by_name[name] for name in names]
+
+
+def renew_jobs(
+    nodes: list[dict],
+    *,
+    masters: list[str] | None = None,
+    workers: list[str] | None = None,
+    image: str = DEFAULT_IMAGE,
+    master_command: list[str] | None = None,
+    worker_command: list[str] | None = None,
+    namespace: str = DEFAULT_NAMESPACE,
+    name_prefix: str = DEFAULT_NAME_PREFIX,
+    active_deadline_seconds: int = DEFAULT_ACTIVE_DEADLINE_SECONDS,
+) -> dict:
+    """The master Jobs (one per master, in order) and the worker Job (None without workers).
+
+    ``masters``/``workers`` are Node names; when omitted they come from the
+    nodes' control-plane/master role labels and taints.
+    """
+    if not isinstance(nodes, list):
+        raise JobsError(f"expected a list of Node objects, got {type(nodes).__name__}")
+    if not image or not isinstance(image, str):
+        raise JobsError(f"image: must be a non-empty string, got {image!r}")
+    if not _DNS_LABEL.match(name_prefix) or len(name_prefix) > 40:
+        raise JobsError(
+            f"name_prefix: {name_prefix!r} must be a DNS label of at most 40 characters"
+        )
+    if not isinstance(active_deadline_seconds, int) or active_deadline_seconds <= 0:
+        raise JobsError(
+            f"active_deadline_seconds: must be a positive integer, got {active_deadline_seconds!r}"
+        )
+    master_command = check_command(master_command or DEFAULT_MASTER_COMMAND, "master_command")
+    worker_command = check_command(worker_command or DEFAULT_WORKER_COMMAND, "worker_command")
+    master_nodes = _pick(nodes, masters, True, "masters")
+    worker_nodes = _pick(nodes, workers, False, "workers")
+    overlap = {_name(n) for n in master_nodes} & {_name(n) for n in worker_nodes}
+    if overlap:
+        raise JobsError(f"nodes both master and worker: {', '.join(sorted(overlap))}")
+
+    master_jobs = []
+    for index, node in enumerate(master_nodes, start=1):
+        spec = _pod_spec(
+            image,
+            master_command,
+            _hostname_affinity([hostname_of(node)]),
+            _merge(MASTER_TOLERATIONS, tolerations_for([node])),
+        )
+        master_jobs.append(
+            _job(
+                f"{name_prefix}-master-{index}",
+                namespace,
+                "master",
+                1,
+                spec,
+                active_deadline_seconds,
+                {"ackops.io/node-name": _name(node)},
+            )
+        )
+
+    worker_job = None
+    if worker_nodes:
+        name = f"{name_prefix}-workers"
+        affinity = _hostname_affinity([hostname_of(node) for node in worker_nodes])
+        affinity["podAntiAffinity"] = {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "labelSelector": {
+                        "matchExpressions": [
+                            {"key": "job-name", "operator": "In", "values": [name]}
+                        ]
+                    },
+                    "topologyKey": HOSTNAME_LABEL,
+                }
+            ]
+        }
+        spec = _pod_spec(image, worker_command, affinity, tolerations_for(worker_nodes))
+        worker_job = _job(
+            name,
+            namespace,
+            "worker",
+            len(worker_nodes),
+            spec,
+            active_deadline_seconds,
+            {"ackops.io/node-names": ",".join(_name(node) for node in worker_nodes)},
+        )
+    return {
+        "masters": master_jobs,
+        "worker": worker_job,
+        "master_nodes": [_name(node) for node in master_nodes],
+        "worker_nodes": [_name(node) for node in worker_nodes],
+        "worker_count": len(worker_nodes),
+    }

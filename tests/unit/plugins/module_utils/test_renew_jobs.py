@@ -1,0 +1,253 @@
+"""The in-cluster renewal Jobs: placement, tolerations, schema validity, no key material."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.ackops.runbooks.plugins.filter.renew_jobs import (
+    renew_jobs as renew_jobs_filter,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.renew_jobs import (
+    JobsError,
+    renew_jobs,
+    tolerations_for,
+)
+from tests.unit.manifests import assert_valid_manifest
+
+CONTROL_PLANE = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+
+
+def node(name, labels=None, taints=None, hostname=None):
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {
+            "name": name,
+            "labels": {"kubernetes.io/hostname": hostname or name, **(labels or {})},
+        },
+        "spec": {"taints": taints} if taints else {},
+    }
+
+
+def cluster():
+    return [
+        node("cn-hangzhou.i-m1", {"node-role.kubernetes.io/control-plane": ""}, [CONTROL_PLANE]),
+        node("cn-hangzhou.i-m2", {"node-role.kubernetes.io/control-plane": ""}, [CONTROL_PLANE]),
+        node(
+            "cn-hangzhou.i-m3", {"node-role.kubernetes.io/master": ""}, None, hostname="m3.internal"
+        ),
+        node("cn-hangzhou.i-w1", taints=[{"key": "gpu", "value": "true", "effect": "NoSchedule"}]),
+        node(
+            "cn-hangzhou.i-w2",
+            taints=[
+                {"key": "gpu", "value": "true", "effect": "NoSchedule"},
+                {"key": "dedicated", "value": "ingress", "effect": "NoExecute"},
+            ],
+        ),
+        node("cn-hangzhou.i-w3", taints=[{"key": "spot", "effect": "PreferNoSchedule"}]),
+    ]
+
+
+def all_jobs(result):
+    return result["masters"] + ([result["worker"]] if result["worker"] else [])
+
+
+def pod(job):
+    return job["spec"]["template"]["spec"]
+
+
+def hostname_values(job):
+    terms = pod(job)["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    [term] = terms["nodeSelectorTerms"]
+    [expression] = term["matchExpressions"]
+    assert (expression["key"], expression["operator"]) == ("kubernetes.io/hostname", "In")
+    return expression["values"]
+
+
+def test_every_generated_job_validates_against_the_schema():
+    result = renew_jobs(cluster())
+    assert len(result["masters"]) == 3
+    assert result["worker"] is not None
+    for job in all_jobs(result):
+        assert_valid_manifest(job)
+
+
+def test_master_jobs_are_pinned_privileged_host_jobs():
+    result = renew_jobs(cluster())
+    assert result["master_nodes"] == ["cn-hangzhou.i-m1", "cn-hangzhou.i-m2", "cn-hangzhou.i-m3"]
+    for job, hostname in zip(
+        result["masters"], ["cn-hangzhou.i-m1", "cn-hangzhou.i-m2", "m3.internal"], strict=True
+    ):
+        spec = job["spec"]
+        assert (spec["backoffLimit"], spec["completions"], spec["parallelism"]) == (0, 1, 1)
+        assert spec["activeDeadlineSeconds"] == 3600
+        assert hostname_values(job) == [hostname]
+        podspec = pod(job)
+        assert podspec["hostNetwork"]
+        assert podspec["hostPID"]
+        assert podspec["restartPolicy"] == "Never"
+        [container] = podspec["containers"]
+        assert container["securityContext"] == {"privileged": True}
+        assert container["volumeMounts"] == [{"name": "host-root", "mountPath": "/host"}]
+        assert podspec["volumes"][0]["hostPath"]["path"] == "/"
+        for key in ("node-role.kubernetes.io/master", "node-role.kubernetes.io/control-plane"):
+            assert {"key": key, "operator": "Exists", "effect": "NoSchedule"} in podspec[
+                "tolerations"
+            ]
+        assert job["metadata"]["namespace"] == "kube-system"
+
+
+def test_worker_job_one_pod_per_worker_with_their_taints_tolerated():
+    result = renew_jobs(cluster())
+    job = result["worker"]
+    assert result["worker_count"] == 3
+    assert (
+        job["spec"]["completions"],
+        job["spec"]["parallelism"],
+        job["spec"]["backoffLimit"],
+    ) == (3, 3, 0)
+    assert hostname_values(job) == ["cn-hangzhou.i-w1", "cn-hangzhou.i-w2", "cn-hangzhou.i-w3"]
+    [anti] = pod(job)["affinity"]["podAntiAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert anti["topologyKey"] == "kubernetes.io/hostname"
+    assert anti["labelSelector"]["matchExpressions"] == [
+        {"key": "job-name", "operator": "In", "values": [job["metadata"]["name"]]}
+    ]
+    assert pod(job)["tolerations"] == [
+        {"key": "dedicated", "operator": "Equal", "value": "ingress", "effect": "NoExecute"},
+        {"key": "gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"},
+        {"key": "spot", "operator": "Exists", "effect": "PreferNoSchedule"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("taints", "expected"),
+    [
+        ([], []),
+        ([[{"key": "a", "value": "1", "effect": "NoSchedule"}]] * 3, [("a", "1", "NoSchedule")]),
+        (
+            [
+                [{"key": "a", "value": "1", "effect": "NoSchedule"}],
+                [{"key": "a", "value": "2", "effect": "NoSchedule"}],
+            ],
+            [("a", "1", "NoSchedule"), ("a", "2", "NoSchedule")],
+        ),
+        (
+            [
+                [
+                    {"key": "a", "value": "1", "effect": "NoSchedule"},
+                    {"key": "a", "value": "1", "effect": "NoExecute"},
+                ]
+            ],
+            [("a", "1", "NoExecute"), ("a", "1", "NoSchedule")],
+        ),
+        (
+            [[{"key": "b", "effect": "NoSchedule", "timeAdded": "2026-01-01T00:00:00Z"}]],
+            [("b", "", "NoSchedule")],
+        ),
+    ],
+)
+def test_tolerations_one_per_distinct_key_value_effect(taints, expected):
+    nodes = [node(f"n{i}", taints=t) for i, t in enumerate(taints)]
+    got = tolerations_for(nodes)
+    assert [(t["key"], t.get("value", ""), t["effect"]) for t in got] == expected
+    assert all(t["operator"] == ("Equal" if t.get("value") else "Exists") for t in got)
+
+
+def test_inventory_order_and_names_are_used():
+    result = renew_jobs(cluster(), masters=["cn-hangzhou.i-m2"], workers=["cn-hangzhou.i-w3"])
+    assert [j["metadata"]["annotations"]["ackops.io/node-name"] for j in result["masters"]] == [
+        "cn-hangzhou.i-m2"
+    ]
+    assert result["worker"]["spec"]["completions"] == 1
+    assert pod(result["worker"])["tolerations"] == [
+        {"key": "spot", "operator": "Exists", "effect": "PreferNoSchedule"}
+    ]
+
+
+def test_no_workers_no_worker_job():
+    result = renew_jobs(cluster()[:3])
+    assert result["worker"] is None
+    assert result["worker_count"] == 0
+
+
+def test_image_and_commands_are_configurable():
+    result = renew_jobs(
+        cluster(),
+        image="registry.example/tools:1",
+        master_command=["renew"],
+        worker_command=["check"],
+    )
+    assert {pod(j)["containers"][0]["image"] for j in all_jobs(result)} == {
+        "registry.example/tools:1"
+    }
+    assert pod(result["masters"][0])["containers"][0]["command"] == ["renew"]
+    assert pod(result["worker"])["containers"][0]["command"] == ["check"]
+
+
+def test_no_key_material_or_ca_key_path_anywhere_in_the_default_jobs():
+    for job in all_jobs(renew_jobs(cluster())):
+        container = pod(job)["containers"][0]
+        assert "env" not in container
+        assert "envFrom" not in container
+        text = json.dumps(container.get("command", []) + container.get("args", []))
+        assert "PRIVATE KEY" not in text
+        assert "/etc/kubernetes/pki/ca.key" not in text
+        assert "ca.key" not in text
+        assert "--rootkey" not in text
+    assert (
+        "kubeadm certs renew all"
+        in pod(renew_jobs(cluster())["masters"][0])["containers"][0]["command"][-1]
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["sh", "-c", "echo '-----BEGIN RSA PRIVATE KEY-----' > /tmp/k"],
+        ["cert-rotate", "--role", "node", "--rootkey", "/etc/kubernetes/pki/ca.key"],
+        ["sh", "-c", "base64 -w0 /host/etc/kubernetes/pki/ca.key"],
+        ["cat", "ca.key"],
+        ["cat", "/etc/kubernetes/pki/front-proxy-ca.key"],
+    ],
+)
+def test_commands_with_key_material_are_refused(command):
+    with pytest.raises(JobsError, match="CA key never goes into a Job"):
+        renew_jobs(cluster(), worker_command=command)
+    with pytest.raises(JobsError, match="CA key never goes into a Job"):
+        renew_jobs(cluster(), master_command=command)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"masters": ["cn-hangzhou.i-nope"]}, "masters: no Node named cn-hangzhou.i-nope"),
+        (
+            {"workers": ["cn-hangzhou.i-m1"], "masters": ["cn-hangzhou.i-m1"]},
+            "both master and worker: cn-hangzhou.i-m1",
+        ),
+        ({"name_prefix": "Bad_Prefix"}, "name_prefix"),
+        ({"master_command": "kubeadm certs renew all"}, "master_command: must be a non-empty list"),
+        ({"active_deadline_seconds": 0}, "active_deadline_seconds"),
+    ],
+)
+def test_bad_inputs_are_refused_with_a_clear_message(kwargs, message):
+    with pytest.raises(JobsError, match=message):
+        renew_jobs(cluster(), **kwargs)
+
+
+def test_filter_validates_and_wraps_errors():
+    result = renew_jobs_filter(
+        cluster(), masters=["cn-hangzhou.i-m1"], workers=["cn-hangzhou.i-w1"]
+    )
+    assert result["worker_count"] == 1
+    with pytest.raises(AnsibleFilterError, match="renew_jobs: masters: no Node named x"):
+        renew_jobs_filter(cluster(), masters=["x"])
+    with pytest.raises(AnsibleFilterError, match=r"renew_jobs: .*unsupported"):
+        renew_jobs_filter(cluster(), rootkey="x")
+    with pytest.raises(AnsibleFilterError, match=r"renew_jobs: .*ca\.key"):
+        renew_jobs_filter(cluster(), worker_command=["cat", "/etc/kubernetes/pki/ca.key"])
