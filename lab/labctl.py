@@ -131,30 +131,11 @@ def node_name_for(host: str) -> str:
 
 def topology(masters: int, workers: int) -> list[Host]:
     hosts = []
-    for i in range(1, masters + 1):
-        name = f"lab-master-{i}"
-        hosts.append(
-            Host(
-                name,
-                "master",
-                i,
-                str(NET[MASTER_BASE + i]),
-                node_name_for(name),
-                ZONES[(i - 1) % 3],
-            )
-        )
-    for i in range(1, workers + 1):
-        name = f"lab-worker-{i}"
-        hosts.append(
-            Host(
-                name,
-                "worker",
-                i,
-                str(NET[WORKER_BASE + i]),
-                node_name_for(name),
-                ZONES[(i - 1) % 3],
-            )
-        )
+    for role, count, base in (("master", masters, MASTER_BASE), ("worker", workers, WORKER_BASE)):
+        for i in range(1, count + 1):
+            name = f"lab-{role}-{i}"
+            ip = str(NET[base + i])
+            hosts.append(Host(name, role, i, ip, node_name_for(name), ZONES[(i - 1) % 3]))
     return hosts
 
 

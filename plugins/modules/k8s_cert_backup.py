@@ -75,11 +75,7 @@ restored:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
-    HAS_PKI_LIBS,
-    PKI_IMPORT_ERROR,
     ROOT_ARGSPEC,
     PKIError,
     roots_from_params,
@@ -89,6 +85,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki_files import (
     backup,
     restore,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki_module import pki_module
 
 
 def main():
@@ -98,15 +95,7 @@ def main():
         backup_dir={"type": "path", "default": DEFAULT_BACKUP_DIR},
         path={"type": "path"},
     )
-    module = AnsibleModule(
-        argument_spec=spec,
-        required_if=[("state", "restored", ("path",))],
-        supports_check_mode=True,
-    )
-    if not HAS_PKI_LIBS:
-        module.fail_json(
-            msg=missing_required_lib("cryptography and PyYAML"), exception=PKI_IMPORT_ERROR
-        )
+    module = pki_module(argument_spec=spec, required_if=[("state", "restored", ("path",))])
     params = module.params
     roots = roots_from_params(params)
     try:

@@ -163,25 +163,18 @@ summary:
     soonest: {id: "pki:apiserver.crt", name: apiserver, not_after: "2026-11-28T09:03:00Z", days_left: 364}
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
-    HAS_PKI_LIBS,
-    PKI_IMPORT_ERROR,
     ROOT_ARGSPEC,
     PKIError,
     inventory,
     roots_from_params,
     utcnow,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki_module import pki_module
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(ROOT_ARGSPEC), supports_check_mode=True)
-    if not HAS_PKI_LIBS:
-        module.fail_json(
-            msg=missing_required_lib("cryptography and PyYAML"), exception=PKI_IMPORT_ERROR
-        )
+    module = pki_module(argument_spec=dict(ROOT_ARGSPEC))
     roots = roots_from_params(module.params)
     try:
         inv = inventory(roots)

@@ -167,11 +167,7 @@ backup:
   sample: /var/lib/ackops/pki-backups/pki-20261128T153535.123456Z
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
-    HAS_PKI_LIBS,
-    PKI_IMPORT_ERROR,
     ROOT_ARGSPEC,
     PKIError,
     inventory,
@@ -182,6 +178,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki_files import (
     DEFAULT_BACKUP_DIR,
     backup,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki_module import pki_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki_renew import (
     plan_renewal,
     preflight,
@@ -213,11 +210,7 @@ def diff_of(renewed: list[dict]) -> dict:
 
 
 def main():
-    module = AnsibleModule(argument_spec=argspec(), supports_check_mode=True)
-    if not HAS_PKI_LIBS:
-        module.fail_json(
-            msg=missing_required_lib("cryptography and PyYAML"), exception=PKI_IMPORT_ERROR
-        )
+    module = pki_module(argument_spec=argspec())
     params = module.params
     roots = roots_from_params(params)
     now = utcnow()

@@ -100,19 +100,16 @@ clamped:
 
 import socket
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
     DEFAULT_PKI_DIR,
-    HAS_PKI_LIBS,
-    PKI_IMPORT_ERROR,
     PKIError,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki_module import pki_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki_renew import sign_csr
 
 
 def main():
-    module = AnsibleModule(
+    module = pki_module(
         argument_spec={
             "csr": {"type": "str", "required": True},
             "node_name": {"type": "str", "required": True},
@@ -125,13 +122,8 @@ def main():
             "sans": {"type": "list", "elements": "str", "default": []},
             "validity_days": {"type": "int", "default": 365},
             "pki_dir": {"type": "path", "default": DEFAULT_PKI_DIR},
-        },
-        supports_check_mode=True,
+        }
     )
-    if not HAS_PKI_LIBS:
-        module.fail_json(
-            msg=missing_required_lib("cryptography and PyYAML"), exception=PKI_IMPORT_ERROR
-        )
     params = module.params
     try:
         signed = sign_csr(

@@ -103,15 +103,12 @@ after:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
-    HAS_PKI_LIBS,
-    PKI_IMPORT_ERROR,
     ROOT_ARGSPEC,
     PKIError,
     roots_from_params,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki_module import pki_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki_renew import (
     node_csr,
     node_install,
@@ -127,15 +124,7 @@ def main():
         force={"type": "bool", "default": False},
         certificate={"type": "str"},
     )
-    module = AnsibleModule(
-        argument_spec=spec,
-        required_if=[("state", "installed", ("certificate",))],
-        supports_check_mode=True,
-    )
-    if not HAS_PKI_LIBS:
-        module.fail_json(
-            msg=missing_required_lib("cryptography and PyYAML"), exception=PKI_IMPORT_ERROR
-        )
+    module = pki_module(argument_spec=spec, required_if=[("state", "installed", ("certificate",))])
     params = module.params
     roots = roots_from_params(params)
     try:
