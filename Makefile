@@ -24,7 +24,7 @@ EXAMPLE_INVENTORY := inventories/example/hosts.yml
 DEMO_PLAYBOOK := renew-certs.yml
 
 .PHONY: help setup lint static sanity unit integration test demo \
-	lab-up lab-down lab-status bench collection clean
+	lab-up lab-down lab-status bench collection clean molecule
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,10 @@ unit: setup ## pytest tests/unit
 
 integration: setup lab-up ## pytest tests/integration against the lab (needs root)
 	$(BIN)/python -m pytest tests/integration
+
+molecule: setup ## the Molecule scenarios against the lab (also run by make integration)
+	$(MAKE) lab-up LAB_ARGS="--cert-validity 240h"
+	$(BIN)/molecule test -s renew_certs
 
 test: ## the whole suite, in order: setup lint static sanity unit integration
 	$(MAKE) setup

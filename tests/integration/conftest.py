@@ -8,6 +8,7 @@ bringing one up takes seconds, so tests do not have to undo what they did.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
@@ -136,6 +137,32 @@ class Lab:
 
     def kubectl_json(self, *args: str, kubeconfig=None) -> dict:
         return json.loads(self.kubectl(*args, "-o", "json", kubeconfig=kubeconfig).stdout)
+
+    def object_states(self, kinds: str) -> dict[str, str]:
+        """A digest per object of what a runbook could write: spec, labels, annotations.
+
+        resourceVersion would also move with status updates the controllers and
+        kwok make on their own (a Deployment settling, a node heartbeat), so
+        "nothing changed" is judged on these instead. Read with the lab's own
+        long-lived credential, which works while the cluster's are expired.
+        """
+        items = self.kubectl_json("get", kinds, "-A", kubeconfig=STATE / "lab-admin.kubeconfig")
+        out = {}
+        for item in items["items"]:
+            meta = item["metadata"]
+            annotations = {
+                k: v
+                for k, v in (meta.get("annotations") or {}).items()
+                if not k.startswith("deployment.kubernetes.io/")  # controller bookkeeping
+            }
+            what = {
+                "spec": item.get("spec"),
+                "labels": meta.get("labels"),
+                "annotations": annotations,
+            }
+            key = f"{item['kind']}/{meta.get('namespace', '')}/{meta['name']}"
+            out[key] = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
+        return out
 
     def playbook(self, name: str, *args: str, env: dict | None = None, timeout: float = 1200):
         """ansible-playbook from the repository root, against the lab inventory."""

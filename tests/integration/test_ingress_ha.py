@@ -4,7 +4,7 @@ The module-scoped fixture brings up a fresh lab with four workers (the lab's
 fresh state: a 2-replica controller, no ingress labels). The tests run in file
 order: check mode first (nothing may move), then the converge to 3 replicas,
 the second run, the shrink with pruning, and the refusals, each of which must
-leave every object's resourceVersion as it was.
+leave every object's spec, labels and annotations as they were.
 """
 
 from __future__ import annotations
@@ -46,14 +46,8 @@ def run(lab, tmp_path, hosts, *args):
 
 
 def snapshot(lab) -> dict[str, str]:
-    """resourceVersion of every node, the controller and PodDisruptionBudgets: any write shows."""
-    objects = lab.kubectl_json("get", "nodes,deployments,daemonsets,pdb", "-A")["items"]
-    return {
-        f"{o['kind']}/{o['metadata'].get('namespace', '')}/{o['metadata']['name']}": o["metadata"][
-            "resourceVersion"
-        ]
-        for o in objects
-    }
+    """What the runbook could write on nodes, the controller and PodDisruptionBudgets."""
+    return lab.object_states("nodes,deployments,daemonsets,pdb")
 
 
 def labelled_nodes(lab) -> set[str]:

@@ -54,25 +54,7 @@ def tree_hashes(lab) -> dict[str, str]:
 
 
 def object_versions(lab) -> dict[str, str]:
-    """What a runbook could change on the objects: spec, labels and annotations (not status)."""
-    items = lab.kubectl_json(
-        "get", "nodes,deploy,svc", "-A", kubeconfig=STATE / "lab-admin.kubeconfig"
-    )["items"]
-    out = {}
-    for item in items:
-        meta = item["metadata"]
-        what = {
-            "spec": item.get("spec"),
-            "labels": meta.get("labels"),
-            "annotations": {
-                k: v
-                for k, v in (meta.get("annotations") or {}).items()
-                if not k.startswith("deployment.kubernetes.io/")  # controller bookkeeping
-            },
-        }
-        key = f"{item['kind']}/{meta.get('namespace', '')}/{meta['name']}"
-        out[key] = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
-    return out
+    return lab.object_states("nodes,deploy,svc")
 
 
 def api_serving(lab) -> bool:
