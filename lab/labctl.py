@@ -251,6 +251,8 @@ class Lab:
         self.hosts = hosts
         self.opts = opts
         self.v = versions()
+        # Mount targets lab up had to create on the machine; lab down removes them.
+        self.made_dirs: list[str] = []
 
     @property
     def masters(self) -> list[Host]:
@@ -762,7 +764,7 @@ Subsystem sftp /usr/lib/openssh/sftp-server
         path.write_text(yaml.safe_dump_all(docs))
         self.kubectl("apply", "--server-side", "--field-manager=ackops-lab", "-f", str(path))
 
-    def start_daemon(self, name: str, argv: list[str], ns: Host | None = None) -> None:
+    def start_daemon(self, name: str, argv: list[str]) -> None:
         logf = open(STATE / "log" / f"{name}.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
             argv,
@@ -1177,7 +1179,6 @@ def cmd_up(args) -> None:
         "kwok_nodes": args.kwok_nodes,
     }
     lab = Lab(hosts, opts)
-    lab.made_dirs = []
     for sub in ("run", "log", "ssh"):
         (STATE / sub).mkdir(parents=True, exist_ok=True)
     state = {
