@@ -501,6 +501,28 @@ Subsystem sftp /usr/lib/openssh/sftp-server
             cmd.append(f"--initial-cluster={initial}")
             path.write_text(yaml.safe_dump(pod, sort_keys=False))
 
+    def cluster_ca(self):
+        """The cluster CA (certificate, key) of the first master; the others share it."""
+        pki = self.masters[0].etc_kubernetes / "pki"
+        return load_cert(pki / "ca.crt"), load_key(pki / "ca.key")
+
+    def client_credential(self, organization: str, common_name: str, validity):
+        """A client certificate and key signed by the cluster CA, valid for ``validity``
+        (a timedelta) or, with None, as long as the CA."""
+        ca_cert, ca_key = self.cluster_ca()
+        key = ec.generate_private_key(ec.SECP256R1())
+        start = now() - dt.timedelta(minutes=5)
+        end = ca_cert.not_valid_after_utc
+        if validity is not None:
+            end = min(start + validity, end)
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+                x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            ]
+        )
+        return issue_cert(ca_cert, ca_key, key.public_key(), subject, start, end), key
+
     def setup_kubelet_credentials(self) -> None:
         """What a kubeadm-joined node carries after kubelet TLS bootstrap.
 
@@ -510,25 +532,12 @@ Subsystem sftp /usr/lib/openssh/sftp-server
         self-signed serving certificate, kubelet.crt/kubelet.key.
         """
         first = self.masters[0]
-        ca_cert = load_cert(first.etc_kubernetes / "pki" / "ca.crt")
-        ca_key = load_key(first.etc_kubernetes / "pki" / "ca.key")
+        ca_cert = self.cluster_ca()[0]
         validity = parse_duration(self.opts.get("cert_validity") or "8760h")
         for host in self.hosts:
             pki = host.kubelet_dir / "pki"
-            key = ec.generate_private_key(ec.SECP256R1())
-            start = now() - dt.timedelta(minutes=5)
-            cert = issue_cert(
-                ca_cert,
-                ca_key,
-                key.public_key(),
-                x509.Name(
-                    [
-                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:nodes"),
-                        x509.NameAttribute(NameOID.COMMON_NAME, f"system:node:{host.node_name}"),
-                    ]
-                ),
-                start,
-                min(start + validity, ca_cert.not_valid_after_utc),
+            cert, key = self.client_credential(
+                "system:nodes", f"system:node:{host.node_name}", validity
             )
             dated = pki / f"kubelet-client-{kubelet_client_timestamp()}.pem"
             write_private(dated, pem_cert(cert) + pem_key(key))
@@ -653,24 +662,8 @@ Subsystem sftp /usr/lib/openssh/sftp-server
         lab keeps working while the renewal runbook is tested against expired
         cluster certificates.
         """
-        first = self.masters[0]
-        ca_cert = load_cert(first.etc_kubernetes / "pki" / "ca.crt")
-        ca_key = load_key(first.etc_kubernetes / "pki" / "ca.key")
-        key = ec.generate_private_key(ec.SECP256R1())
-        start = now() - dt.timedelta(minutes=5)
-        cert = issue_cert(
-            ca_cert,
-            ca_key,
-            key.public_key(),
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
-                    x509.NameAttribute(NameOID.COMMON_NAME, "ackops-lab-controller"),
-                ]
-            ),
-            start,
-            ca_cert.not_valid_after_utc,
-        )
+        ca_cert = self.cluster_ca()[0]
+        cert, key = self.client_credential("system:masters", "ackops-lab-controller", None)
         config = admin_kubeconfig(
             pem_cert(ca_cert), f"https://{SLB_IP}:6443", pem_cert(cert), pem_key(key)
         )
@@ -941,8 +934,7 @@ backend masters
             if (pki / f"{name}.key").exists():
                 cas[name] = (load_cert(pki / f"{name}.crt"), load_key(pki / f"{name}.key"))
         if "ca" not in cas:  # a worker: its node credential is signed on the first master
-            first = self.masters[0].etc_kubernetes / "pki"
-            cas["ca"] = (load_cert(first / "ca.crt"), load_key(first / "ca.key"))
+            cas["ca"] = self.cluster_ca()
         changed = []
 
         def signer_for(cert):
