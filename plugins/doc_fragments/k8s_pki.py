@@ -37,5 +37,5 @@ options:
     type: path
     default: /var/lib/kubelet/pki
 requirements:
-  - cryptography >= 42 and PyYAML on the managed host
+  - cryptography >= 38 (Debian 12 ships 38) and PyYAML on the managed host
 """

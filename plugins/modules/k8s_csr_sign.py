@@ -57,7 +57,7 @@ options:
     type: path
     default: /etc/kubernetes/pki
 requirements:
-  - cryptography >= 42 on the master
+  - cryptography >= 38 on the master (Debian 12 ships 38)
 """
 
 EXAMPLES = r"""
