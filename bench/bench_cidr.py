@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "collections"))
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.cidr_plan import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan import (
     conflict_between,
     overlapping_conflicts,
     plan_blocks,

@@ -9,7 +9,7 @@ class ModuleDocFragment:
     # Mirrors the option names, aliases and environment variables of
     # kubernetes.core's k8s_auth_options, so an AWX credential or a playbook
     # written for kubernetes.core works unchanged with ackops.runbooks modules.
-    # The argument spec is K8S_AUTH_ARGSPEC in module_utils/k8s_client.py.
+    # The argument spec is K8S_AUTH_ARGSPEC in module_utils/k8s/client.py.
     DOCUMENTATION = r"""
 options:
   kubeconfig:

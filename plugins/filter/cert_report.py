@@ -79,7 +79,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.cert_report import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.cert_report import (
     ReportError,
     build_report,
 )

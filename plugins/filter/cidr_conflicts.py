@@ -60,7 +60,7 @@ _value:
     message: {description: One line naming both parties and the reason., type: str}
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.cidr_plan import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan import (
     validate_plan,
 )
 from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import (

@@ -50,7 +50,7 @@ _value:
   elements: str
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.cidr_plan import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan import (
     free_cidrs,
 )
 from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import (

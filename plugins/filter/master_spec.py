@@ -44,7 +44,7 @@ _value:
       elements: str
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.cluster_sizing import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cluster_sizing import (
     master_spec,
 )
 from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import (

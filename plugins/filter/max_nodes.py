@@ -59,7 +59,7 @@ _value:
         rule: {description: How the block size was chosen., type: str}
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.cidr_plan import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan import (
     max_nodes,
 )
 from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import (

@@ -105,10 +105,10 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.renew_jobs import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew_jobs import (
     JobsError,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.renew_jobs import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew_jobs import (
     renew_jobs as generate_jobs,
 )
 from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import (

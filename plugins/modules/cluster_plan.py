@@ -236,11 +236,11 @@ report_markdown:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.cluster_plan import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cluster_plan import (
     build_plan,
     markdown,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import (
     InputError,
 )
 

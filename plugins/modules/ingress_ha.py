@@ -189,18 +189,18 @@ check_mode:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.ingress_ha import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ha import (
     IngressHAError,
     converge,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_client import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
     K8sClientError,
     get_api_client,
     k8s_auth_argspec,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_objects import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
     K8sObjectError,
     ObjectClient,
 )

@@ -135,7 +135,7 @@ last_error:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.apiserver_check import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.apiserver_check import (
     CheckError,
     wait_healthy,
 )

@@ -75,17 +75,17 @@ restored:
   elements: str
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     ROOT_ARGSPEC,
     PKIError,
     roots_from_params,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_files import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.files import (
     DEFAULT_BACKUP_DIR,
     backup,
     restore,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_module import pki_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import pki_module
 
 
 def main():

@@ -163,14 +163,14 @@ summary:
     soonest: {id: "pki:apiserver.crt", name: apiserver, not_after: "2026-11-28T09:03:00Z", days_left: 364}
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     ROOT_ARGSPEC,
     PKIError,
     inventory,
     roots_from_params,
     utcnow,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_module import pki_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import pki_module
 
 
 def main():

@@ -167,19 +167,19 @@ backup:
   sample: /var/lib/ackops/pki-backups/pki-20261128T153535.123456Z
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     ROOT_ARGSPEC,
     PKIError,
     inventory,
     roots_from_params,
     utcnow,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_files import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.files import (
     DEFAULT_BACKUP_DIR,
     backup,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_module import pki_module
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_renew import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import pki_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
     plan_renewal,
     preflight,
     renew,

@@ -100,12 +100,12 @@ clamped:
 
 import socket
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     DEFAULT_PKI_DIR,
     PKIError,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_module import pki_module
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_renew import sign_csr
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import pki_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import sign_csr
 
 
 def main():

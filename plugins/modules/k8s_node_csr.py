@@ -103,13 +103,13 @@ after:
   type: dict
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     ROOT_ARGSPEC,
     PKIError,
     roots_from_params,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_module import pki_module
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_renew import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import pki_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
     node_csr,
     node_install,
 )

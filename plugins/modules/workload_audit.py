@@ -176,8 +176,8 @@ objects_audited:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import InputError
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_client import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
     K8sClientError,
@@ -186,18 +186,18 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_client import 
     get_api_client,
     k8s_auth_argspec,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.workload_audit import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
     audit,
     findings,
     is_audited,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.workload_report import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_report import (
     gate,
     markdown,
     polaris,
     summary,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.workload_sources import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_sources import (
     SYSTEM_NAMESPACES,
     cluster_info,
     load_manifest_dir,

@@ -15,7 +15,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 
 _SPEC_KEYS = ("type", "elements", "required", "choices", "default", "aliases")
 

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.workload_sources import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_sources import (
     load_manifest_dir,
 )
 

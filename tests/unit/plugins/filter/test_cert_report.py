@@ -8,7 +8,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.ackops.runbooks.plugins.filter.cert_report import cert_report
-from ansible_collections.ackops.runbooks.plugins.module_utils.cert_report import build_report
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.cert_report import build_report
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 

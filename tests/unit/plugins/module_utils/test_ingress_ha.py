@@ -6,14 +6,14 @@ import copy
 
 import pytest
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.ack_version import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ack_version import (
     AckVersion,
     VersionError,
     image_tag,
     parse_tag,
     version_gate,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.ingress_ha import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ha import (
     DEDICATED_TOLERATION,
     INGRESS_LABEL,
     IngressHAError,
@@ -26,7 +26,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.ingress_ha import 
     pods_to_move,
     select_nodes,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_objects import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
     resource_path,
     strip_noise,
 )

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from ansible_collections.ackops.runbooks.plugins.doc_fragments.k8s_auth import ModuleDocFragment
-from ansible_collections.ackops.runbooks.plugins.module_utils import k8s_client
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_client import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s import client as k8s_client
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
     K8S_AUTH_ARGSPEC,
     K8sClientError,
     build_configuration,

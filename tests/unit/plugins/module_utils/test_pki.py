@@ -11,13 +11,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.ackops.runbooks.plugins.module_utils import pki_files
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki import files as pki_files
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     PKIError,
     Roots,
     inventory,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_renew import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
     node_csr,
     node_install,
     plan_renewal,

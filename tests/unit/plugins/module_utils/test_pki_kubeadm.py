@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki import Roots, inventory
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_renew import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import Roots, inventory
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
     plan_renewal,
     renew,
 )

@@ -10,7 +10,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.ackops.runbooks.plugins.filter.renew_jobs import (
     renew_jobs as renew_jobs_filter,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.renew_jobs import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew_jobs import (
     JobsError,
     renew_jobs,
     tolerations_for,

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import InputError
-from ansible_collections.ackops.runbooks.plugins.module_utils.workload_audit import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
     CHECKS,
     audit,
     findings,

@@ -10,13 +10,13 @@ from typing import ClassVar
 
 import pytest
 
-from ansible_collections.ackops.runbooks.plugins.module_utils import workload_sources
-from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import InputError
-from ansible_collections.ackops.runbooks.plugins.module_utils.workload_audit import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.audit import workload_sources
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
     audit,
     findings,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.workload_report import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_report import (
     gate,
     markdown,
     polaris,

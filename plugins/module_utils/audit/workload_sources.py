@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import InputError
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_client import K8sClientError
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import K8sClientError
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")

@@ -6,7 +6,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import (
     InputError,
     exact_number,
     field_path,

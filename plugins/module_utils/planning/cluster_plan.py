@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.cidr_plan import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan import (
     propose,
     validate_plan,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.cluster_sizing import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cluster_sizing import (
     DEFAULT_INSTANCE_CORES,
     master_spec,
     worker_plan,

@@ -34,7 +34,7 @@ try:  # absence reported by the modules through pki.HAS_PKI_LIBS
 except ImportError:
     pass
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     CertEntry,
     Inventory,
     PKIError,
@@ -53,7 +53,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki import (
     serial_hex,
     utcnow,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki_files import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.files import (
     file_mode,
     symlink_atomic,
     write_atomic,

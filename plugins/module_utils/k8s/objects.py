@@ -29,7 +29,7 @@ except ImportError:  # the calling module reports it through missing_required_li
 else:
     TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError)
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_client import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
     K8sClientError,

@@ -5,7 +5,7 @@
 Pure decisions on plain dicts: which nodes carry the ingress label, what each
 node, the controller and its PodDisruptionBudget must look like, whether the
 replicas ended up one per labelled node. ``converge()`` drives them through an
-``ObjectClient`` (module_utils/k8s_objects.py): everything is read and checked
+``ObjectClient`` (module_utils/k8s/objects.py): everything is read and checked
 before the first write, and in check mode every write is a server-side dry run.
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.ack_version import version_gate
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s_objects import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ack_version import version_gate
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
     K8sObjectError,
     describe,
     diff_entry,

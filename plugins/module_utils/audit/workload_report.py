@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import InputError
-from ansible_collections.ackops.runbooks.plugins.module_utils.workload_audit import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
     CHECKS,
     SEVERITIES,
 )

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 
 SEVERITIES = ("warning", "danger")  # Polaris' vocabulary, least severe first
 EXEMPT_ANNOTATION = "ackops.runbooks/exempt-checks"

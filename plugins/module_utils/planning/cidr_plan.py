@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.input_checks import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import (
     InputError,
     field_path,
     positive_int,
