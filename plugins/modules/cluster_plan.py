@@ -236,12 +236,12 @@ report_markdown:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import (
+    InputError,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cluster_plan import (
     build_plan,
     markdown,
-)
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import (
-    InputError,
 )
 
 ROUTES = {"type": "list", "elements": "raw", "default": []}

@@ -176,16 +176,6 @@ objects_audited:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    K8sClientError,
-    check_connection,
-    describe_source,
-    get_api_client,
-    k8s_auth_argspec,
-)
 from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
     audit,
     findings,
@@ -202,6 +192,16 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_sou
     cluster_info,
     load_manifest_dir,
     read_cluster,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
+    HAS_KUBERNETES,
+    KUBERNETES_IMPORT_ERROR,
+    K8sClientError,
+    check_connection,
+    describe_source,
+    get_api_client,
+    k8s_auth_argspec,
 )
 
 

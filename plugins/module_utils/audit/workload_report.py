@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
     CHECKS,
     SEVERITIES,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 
 POLARIS_OUTPUT_VERSION = "1.0"
 FAIL_ON_CHOICES = ("none", *SEVERITIES)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ack_version import version_gate
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ack_version import (
+    version_gate,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
     K8sObjectError,
     describe,

@@ -18,7 +18,11 @@ import os
 import shutil
 import tempfile
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import PKIError, Roots, utcnow
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
+    PKIError,
+    Roots,
+    utcnow,
+)
 
 DEFAULT_BACKUP_DIR = "/var/lib/ackops/pki-backups"
 MANIFEST = "manifest.json"

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan import (
     block,
     conflict_between,
@@ -16,7 +17,6 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan
     propose,
     validate_plan,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 
 SOUND = {
     "vpc_cidr": "192.168.0.0/16",

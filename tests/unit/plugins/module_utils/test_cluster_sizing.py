@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cluster_sizing import (
     master_spec,
     worker_plan,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 
 
 @pytest.mark.parametrize(

@@ -6,13 +6,13 @@ import copy
 
 import pytest
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
     CHECKS,
     audit,
     findings,
     process_signs,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from tests.unit.manifests import assert_valid_manifest
 
 CONTAINER = {

@@ -11,7 +11,6 @@ from typing import ClassVar
 import pytest
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.audit import workload_sources
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
     audit,
     findings,
@@ -22,6 +21,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_rep
     polaris,
     summary,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from tests.unit.manifests import assert_valid_manifests
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "workloads"
