@@ -10,15 +10,18 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
 
-class InputError(ValueError):
+
+class InputError(RunbookError, ValueError):
     """A planning or audit input that cannot be used as given."""
 
+    error_type = "input"
+
     def __init__(self, field: str, value: Any, reason: str):
-        self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"{field}: {value!r} {reason}")
+        super().__init__(f"{value!r} {reason}", field=field)
 
 
 def field_path(root: str, name: str) -> str:

@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
+
 TAG_PATTERN = re.compile(r"^[vV]?(?P<numbers>\d+(?:\.\d+)*)(?:[-+_.](?P<suffix>.*))?$")
 SUFFIX_SEPARATORS = re.compile(r"[-+_.]")
 
 
-class VersionError(ValueError):
+class VersionError(RunbookError, ValueError):
     """A tag that carries no version (``latest``, a digest, a branch name)."""
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
 from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ack_version import (
     version_gate,
 )
@@ -41,7 +42,7 @@ MANAGED_BY = "ackops.runbooks.ingress_ha"
 GRAY_RELEASE_MINIMUM = "0.12.0-5"
 
 
-class IngressHAError(Exception):
+class IngressHAError(RunbookError):
     """Refused or failed; the message names the hosts, nodes or objects concerned."""
 
 

@@ -21,6 +21,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
+
 try:
     import yaml
 
@@ -33,7 +35,7 @@ ETCD_MANIFEST = "/etc/kubernetes/manifests/etcd.yaml"
 SELF_SUBJECT_REVIEW = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
 
 
-class CheckError(Exception):
+class CheckError(RunbookError):
     """A check that cannot even be attempted (bad input); the message names the file."""
 
 

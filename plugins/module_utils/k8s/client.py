@@ -15,6 +15,8 @@ import os
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
+
 try:
     import urllib3
     from kubernetes import client as k8s
@@ -68,7 +70,7 @@ CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 15
 
 
-class K8sClientError(Exception):
+class K8sClientError(RunbookError):
     """The API client could not be configured, or the API server not reached."""
 
 

@@ -29,6 +29,7 @@ except ImportError:  # the calling module reports it through missing_required_li
 else:
     TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError)
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
@@ -53,11 +54,13 @@ NOISY_ANNOTATIONS = (
 )
 
 
-class K8sObjectError(Exception):
+class K8sObjectError(RunbookError):
     """An API request failed; the message names the object and the server's reason."""
 
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
+    error_type = "kubernetes"
+
+    def __init__(self, message: str, status: int | None = None, **where):
+        super().__init__(message, details={"status": status} if status else None, **where)
         self.status = status
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
+
 STATUSES = ("expired", "critical", "warning", "ok")
 _COLUMNS = (
     ("Host", "host"),
@@ -25,7 +27,7 @@ _COLUMNS = (
 )
 
 
-class ReportError(ValueError):
+class ReportError(RunbookError, ValueError):
     """The input cannot be turned into a report; the message says why."""
 
 

@@ -27,6 +27,8 @@ import socket
 import traceback
 from dataclasses import dataclass, field
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
+
 # Managed hosts need cryptography and PyYAML; modules report their absence
 # with missing_required_lib instead of an import traceback.
 try:
@@ -83,7 +85,7 @@ _EXT_USAGE_NAMES = {
 }
 
 
-class PKIError(Exception):
+class PKIError(RunbookError):
     """A certificate problem a person must act on; the message names host and file."""
 
 

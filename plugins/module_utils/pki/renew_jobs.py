@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
+
 DEFAULT_NAMESPACE = "kube-system"
 DEFAULT_IMAGE = "busybox:1.36"
 DEFAULT_NAME_PREFIX = "ackops-renew-certs"
@@ -69,7 +71,7 @@ _FORBIDDEN = (
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
-class JobsError(ValueError):
+class JobsError(RunbookError, ValueError):
     """The Jobs cannot be generated as asked; the message says which node or option and why."""
 
 
