@@ -1,19 +1,25 @@
 # Copyright: ack-runbooks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Reading and writing Kubernetes objects as plain dicts, for API runbooks.
+"""The one way runbooks read and write Kubernetes objects: ``ObjectClient``, plain dicts.
 
-The pattern every API runbook follows:
-
-- writes go through server-side apply (``apply``) or a JSON patch guarded by
-  the object's resourceVersion (``json_patch``), each with ``dry_run`` so
-  check mode asks the API server what *would* happen instead of guessing;
-- ``changed`` is ``strip_noise(before) != strip_noise(after)``, so fields the
-  server maintains (resourceVersion, managedFields, status, ...) never make a
-  run look changed and never show in a diff.
+- Every kind is resolved through API discovery (``k8s/discovery.py``):
+  plural, scope, verbs and subresources come from the API server, read once
+  per group-version and cached for the client's life. An unknown kind is an
+  ``UnknownKindError`` naming the kind and apiVersion.
+- Writes go through server-side apply (``apply``, ``apply_all``) or a JSON
+  patch guarded by the object's resourceVersion (``json_patch``), each with
+  ``dry_run`` so check mode asks the API server what *would* happen.
+- ``changed`` is ``differs(before, after)``: server-maintained fields never
+  make a run look changed and never show in a diff (``k8s/diff.py``).
+- Waits watch the object (``watch`` with ``timeoutSeconds`` from its
+  resourceVersion) and fall back to polling where watching is refused; the
+  clock and sleep are injected.
+- Every failure is a ``RunbookError`` subclass naming ``Kind namespace/name``
+  and the server's reason; a transport failure names the server.
 
 Objects stay plain dicts (the raw JSON the API server sends), which keeps
 fields the generated client models do not know, and keeps the logic testable
-without a cluster.
+against the in-memory fake API of the unit tests.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import math
+import time
 
 try:
     import urllib3
@@ -29,160 +37,242 @@ except ImportError:  # the calling module reports it through missing_required_li
 else:
     TRANSPORT_ERRORS = (urllib3.exceptions.HTTPError, OSError)
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import (
+    Changes,
+    RunbookError,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
     K8sClientError,
 )
-
-# Plural resource names of the kinds the runbooks touch; other kinds follow
-# the regular lower-case + "s" rule.
-PLURALS = {
-    "PodDisruptionBudget": "poddisruptionbudgets",
-    "Ingress": "ingresses",
-    "StorageClass": "storageclasses",
-}
-APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
-JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
-
-# Metadata the API server maintains: never a change, never in a diff.
-NOISY_METADATA = ("resourceVersion", "managedFields", "generation", "uid", "creationTimestamp")
-NOISY_ANNOTATIONS = (
-    "deployment.kubernetes.io/revision",
-    "kubectl.kubernetes.io/last-applied-configuration",
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.diff import (
+    describe,
+    diff_entry,
+    differs,
+    strip_noise,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.discovery import (
+    Discovery,
+    Resource,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.errors import (
+    K8sObjectError,
+    UnknownKindError,
+    WaitTimeout,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.waits import (
+    poll_until,
+    watch_events,
 )
 
+__all__ = [
+    "APPLY_ORDER",
+    "K8sObjectError",
+    "ObjectClient",
+    "describe",
+    "diff_entry",
+    "differs",
+    "eviction",
+    "selector",
+    "strip_noise",
+]
 
-class K8sObjectError(RunbookError):
-    """An API request failed; the message names the object and the server's reason."""
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+JSON_PATCH_CONTENT_TYPE = "application/json-patch+json"
+MERGE_PATCH_CONTENT_TYPE = "application/merge-patch+json"
 
-    error_type = "kubernetes"
-
-    def __init__(self, message: str, status: int | None = None, **where):
-        super().__init__(message, details={"status": status} if status else None, **where)
-        self.status = status
-
-
-def describe(obj_or_kind, name: str | None = None, namespace: str | None = None) -> str:
-    """``Kind namespace/name`` for messages, from an object or its coordinates."""
-    if isinstance(obj_or_kind, dict):
-        meta = obj_or_kind.get("metadata") or {}
-        kind, name, namespace = obj_or_kind.get("kind"), meta.get("name"), meta.get("namespace")
-    else:
-        kind = obj_or_kind
-    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-
-
-def resource_path(
-    api_version: str,
-    kind: str,
-    name: str | None = None,
-    namespace: str | None = None,
-    subresource: str | None = None,
-) -> str:
-    """The REST path of an object (or of its collection when ``name`` is None)."""
-    base = f"/api/{api_version}" if "/" not in api_version else f"/apis/{api_version}"
-    if namespace:
-        base += f"/namespaces/{namespace}"
-    path = f"{base}/{PLURALS.get(kind, kind.lower() + 's')}"
-    if name:
-        path += f"/{name}"
-    if subresource:
-        path += f"/{subresource}"
-    return path
+# apply_all writes what others use first: namespaces and definitions, storage,
+# identities and configuration, then services, workloads, and what points at
+# them. Kinds not listed go between configuration and workloads.
+APPLY_ORDER = (
+    ("Namespace",),
+    ("CustomResourceDefinition",),
+    ("StorageClass", "PriorityClass", "IngressClass", "GatewayClass", "RuntimeClass"),
+    ("PersistentVolume",),
+    ("ServiceAccount", "ClusterRole", "Role"),
+    ("ClusterRoleBinding", "RoleBinding"),
+    ("Secret", "ConfigMap", "LimitRange", "ResourceQuota"),
+    ("PersistentVolumeClaim",),
+    ("Service", "EndpointSlice", "NetworkPolicy"),
+    (),  # every other kind
+    ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"),
+    ("PodDisruptionBudget", "HorizontalPodAutoscaler", "Ingress", "Gateway", "HTTPRoute"),
+)
+_OTHER_RANK = APPLY_ORDER.index(())
+# Seconds to wait for a CustomResourceDefinition's kind to be served.
+CRD_SERVED_TIMEOUT = 30
 
 
-def strip_noise(obj: dict | None) -> dict | None:
-    """A copy of ``obj`` without the fields the server maintains (for compare and diff)."""
-    if obj is None:
-        return None
-    clean = copy.deepcopy(obj)
-    clean.pop("status", None)
-    meta = clean.get("metadata") or {}
-    for key in NOISY_METADATA:
-        meta.pop(key, None)
-    annotations = meta.get("annotations") or {}
-    for key in NOISY_ANNOTATIONS:
-        annotations.pop(key, None)
-    if "annotations" in meta and not annotations:
-        meta.pop("annotations")
-    return clean
+def apply_rank(obj: dict) -> int:
+    kind = obj.get("kind")
+    return next((rank for rank, kinds in enumerate(APPLY_ORDER) if kind in kinds), _OTHER_RANK)
 
 
-def differs(before: dict | None, after: dict | None) -> bool:
-    return strip_noise(before) != strip_noise(after)
-
-
-def diff_entry(header: str, before: dict | None, after: dict | None) -> dict:
-    """One entry of an Ansible diff list, noise removed."""
+def eviction(pod: dict) -> dict:
+    """A policy/v1 Eviction of ``pod``: honours the PodDisruptionBudget, unlike a delete."""
+    meta = pod["metadata"]
     return {
-        "before_header": header,
-        "after_header": header,
-        "before": strip_noise(before) or {},
-        "after": strip_noise(after) or {},
+        "apiVersion": "policy/v1",
+        "kind": "Eviction",
+        "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
     }
 
 
-class ObjectClient:
-    """GET/LIST/apply/patch/create on any kind, returning the raw JSON as dicts."""
+def selector(labels: dict | str | None) -> str | None:
+    """A label selector string from ``{key: value}`` (or a selector string as it is)."""
+    if not labels or isinstance(labels, str):
+        return labels or None
+    return ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
 
-    def __init__(self, api_client, field_manager: str):
+
+def _status_message(response) -> tuple[str, str | None]:
+    """The server's message and reason from a Status body, else the HTTP reason."""
+    message, reason = response.reason, None
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        status = json.loads(response.data)
+        message = status.get("message") or message
+        reason = status.get("reason")
+    return message, reason
+
+
+class ObjectClient:
+    """get/list/apply/patch/create/delete/wait on any kind the API server serves, as dicts."""
+
+    def __init__(
+        self,
+        api_client,
+        field_manager: str,
+        clock=time.monotonic,
+        sleep=time.sleep,
+        use_watch: bool = True,
+    ):
         self.api_client = api_client
         self.field_manager = field_manager
+        self.clock = clock
+        self.sleep = sleep
+        self.use_watch = use_watch
+        self.discovery = Discovery(self._fetch_discovery)
 
-    def request(self, method, path, what, body=None, query=None, content_type=None):
+    # ---- transport
+
+    @property
+    def server(self) -> str:
+        return self.api_client.configuration.host
+
+    def _send(self, method, path, obj, body=None, query=None, content_type=None, timeout=None):
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type or "application/json"
         serialized = self.api_client.param_serialize(
             method,
             path,
-            query_params=list((query or {}).items()),
+            query_params=[(k, v) for k, v in (query or {}).items() if v is not None],
             header_params=headers,
             body=body,
             auth_settings=["BearerToken"],
         )
-        server = self.api_client.configuration.host
         try:
-            response = self.api_client.call_api(
-                *serialized, _request_timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+            return self.api_client.call_api(
+                *serialized, _request_timeout=timeout or (CONNECT_TIMEOUT, READ_TIMEOUT)
             )
+        except TRANSPORT_ERRORS as exc:
+            raise K8sClientError(
+                f"cannot reach the Kubernetes API server {self.server} ({method} {path}): {exc}",
+                obj=obj,
+            ) from exc
+
+    def request(self, method, path, obj, body=None, query=None, content_type=None, action=None):
+        """One request; the JSON answer, or a ``K8sObjectError`` naming ``obj`` and the reason."""
+        response = self._send(method, path, obj, body, query, content_type)
+        try:
             response.read()
         except TRANSPORT_ERRORS as exc:
             raise K8sClientError(
-                f"cannot reach the Kubernetes API server {server} ({method} {what}): {exc}"
+                f"lost the Kubernetes API server {self.server} ({method} {path}): {exc}", obj=obj
             ) from exc
         if not 200 <= response.status <= 299:
-            reason = response.reason
-            with contextlib.suppress(ValueError, AttributeError):
-                reason = json.loads(response.data).get("message") or reason
-            raise K8sObjectError(f"{method} {what}: {response.status} {reason}", response.status)
+            message, reason = _status_message(response)
+            raise K8sObjectError(
+                f"{action or method}: {response.status} {message}",
+                response.status,
+                reason,
+                obj=obj,
+                details={"server": self.server},
+            )
         return json.loads(response.data) if response.data else {}
 
-    def get(self, api_version, kind, name, namespace=None) -> dict | None:
-        """The object, or None when it does not exist."""
+    def _fetch_discovery(self, path: str) -> dict | None:
         try:
-            return self.request(
-                "GET",
-                resource_path(api_version, kind, name, namespace),
-                describe(kind, name, namespace),
-            )
+            return self.request("GET", path, f"discovery {path}", action="GET")
         except K8sObjectError as exc:
             if exc.status == 404:
                 return None
             raise
 
-    def list(self, api_version, kind, namespace=None, label_selector=None) -> list[dict]:
-        query = {"labelSelector": label_selector} if label_selector else None
-        found = self.request(
-            "GET", resource_path(api_version, kind, None, namespace), f"{kind} list", query=query
-        )
-        items = found.get("items", [])
+    # ---- discovery
+
+    def resource(self, api_version: str, kind: str) -> Resource:
+        """The resource serving ``kind`` at ``api_version`` (UnknownKindError if none)."""
+        return self.discovery.resource(api_version, kind)
+
+    def _target(self, obj: dict, namespace: str | None = None) -> tuple[Resource, str, str | None]:
+        """Resource, name and namespace of ``obj``; ``namespace`` fills in a missing one."""
+        meta = obj.get("metadata") or {}
+        resource = self.resource(obj.get("apiVersion", ""), obj.get("kind", ""))
+        ns = meta.get("namespace") or (namespace if resource.namespaced else None)
+        return resource, meta.get("name"), ns
+
+    # ---- reading
+
+    def get(self, api_version, kind, name, namespace=None) -> dict | None:
+        """The object, or None when it does not exist."""
+        resource = self.resource(api_version, kind)
+        path = resource.path(name, namespace)
+        try:
+            found = self.request("GET", path, describe(kind, name, namespace))
+        except K8sObjectError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return found
+
+    def list(
+        self,
+        api_version,
+        kind,
+        namespace=None,
+        label_selector=None,
+        field_selector=None,
+        limit: int | None = None,
+    ) -> list[dict]:
+        """Every object (all pages when ``limit`` splits them), each with its kind and apiVersion.
+
+        Without ``namespace`` a namespaced kind is listed across all namespaces.
+        """
+        resource = self.resource(api_version, kind)
+        resource.require("list", None, namespace)
+        path = resource.path(None, namespace)
+        where = f"{kind} list" + (f" in {namespace}" if namespace else "")
+        query = {
+            "labelSelector": selector(label_selector),
+            "fieldSelector": selector(field_selector),
+            "limit": str(limit) if limit else None,
+        }
+        items: list[dict] = []
+        while True:
+            page = self.request("GET", path, where, query=query)
+            items += page.get("items") or []
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                break
+            query["continue"] = token
         for item in items:  # list items carry no kind of their own
-            item.setdefault("apiVersion", api_version)
-            item.setdefault("kind", kind)
+            item["apiVersion"] = resource.api_version
+            item["kind"] = resource.kind
         return items
+
+    # ---- writing
 
     def _write_query(self, dry_run: bool, **extra) -> dict:
         query = {"fieldManager": self.field_manager, **extra}
@@ -190,46 +280,302 @@ class ObjectClient:
             query["dryRun"] = "All"
         return query
 
-    def apply(self, body: dict, dry_run: bool = False, force: bool = True) -> dict:
-        """Server-side apply ``body`` as this client's field manager; the resulting object."""
-        meta = body["metadata"]
+    def apply(
+        self, body: dict, dry_run: bool = False, force: bool = True, namespace: str | None = None
+    ) -> dict:
+        """Server-side apply ``body`` as this client's field manager; the resulting object.
+
+        ``force`` takes over fields another manager owns (a conflict otherwise);
+        ``namespace`` is used when a namespaced body has none.
+        """
+        resource, name, ns = self._target(body, namespace)
+        path = resource.path(name, ns)
+        if ns and (body.get("metadata") or {}).get("namespace") != ns:
+            body = copy.deepcopy(body)
+            body["metadata"]["namespace"] = ns
         return self.request(
             "PATCH",
-            resource_path(body["apiVersion"], body["kind"], meta["name"], meta.get("namespace")),
-            describe(body),
+            path,
+            describe(resource.kind, name, ns),
             body=body,
             query=self._write_query(dry_run, force="true" if force else "false"),
             content_type=APPLY_CONTENT_TYPE,
+            action="apply",
         )
 
     def json_patch(self, obj: dict, operations: list[dict], dry_run: bool = False) -> dict:
         """Apply JSON-patch ``operations`` to ``obj``, failing if it changed since it was read."""
-        meta = obj["metadata"]
+        resource, name, ns = self._target(obj)
         guard = {
             "op": "test",
             "path": "/metadata/resourceVersion",
-            "value": meta["resourceVersion"],
+            "value": obj["metadata"]["resourceVersion"],
         }
         return self.request(
             "PATCH",
-            resource_path(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace")),
-            describe(obj),
+            resource.path(name, ns),
+            describe(resource.kind, name, ns),
             body=[guard, *operations],
             query=self._write_query(dry_run),
             content_type=JSON_PATCH_CONTENT_TYPE,
+            action="json patch",
+        )
+
+    def create(self, body: dict, dry_run: bool = False, namespace: str | None = None) -> dict:
+        """POST ``body``; a 409 (it exists) is an error like any other."""
+        resource, name, ns = self._target(body, namespace)
+        resource.require("create", name, ns)
+        return self.request(
+            "POST",
+            resource.path(None, ns),
+            describe(resource.kind, name, ns),
+            body=body,
+            query=self._write_query(dry_run),
+            action="create",
+        )
+
+    def delete(
+        self,
+        api_version,
+        kind,
+        name,
+        namespace=None,
+        dry_run: bool = False,
+        propagation_policy: str = "Background",
+    ) -> dict | None:
+        """Delete the object; what the server answered, or None when it was already gone."""
+        resource = self.resource(api_version, kind)
+        resource.require("delete", name, namespace)
+        body = {
+            "apiVersion": "v1",
+            "kind": "DeleteOptions",
+            "propagationPolicy": propagation_policy,
+        }
+        if dry_run:
+            body["dryRun"] = ["All"]
+        try:
+            return self.request(
+                "DELETE",
+                resource.path(name, namespace),
+                describe(kind, name, namespace),
+                body=body,
+                query={"dryRun": "All"} if dry_run else None,
+                action="delete",
+            )
+        except K8sObjectError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    # ---- subresources
+
+    def get_subresource(self, obj: dict, subresource: str) -> dict:
+        """GET a subresource of ``obj`` (``status``, ``scale``)."""
+        resource, name, ns = self._target(obj)
+        return self.request(
+            "GET",
+            resource.path(name, ns, subresource),
+            describe(resource.kind, name, ns),
+            action=f"GET {subresource}",
+        )
+
+    def patch_subresource(
+        self, obj: dict, subresource: str, patch: dict, dry_run: bool = False
+    ) -> dict:
+        """Merge-patch a subresource of ``obj`` (``status``, ``scale``)."""
+        resource, name, ns = self._target(obj)
+        return self.request(
+            "PATCH",
+            resource.path(name, ns, subresource),
+            describe(resource.kind, name, ns),
+            body=patch,
+            query=self._write_query(dry_run),
+            content_type=MERGE_PATCH_CONTENT_TYPE,
+            action=f"PATCH {subresource}",
         )
 
     def create_subresource(
         self, obj: dict, subresource: str, body: dict, dry_run: bool = False
     ) -> dict:
         """POST ``body`` to a subresource of ``obj`` (e.g. a Pod's eviction)."""
-        meta = obj["metadata"]
+        resource, name, ns = self._target(obj)
         return self.request(
             "POST",
-            resource_path(
-                obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"), subresource
-            ),
-            f"{subresource} of {describe(obj)}",
+            resource.path(name, ns, subresource),
+            describe(resource.kind, name, ns),
             body=body,
             query={"dryRun": "All"} if dry_run else None,
+            action=f"POST {subresource}",
         )
+
+    def evict(self, pod: dict, dry_run: bool = False) -> bool:
+        """Evict ``pod`` through the Eviction API (honours PodDisruptionBudgets).
+
+        True when evicted, False when the pod was already gone; a refusal
+        (429: a disruption budget forbids it now) is a ``K8sObjectError``.
+        """
+        try:
+            self.create_subresource(pod, "eviction", eviction(pod), dry_run=dry_run)
+        except K8sObjectError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def scale(self, obj: dict, replicas: int, dry_run: bool = False) -> dict:
+        """Set the replicas of ``obj`` through its scale subresource; the resulting Scale."""
+        return self.patch_subresource(obj, "scale", {"spec": {"replicas": replicas}}, dry_run)
+
+    # ---- waiting
+
+    def wait(
+        self,
+        api_version,
+        kind,
+        name,
+        namespace=None,
+        predicate=None,
+        timeout: float = 60,
+        what: str = "the condition",
+        interval: float = 2.0,
+    ) -> dict | None:
+        """Until ``predicate(object or None)`` holds; the object then.
+
+        Watches the object from its resourceVersion (``timeoutSeconds`` no
+        longer than what is left) and polls every ``interval`` seconds where
+        the server refuses a watch. ``WaitTimeout`` names the object and
+        ``what`` was waited for.
+        """
+        resource = self.resource(api_version, kind)
+        predicate = predicate or (lambda obj: obj is not None)
+        watching = self.use_watch and "watch" in resource.verbs
+        deadline = self.clock() + timeout
+        current = self.get(api_version, kind, name, namespace)
+        while not predicate(current):
+            left = deadline - self.clock()
+            if left <= 0:
+                raise WaitTimeout(
+                    f"{what} did not hold within {timeout}s",
+                    obj=describe(kind, name, namespace),
+                )
+            if watching:
+                try:
+                    current = self._watch(resource, name, namespace, current, predicate, left)
+                    continue
+                except _WatchUnavailable:
+                    watching = False
+            self.sleep(min(interval, left))
+            current = self.get(api_version, kind, name, namespace)
+        return current
+
+    def _watch(self, resource, name, namespace, current, predicate, left):
+        """Follow the object's events for up to ``left`` seconds; the last state seen."""
+        seconds = max(1, math.ceil(left))
+        query = {
+            "watch": "true",
+            "fieldSelector": f"metadata.name={name}",
+            "timeoutSeconds": str(seconds),
+            "resourceVersion": ((current or {}).get("metadata") or {}).get("resourceVersion"),
+        }
+        path = resource.path(None, namespace)
+        where = describe(resource.kind, name, namespace)
+        try:
+            response = self._send(
+                "GET", path, where, query=query, timeout=(CONNECT_TIMEOUT, seconds + READ_TIMEOUT)
+            )
+        except K8sClientError as exc:
+            raise _WatchUnavailable() from exc
+        if not 200 <= response.status <= 299:
+            raise _WatchUnavailable()
+        stream = response.response
+        try:
+            for event in watch_events(stream.stream(4096)):
+                kind = event.get("type")
+                if kind == "ERROR":  # e.g. 410 Gone: the resourceVersion is too old
+                    return self.get(resource.api_version, resource.kind, name, namespace)
+                if kind in ("ADDED", "MODIFIED"):
+                    current = event.get("object")
+                elif kind == "DELETED":
+                    current = None
+                if predicate(current):
+                    break
+        except (*TRANSPORT_ERRORS, ValueError):
+            return self.get(resource.api_version, resource.kind, name, namespace)
+        finally:
+            with contextlib.suppress(Exception):
+                stream.release_conn()
+        return current
+
+    # ---- many objects
+
+    def apply_all(
+        self,
+        objects: list[dict],
+        dry_run: bool = False,
+        force: bool = True,
+        namespace: str | None = None,
+        changes: Changes | None = None,
+    ) -> list[dict]:
+        """Server-side apply many objects in dependency order, each read before for its diff.
+
+        Returns, in the order applied, ``{object, before, after, changed,
+        diff}`` (noise removed, Secret values redacted). Every object changed
+        for real is recorded in ``changes`` as it happens; a failure re-raises
+        with what was already changed in ``partial_changes``.
+        """
+        ledger = changes if changes is not None else Changes()
+        done_here: list[dict] = []
+        results = []
+        for body in sorted(objects, key=apply_rank):
+            try:
+                resource, name, ns = self._target(body, namespace)
+                label = describe(resource.kind, name, ns)
+                before = self.get(body["apiVersion"], resource.kind, name, ns)
+                after = self.apply(body, dry_run=dry_run, force=force, namespace=ns)
+                changed = differs(before, after)
+                if changed and not dry_run:
+                    ledger.record("create" if before is None else "update", label)
+                    done_here.append(ledger[-1])
+                    if resource.kind == "CustomResourceDefinition":
+                        self._await_crd(after)
+            except RunbookError as exc:
+                exc.partial_changes += [c for c in done_here if c not in exc.partial_changes]
+                raise
+            results.append(
+                {
+                    "object": label,
+                    "changed": changed,
+                    "before": strip_noise(before),
+                    "after": strip_noise(after),
+                    "diff": diff_entry(label, before, after),
+                }
+            )
+        return results
+
+    def _await_crd(self, crd: dict) -> None:
+        """Until discovery serves the kind a CustomResourceDefinition defines."""
+        spec = crd.get("spec") or {}
+        group, kind = spec.get("group"), (spec.get("names") or {}).get("kind")
+        versions = [v["name"] for v in spec.get("versions") or [] if v.get("served", True)]
+        if not (group and kind and versions):
+            return
+        api_version = f"{group}/{versions[0]}"
+
+        def served():
+            try:
+                self.discovery.invalidate(api_version)
+                self.resource(api_version, kind)
+            except UnknownKindError:
+                return False, None
+            return True, None
+
+        done, _ = poll_until(served, CRD_SERVED_TIMEOUT, self.clock, self.sleep, 1.0)
+        if not done:
+            raise WaitTimeout(
+                f"{kind} ({api_version}) not served within {CRD_SERVED_TIMEOUT}s",
+                obj=describe(crd),
+            )
+
+
+class _WatchUnavailable(Exception):
+    """The server refused the watch: poll instead."""
