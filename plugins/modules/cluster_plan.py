@@ -232,13 +232,25 @@ report_markdown:
   description: The whole plan as a Markdown report.
   returned: always
   type: str
+error:
+  description:
+    - On failure (unusable input), C(type) (V(input), or V(internal) for a bug), C(field) (the
+      option, for example C(network.clusters[0].pod_cidr)), C(cause), C(details); C(host) and
+      C(object) are null, the module reads nothing.
+  returned: failure
+  type: dict
+  sample: {type: input, host: null, object: null, field: "workers.failure_ratio",
+           cause: "must be above 0 and below 1, got 1.0", details: {}}
+partial_changes:
+  description: On failure, always empty (the module only computes).
+  returned: failure
+  type: list
+  elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import (
-    InputError,
-)
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cluster_plan import (
     build_plan,
     markdown,
@@ -298,16 +310,16 @@ ARGSPEC = {
 }
 
 
+def plan_cluster(params: dict) -> dict:
+    plan = build_plan(
+        params["node_count"], params["workers"], params["network"], params["proposals"]
+    )
+    return {"changed": False, "report_markdown": markdown(plan), **plan}
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGSPEC, supports_check_mode=True)
-    params = module.params
-    try:
-        plan = build_plan(
-            params["node_count"], params["workers"], params["network"], params["proposals"]
-        )
-    except InputError as exc:
-        module.fail_json(msg=str(exc), field=exc.field)
-    module.exit_json(changed=False, report_markdown=markdown(plan), **plan)
+    run_module(module, lambda _changes: plan_cluster(module.params))
 
 
 if __name__ == "__main__":

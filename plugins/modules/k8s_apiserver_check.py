@@ -131,45 +131,63 @@ last_error:
   description: Why the last failed attempt failed (empty when healthy).
   returned: always
   type: str
+error:
+  description:
+    - On failure, C(type) (V(check), or V(internal) for a bug), C(host), C(object) (the server
+      URL, or the kubeconfig or certificate file that cannot be read), C(field), C(cause) and
+      C(details).
+    - When the checks do not pass in time, C(details) holds what a success returns (C(server),
+      C(healthy), C(checks), C(attempts), C(elapsed), C(last_error)).
+  returned: failure
+  type: dict
+  sample:
+    type: check
+    host: master1
+    object: https://10.250.0.11:6443
+    field: null
+    cause: "not healthy after 180.2s (90 attempts): [Errno 111] Connection refused"
+    details: {server: "https://10.250.0.11:6443", healthy: false, checks: {}, attempts: 90,
+              elapsed: 180.2, last_error: "[Errno 111] Connection refused"}
+partial_changes:
+  description: On failure, always empty (the module only reads).
+  returned: failure
+  type: list
+  elements: dict
 """
+
+import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.apiserver_check import (
-    CheckError,
-    wait_healthy,
+    require_healthy,
 )
+
+ARGSPEC = {
+    "server": {"type": "str"},
+    "use_kubeconfig_server": {"type": "bool", "default": False},
+    "kubeconfig": {"type": "path", "default": "/etc/kubernetes/admin.conf"},
+    "ca_file": {"type": "path"},
+    "serving_cert": {"type": "path"},
+    "whoami": {"type": "bool", "default": False},
+    "expect_user": {"type": "str"},
+    "etcd": {"type": "bool", "default": False},
+    "etcd_url": {"type": "str", "default": "https://127.0.0.1:2379"},
+    "etcd_pki_dir": {"type": "path", "default": "/etc/kubernetes/pki/etcd"},
+    "timeout": {"type": "int", "default": 180},
+    "delay": {"type": "int", "default": 2},
+}
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            "server": {"type": "str"},
-            "use_kubeconfig_server": {"type": "bool", "default": False},
-            "kubeconfig": {"type": "path", "default": "/etc/kubernetes/admin.conf"},
-            "ca_file": {"type": "path"},
-            "serving_cert": {"type": "path"},
-            "whoami": {"type": "bool", "default": False},
-            "expect_user": {"type": "str"},
-            "etcd": {"type": "bool", "default": False},
-            "etcd_url": {"type": "str", "default": "https://127.0.0.1:2379"},
-            "etcd_pki_dir": {"type": "path", "default": "/etc/kubernetes/pki/etcd"},
-            "timeout": {"type": "int", "default": 180},
-            "delay": {"type": "int", "default": 2},
-        },
-        supports_check_mode=True,
+    module = AnsibleModule(argument_spec=ARGSPEC, supports_check_mode=True)
+    host = socket.gethostname()
+    run_module(
+        module,
+        lambda _changes: {"changed": False, **require_healthy(module.params, host)},
+        host=host,
     )
-    try:
-        result = wait_healthy(module.params).as_dict()
-    except CheckError as exc:
-        module.fail_json(msg=str(exc))
-    if not result["healthy"]:
-        module.fail_json(
-            msg=f"{result['server']} not healthy after {result['elapsed']}s "
-            f"({result['attempts']} attempts): {result['last_error']}",
-            **result,
-        )
-    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

@@ -73,46 +73,56 @@ restored:
   returned: when state is restored
   type: list
   elements: str
+error:
+  description:
+    - On failure, what went wrong and where, C(type) (V(pki), or V(internal) for a bug), C(host),
+      C(object) (the file), C(field), C(cause) and C(details) (for a system error, C(errno)).
+  returned: failure
+  type: dict
+  sample: {type: pki, host: master1, object: /var/lib/ackops/pki-backups, field: null,
+           cause: "cannot create the backup directory (No space left on device)", details: {errno: ENOSPC}}
+partial_changes:
+  description:
+    - On failure, what was changed before it, in order; a half-made backup is removed, a restore
+      lists each file put back (C(write)) or removed (C(remove)) so far.
+  returned: failure
+  type: list
+  elements: dict
+  sample: [{action: write, target: /etc/kubernetes/pki/apiserver.crt}]
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
-    ROOT_ARGSPEC,
-    PKIError,
-    roots_from_params,
-)
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.files import (
     DEFAULT_BACKUP_DIR,
     backup,
     restore,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import pki_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import run_pki_module
+
+OPTIONS = {
+    "state": {"type": "str", "choices": ["present", "restored"], "default": "present"},
+    "backup_dir": {"type": "path", "default": DEFAULT_BACKUP_DIR},
+    "path": {"type": "path"},
+}
 
 
-def main():
-    spec = dict(ROOT_ARGSPEC)
-    spec.update(
-        state={"type": "str", "choices": ["present", "restored"], "default": "present"},
-        backup_dir={"type": "path", "default": DEFAULT_BACKUP_DIR},
-        path={"type": "path"},
-    )
-    module = pki_module(argument_spec=spec, required_if=[("state", "restored", ("path",))])
+def back_up_or_restore(module, roots, changes) -> dict:
     params = module.params
-    roots = roots_from_params(params)
-    try:
-        if params["state"] == "present":
-            if module.check_mode:
-                module.exit_json(changed=True, path=None)
-            made = backup(roots, params["backup_dir"])
-            files = sum(len(tree["files"]) for tree in made["manifest"]["trees"])
-            files += len(made["manifest"]["files"])
-            module.exit_json(changed=True, path=made["path"], files=files)
-        restored = restore(params["path"], roots.host, check=module.check_mode)
-    except (PKIError, OSError) as exc:
-        module.fail_json(msg=f"{roots.host}: {exc}")
+    if params["state"] == "present":
+        if module.check_mode:
+            return {"changed": True, "path": None}
+        made = backup(roots, params["backup_dir"], changes=changes)
+        files = sum(len(tree["files"]) for tree in made["manifest"]["trees"])
+        files += len(made["manifest"]["files"])
+        return {"changed": True, "path": made["path"], "files": files}
+    restored = restore(params["path"], roots.host, check=module.check_mode, changes=changes)
     result = {"changed": bool(restored), "path": params["path"], "restored": restored}
     if module._diff:
         result["diff"] = {"before": {"differs": restored}, "after": {"differs": []}}
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    run_pki_module(OPTIONS, back_up_or_restore, required_if=[("state", "restored", ("path",))])
 
 
 if __name__ == "__main__":

@@ -161,32 +161,41 @@ summary:
     key_mismatches: []
     unchained: ["kubelet:kubelet.crt"]
     soonest: {id: "pki:apiserver.crt", name: apiserver, not_after: "2026-11-28T09:03:00Z", days_left: 364}
+error:
+  description:
+    - On failure, C(type) (V(pki), or V(internal) for a bug), C(host), C(object) (the file that
+      cannot be read or parsed), C(field), C(cause) and C(details).
+  returned: failure
+  type: dict
+  sample: {type: pki, host: master1, object: /etc/kubernetes/pki/etcd/peer.crt, field: null,
+           cause: "no PEM certificate found (corrupt or not a certificate)", details: {}}
+partial_changes:
+  description: On failure, always empty (the module only reads).
+  returned: failure
+  type: list
+  elements: dict
 """
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
-    ROOT_ARGSPEC,
-    PKIError,
     inventory,
-    roots_from_params,
     utcnow,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import pki_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import run_pki_module
+
+
+def read_inventory(module, roots, changes) -> dict:
+    inv = inventory(roots)
+    now = utcnow()
+    return {
+        "changed": False,
+        "host": roots.host,
+        "certificates": inv.to_list(now),
+        "summary": inv.summary(now),
+    }
 
 
 def main():
-    module = pki_module(argument_spec=dict(ROOT_ARGSPEC))
-    roots = roots_from_params(module.params)
-    try:
-        inv = inventory(roots)
-    except PKIError as exc:
-        module.fail_json(msg=str(exc))
-    now = utcnow()
-    module.exit_json(
-        changed=False,
-        host=roots.host,
-        certificates=inv.to_list(now),
-        summary=inv.summary(now),
-    )
+    run_pki_module({}, read_inventory)
 
 
 if __name__ == "__main__":

@@ -165,40 +165,46 @@ backup:
   returned: always
   type: str
   sample: /var/lib/ackops/pki-backups/pki-20261128T153535.123456Z
+error:
+  description:
+    - On failure, C(type) (V(pki), or V(internal) for a bug), C(host), C(object) (the certificate,
+      key or kubeconfig), C(field) (the option at fault, if any), C(cause) and C(details) (for a
+      system error, C(errno)).
+  returned: failure
+  type: dict
+  sample: {type: pki, host: master1, object: /etc/kubernetes/pki/apiserver.crt, field: null,
+           cause: "cannot write (No space left on device)", details: {errno: ENOSPC}}
+partial_changes:
+  description:
+    - On failure, what was changed before it, in order; C(changed) is true when it is not empty.
+    - The backup taken (C(action=backup), C(target) its path, to restore with
+      M(ackops.runbooks.k8s_cert_backup)), then every file written (C(action=write)), the kubelet
+      symlink with C(link_to). Empty when the run stopped before the backup.
+  returned: failure
+  type: list
+  elements: dict
+  sample:
+    - {action: backup, target: /var/lib/ackops/pki-backups/pki-20261128T153535.123456Z}
+    - {action: write, target: /etc/kubernetes/pki/apiserver.key}
+    - {action: write, target: /etc/kubernetes/pki/apiserver.crt}
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
-    ROOT_ARGSPEC,
-    PKIError,
-    inventory,
-    roots_from_params,
-    utcnow,
-)
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.files import (
     DEFAULT_BACKUP_DIR,
-    backup,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import pki_module
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
-    plan_renewal,
-    preflight,
-    renew,
-)
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import run_pki_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import renew_host
 
-
-def argspec() -> dict:
-    spec = dict(ROOT_ARGSPEC)
-    spec.update(
-        threshold_days={"type": "int", "default": 30},
-        force={"type": "bool", "default": False},
-        validity_days={"type": "int", "default": 365},
-        reuse_key={"type": "bool", "default": False},
-        certificates={"type": "list", "elements": "str", "default": []},
-        kubelet={"type": "bool", "default": True},
-        backup={"type": "bool", "default": True},
-        backup_dir={"type": "path", "default": DEFAULT_BACKUP_DIR},
-    )
-    return spec
+OPTIONS = {
+    "threshold_days": {"type": "int", "default": 30},
+    "force": {"type": "bool", "default": False},
+    "validity_days": {"type": "int", "default": 365},
+    "reuse_key": {"type": "bool", "default": False},
+    "certificates": {"type": "list", "elements": "str", "default": []},
+    "kubelet": {"type": "bool", "default": True},
+    "backup": {"type": "bool", "default": True},
+    "backup_dir": {"type": "path", "default": DEFAULT_BACKUP_DIR},
+}
 
 
 def diff_of(renewed: list[dict]) -> dict:
@@ -209,50 +215,34 @@ def diff_of(renewed: list[dict]) -> dict:
     }
 
 
-def main():
-    module = pki_module(argument_spec=argspec())
+def renew_certificates(module, roots, changes) -> dict:
     params = module.params
-    roots = roots_from_params(params)
-    now = utcnow()
-    backup_path = None
-    try:
-        inv = inventory(roots)
-        cas = preflight(inv, now)
-        plan = plan_renewal(
-            inv,
-            threshold_days=params["threshold_days"],
-            force=params["force"],
-            names=params["certificates"],
-            kubelet=params["kubelet"],
-            now=now,
-        )
-        if plan.renew and params["backup"] and not module.check_mode:
-            backup_path = backup(roots, params["backup_dir"], now)["path"]
-        renewed = renew(
-            inv,
-            plan,
-            validity_days=params["validity_days"],
-            reuse_key=params["reuse_key"],
-            check=module.check_mode,
-            now=now,
-        )
-    except PKIError as exc:
-        msg = str(exc)
-        if backup_path:
-            msg += f" (backup taken before any write: {backup_path})"
-        module.fail_json(msg=msg, backup=backup_path)
-    changed = any(item["before"]["serial"] != item["after"]["serial"] for item in renewed)
+    done = renew_host(
+        roots,
+        threshold_days=params["threshold_days"],
+        force=params["force"],
+        names=params["certificates"],
+        kubelet=params["kubelet"],
+        validity_days=params["validity_days"],
+        reuse_key=params["reuse_key"],
+        make_backup=params["backup"],
+        backup_dir=params["backup_dir"],
+        check=module.check_mode,
+        changes=changes,
+    )
+    renewed = done["renewed"]
     result = {
-        "changed": changed,
+        "changed": any(item["before"]["serial"] != item["after"]["serial"] for item in renewed),
         "host": roots.host,
-        "renewed": renewed,
-        "not_renewed": plan.skip,
-        "cas": cas,
-        "backup": backup_path,
+        **done,
     }
     if module._diff:
         result["diff"] = diff_of(renewed)
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    run_pki_module(OPTIONS, renew_certificates)
 
 
 if __name__ == "__main__":

@@ -96,48 +96,60 @@ clamped:
   description: Whether not_after was cut to the CA's not_after.
   returned: success
   type: bool
+error:
+  description:
+    - On failure, C(type) (V(pki), or V(internal) for a bug), C(host), C(object) (the CA file),
+      C(field) (V(csr) or V(usages) when the input is refused), C(cause) and C(details).
+  returned: failure
+  type: dict
+  sample: {type: pki, host: master1, object: null, field: csr, details: {},
+           cause: "the CSR asks for CN=admin,O=system:masters, not CN=system:node:w1,O=system:nodes; refusing to sign"}
+partial_changes:
+  description: On failure, always empty (signing writes nothing).
+  returned: failure
+  type: list
+  elements: dict
 """
 
 import socket
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
-    DEFAULT_PKI_DIR,
-    PKIError,
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import DEFAULT_PKI_DIR
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import run_pki_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.node_credentials import (
+    sign_csr,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import pki_module
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import sign_csr
+
+OPTIONS = {
+    "csr": {"type": "str", "required": True},
+    "node_name": {"type": "str", "required": True},
+    "usages": {
+        "type": "list",
+        "elements": "str",
+        "choices": ["client_auth", "server_auth"],
+        "default": ["client_auth"],
+    },
+    "sans": {"type": "list", "elements": "str", "default": []},
+    "validity_days": {"type": "int", "default": 365},
+    "pki_dir": {"type": "path", "default": DEFAULT_PKI_DIR},
+}
+
+
+def sign(module, _roots, _changes) -> dict:
+    params = module.params
+    signed = sign_csr(
+        params["csr"],
+        params["node_name"],
+        pki_dir=params["pki_dir"],
+        usages=tuple(params["usages"]),
+        sans=params["sans"],
+        validity_days=params["validity_days"],
+        host=socket.gethostname(),
+    )
+    return {"changed": False, **signed}
 
 
 def main():
-    module = pki_module(
-        argument_spec={
-            "csr": {"type": "str", "required": True},
-            "node_name": {"type": "str", "required": True},
-            "usages": {
-                "type": "list",
-                "elements": "str",
-                "choices": ["client_auth", "server_auth"],
-                "default": ["client_auth"],
-            },
-            "sans": {"type": "list", "elements": "str", "default": []},
-            "validity_days": {"type": "int", "default": 365},
-            "pki_dir": {"type": "path", "default": DEFAULT_PKI_DIR},
-        }
-    )
-    params = module.params
-    try:
-        signed = sign_csr(
-            params["csr"],
-            params["node_name"],
-            pki_dir=params["pki_dir"],
-            usages=tuple(params["usages"]),
-            sans=params["sans"],
-            validity_days=params["validity_days"],
-            host=socket.gethostname(),
-        )
-    except PKIError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **signed)
+    run_pki_module(OPTIONS, sign, with_roots=False)
 
 
 if __name__ == "__main__":

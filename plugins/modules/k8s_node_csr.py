@@ -101,48 +101,57 @@ after:
   description: The credential installed.
   returned: when state is installed
   type: dict
+error:
+  description:
+    - On failure, C(type) (V(pki), or V(internal) for a bug), C(host), C(object) (the file),
+      C(field) (V(node_name) or V(certificate) when the input is refused), C(cause) and C(details).
+  returned: failure
+  type: dict
+  sample: {type: pki, host: worker1, object: null, field: certificate, details: {},
+           cause: "the certificate is for CN=system:node:w2,O=system:nodes, the kubelet is CN=system:node:w1,O=system:nodes"}
+partial_changes:
+  description:
+    - On failure, what was written before it (C(action=write) for the pending key or the new
+      credential, C(remove) for the pending key), in order.
+  returned: failure
+  type: list
+  elements: dict
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
-    ROOT_ARGSPEC,
-    PKIError,
-    roots_from_params,
-)
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import pki_module
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import run_pki_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.node_credentials import (
     node_csr,
     node_install,
 )
 
+OPTIONS = {
+    "state": {"type": "str", "choices": ["csr", "installed"], "default": "csr"},
+    "node_name": {"type": "str"},
+    "threshold_days": {"type": "int", "default": 30},
+    "force": {"type": "bool", "default": False},
+    "certificate": {"type": "str"},
+}
+
+
+def csr_or_install(module, roots, changes) -> dict:
+    params = module.params
+    if params["state"] == "csr":
+        return node_csr(
+            roots,
+            node_name=params["node_name"],
+            threshold_days=params["threshold_days"],
+            force=params["force"],
+            check=module.check_mode,
+            changes=changes,
+        )
+    result = node_install(roots, params["certificate"], check=module.check_mode, changes=changes)
+    if module._diff:
+        result["diff"] = {"before": result["before"], "after": result["after"]}
+    return result
+
 
 def main():
-    spec = dict(ROOT_ARGSPEC)
-    spec.update(
-        state={"type": "str", "choices": ["csr", "installed"], "default": "csr"},
-        node_name={"type": "str"},
-        threshold_days={"type": "int", "default": 30},
-        force={"type": "bool", "default": False},
-        certificate={"type": "str"},
-    )
-    module = pki_module(argument_spec=spec, required_if=[("state", "installed", ("certificate",))])
-    params = module.params
-    roots = roots_from_params(params)
-    try:
-        if params["state"] == "csr":
-            result = node_csr(
-                roots,
-                node_name=params["node_name"],
-                threshold_days=params["threshold_days"],
-                force=params["force"],
-                check=module.check_mode,
-            )
-        else:
-            result = node_install(roots, params["certificate"], check=module.check_mode)
-            if module._diff:
-                result["diff"] = {"before": result["before"], "after": result["after"]}
-    except PKIError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_pki_module(OPTIONS, csr_or_install, required_if=[("state", "installed", ("certificate",))])
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ SELF_SUBJECT_REVIEW = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSu
 
 
 class CheckError(RunbookError):
-    """A check that cannot even be attempted (bad input); the message names the file."""
+    """A check that cannot be attempted (bad input) or did not pass in time; names the file."""
+
+    error_type = "check"
 
 
 @dataclass
@@ -76,8 +78,13 @@ def manifest_flag(path: str, flag: str) -> str | None:
     """The value of ``--flag=value`` in a static pod manifest's first container."""
     if not os.path.exists(path) or not HAS_YAML:
         return None
-    with open(path, encoding="utf-8") as handle:
-        pod = yaml.safe_load(handle) or {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            pod = yaml.safe_load(handle) or {}
+    except OSError as exc:
+        raise CheckError(f"cannot read ({exc.strerror or exc})", obj=path) from exc
+    except yaml.YAMLError as exc:
+        raise CheckError(f"not valid YAML: {exc}", obj=path) from exc
     containers = (pod.get("spec") or {}).get("containers") or [{}]
     argv = list(containers[0].get("command") or []) + list(containers[0].get("args") or [])
     prefix = f"--{flag}="
@@ -97,14 +104,20 @@ def local_apiserver_url() -> str:
 def load_credentials(kubeconfig: str) -> Credentials:
     """Client credentials of a kubeconfig's current user, as files the TLS client can load."""
     if not HAS_YAML:
-        raise CheckError("PyYAML is needed to read kubeconfigs")
+        raise CheckError("PyYAML is needed to read kubeconfigs", obj=kubeconfig)
     try:
         with open(kubeconfig, encoding="utf-8") as handle:
             config = yaml.safe_load(handle) or {}
     except OSError as exc:
-        raise CheckError(f"cannot read kubeconfig {kubeconfig}: {exc.strerror}") from exc
+        raise CheckError(
+            f"cannot read kubeconfig ({exc.strerror or exc})", obj=kubeconfig, field="kubeconfig"
+        ) from exc
     except yaml.YAMLError as exc:
-        raise CheckError(f"kubeconfig {kubeconfig} is not valid YAML: {exc}") from exc
+        raise CheckError(
+            f"kubeconfig is not valid YAML: {exc}", obj=kubeconfig, field="kubeconfig"
+        ) from exc
+    if not isinstance(config, dict):
+        raise CheckError("not a kubeconfig (top level is not a mapping)", obj=kubeconfig)
     contexts = {c["name"]: c.get("context", {}) for c in config.get("contexts") or []}
     context = contexts.get(config.get("current-context"), {})
     clusters = {c["name"]: c.get("cluster", {}) for c in config.get("clusters") or []}
@@ -139,7 +152,7 @@ def load_credentials(kubeconfig: str) -> Credentials:
 
 def split_url(url: str) -> tuple[str, int]:
     if not url.startswith("https://"):
-        raise CheckError(f"server {url!r} must be an https:// URL")
+        raise CheckError(f"server {url!r} must be an https:// URL", field="server")
     hostport = url[len("https://") :].split("/", 1)[0]
     if hostport.startswith("["):
         host, port = hostport[1:].split("]", 1)
@@ -184,11 +197,13 @@ def pem_file_der(path: str) -> bytes:
         with open(path, encoding="ascii") as handle:
             text = handle.read()
     except OSError as exc:
-        raise CheckError(f"cannot read {path}: {exc.strerror}") from exc
+        raise CheckError(f"cannot read ({exc.strerror or exc})", obj=path) from exc
+    except ValueError as exc:  # not ASCII: not a PEM file
+        raise CheckError(f"not a PEM file: {exc}", obj=path) from exc
     start = text.find("-----BEGIN CERTIFICATE-----")
     end = text.find("-----END CERTIFICATE-----")
     if start < 0 or end < 0:
-        raise CheckError(f"{path} holds no PEM certificate")
+        raise CheckError("holds no PEM certificate", obj=path)
     return ssl.PEM_cert_to_DER_cert(text[start : end + len("-----END CERTIFICATE-----")] + "\n")
 
 
@@ -289,3 +304,21 @@ def wait_healthy(opts: dict) -> Result:
     finally:
         if creds:
             creds.cleanup()
+
+
+def require_healthy(opts: dict, host: str | None = None) -> dict:
+    """``wait_healthy`` as a result dict; raises CheckError (with that dict) when not healthy."""
+    try:
+        result = wait_healthy(opts).as_dict()
+    except CheckError as exc:
+        exc.host = exc.host or host
+        raise
+    if not result["healthy"]:
+        raise CheckError(
+            f"not healthy after {result['elapsed']}s ({result['attempts']} attempts): "
+            f"{result['last_error']}",
+            host=host,
+            obj=result["server"],
+            details=result,
+        )
+    return result

@@ -86,7 +86,9 @@ _EXT_USAGE_NAMES = {
 
 
 class PKIError(RunbookError):
-    """A certificate problem a person must act on; the message names host and file."""
+    """A certificate problem a person must act on: the host, the file, the cause."""
+
+    error_type = "pki"
 
 
 @dataclass(frozen=True)
@@ -349,25 +351,28 @@ def _verify_signature(cert: x509.Certificate, public_key) -> None:
 
 
 def read_bytes(path: str, host: str) -> bytes:
+    """The file's bytes; an OSError becomes a PKIError naming host, file and cause."""
     try:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as exc:
-        raise PKIError(f"{host}: cannot read {path}: {exc.strerror or exc}") from exc
+        raise PKIError(f"cannot read ({exc.strerror or exc})", host=host or None, obj=path) from exc
 
 
-def parse_certs(data: bytes, where: str) -> list[x509.Certificate]:
-    """All certificates of a PEM blob; ``where`` names the file in errors."""
+def parse_certs(data: bytes, host: str | None, obj: str) -> list[x509.Certificate]:
+    """All certificates of a PEM blob; ``host`` and ``obj`` (the file) name it in errors."""
     blocks = _PEM_CERT.findall(data)
     if not blocks:
-        raise PKIError(f"{where}: no PEM certificate found (corrupt or not a certificate)")
+        raise PKIError(
+            "no PEM certificate found (corrupt or not a certificate)", host=host or None, obj=obj
+        )
     try:
         return [x509.load_pem_x509_certificate(block) for block in blocks]
     except ValueError as exc:
-        raise PKIError(f"{where}: corrupt certificate: {exc}") from exc
+        raise PKIError(f"corrupt certificate: {exc}", host=host or None, obj=obj) from exc
 
 
-def parse_key(data: bytes, where: str):
+def parse_key(data: bytes, host: str | None, obj: str):
     """The private key of a PEM blob, or None when it holds none."""
     match = _PEM_KEY.search(data)
     if not match:
@@ -375,16 +380,16 @@ def parse_key(data: bytes, where: str):
     try:
         return serialization.load_pem_private_key(match.group(0), password=None)
     except (ValueError, TypeError) as exc:
-        raise PKIError(f"{where}: corrupt private key: {exc}") from exc
+        raise PKIError(f"corrupt private key: {exc}", host=host or None, obj=obj) from exc
 
 
 def load_key_file(path: str, host: str):
     """The private key at ``path``; None when the file does not exist."""
     if not os.path.exists(path):
         return None
-    key = parse_key(read_bytes(path, host), f"{host}: {path}")
+    key = parse_key(read_bytes(path, host), host, path)
     if key is None:
-        raise PKIError(f"{host}: {path}: no PEM private key found")
+        raise PKIError("no PEM private key found", host=host or None, obj=path)
     return key
 
 
@@ -392,17 +397,17 @@ def load_kubeconfig(path: str, host: str) -> dict:
     try:
         data = yaml.safe_load(read_bytes(path, host)) or {}
     except yaml.YAMLError as exc:
-        raise PKIError(f"{host}: {path}: not valid kubeconfig YAML: {exc}") from exc
+        raise PKIError(f"not valid kubeconfig YAML: {exc}", host=host or None, obj=path) from exc
     if not isinstance(data, dict):
-        raise PKIError(f"{host}: {path}: not a kubeconfig (top level is not a mapping)")
+        raise PKIError("not a kubeconfig (top level is not a mapping)", host=host or None, obj=path)
     return data
 
 
-def b64decode(value: str, where: str) -> bytes:
+def b64decode(value: str, host: str | None, obj: str) -> bytes:
     try:
         return base64.b64decode(value, validate=False)
     except (binascii.Error, ValueError) as exc:
-        raise PKIError(f"{where}: invalid base64: {exc}") from exc
+        raise PKIError(f"invalid base64: {exc}", host=host or None, obj=obj) from exc
 
 
 def kubeadm_name(pki_dir: str, path: str) -> str:
@@ -416,11 +421,20 @@ def kubeadm_name(pki_dir: str, path: str) -> str:
 # --- discovery -------------------------------------------------------------
 
 
-def _walk_cert_files(root: str) -> list[str]:
-    """Certificate-looking files below root, symlinks followed, loops avoided."""
+def _walk_cert_files(root: str, host: str) -> list[str]:
+    """Certificate-looking files below root, symlinks followed, loops avoided.
+
+    A directory that cannot be listed is an error, not a silently shorter inventory.
+    """
+
+    def unreadable(exc: OSError):
+        raise PKIError(
+            f"cannot list ({exc.strerror or exc})", host=host, obj=exc.filename or root
+        ) from exc
+
     found: list[str] = []
     seen_dirs: set[str] = set()
-    for current, dirs, files in os.walk(root, followlinks=True):
+    for current, dirs, files in os.walk(root, onerror=unreadable, followlinks=True):
         real = os.path.realpath(current)
         if real in seen_dirs:
             dirs[:] = []
@@ -437,10 +451,9 @@ def _pki_entries(roots: Roots) -> list[CertEntry]:
     entries = []
     if not os.path.isdir(roots.pki_dir):
         return entries
-    for path in _walk_cert_files(roots.pki_dir):
-        where = f"{roots.host}: {path}"
+    for path in _walk_cert_files(roots.pki_dir, roots.host):
         data = read_bytes(path, roots.host)
-        cert = parse_certs(data, where)[0]
+        cert = parse_certs(data, roots.host, path)[0]
         key_path = os.path.splitext(path)[0] + ".key"
         key = load_key_file(key_path, roots.host)
         name = kubeadm_name(roots.pki_dir, path)
@@ -461,9 +474,8 @@ def _pki_entries(roots: Roots) -> list[CertEntry]:
 def _bundle_entry(path: str, name: str, entry_id: str, host: str) -> CertEntry:
     """A PEM holding a certificate (first) and possibly its key, like the kubelet's."""
     data = read_bytes(path, host)
-    where = f"{host}: {path}"
-    cert = parse_certs(data, where)[0]
-    key = parse_key(data, where)
+    cert = parse_certs(data, host, path)[0]
+    key = parse_key(data, host, path)
     key_path = path if key is not None else None
     if key is None:
         # kubelet.crt keeps its key beside it as kubelet.key
@@ -495,8 +507,8 @@ def _kubeconfig_entries(roots: Roots) -> list[CertEntry]:
         for cluster in config.get("clusters") or []:
             data = ((cluster or {}).get("cluster") or {}).get("certificate-authority-data")
             if data:
-                where = f"{roots.host}: {path} (cluster {cluster.get('name')})"
-                cert = parse_certs(b64decode(data, where), where)[0]
+                where = f"{path} (cluster {cluster.get('name')})"
+                cert = parse_certs(b64decode(data, roots.host, where), roots.host, where)[0]
                 entries.append(
                     CertEntry(
                         id=f"kubeconfig:{base}#cluster={cluster.get('name')}",
@@ -521,12 +533,13 @@ def _kubeconfig_user_entry(
     spec = user.get("user") or {}
     user_name = user.get("name")
     name = base if users_with_certs == 1 else f"{base}#{user_name}"
-    where = f"{roots.host}: {path} (user {user_name})"
+    host, where = roots.host, f"{path} (user {user_name})"
     if spec.get("client-certificate-data"):
-        cert = parse_certs(b64decode(spec["client-certificate-data"], where), where)[0]
+        cert_data = b64decode(spec["client-certificate-data"], host, where)
+        cert = parse_certs(cert_data, host, where)[0]
         key = None
         if spec.get("client-key-data"):
-            key = parse_key(b64decode(spec["client-key-data"], where), where)
+            key = parse_key(b64decode(spec["client-key-data"], host, where), host, where)
         elif spec.get("client-key"):
             key = load_key_file(_resolve(path, spec["client-key"]), roots.host)
         return CertEntry(
@@ -560,7 +573,11 @@ def _kubelet_entries(roots: Roots, covered: set[str]) -> list[CertEntry]:
     root = roots.kubelet_pki_dir
     if not os.path.isdir(root):
         return entries
-    for name in sorted(os.listdir(root)):
+    try:
+        names = sorted(os.listdir(root))
+    except OSError as exc:
+        raise PKIError(f"cannot list ({exc.strerror or exc})", host=roots.host, obj=root) from exc
+    for name in names:
         path = os.path.join(root, name)
         if not name.endswith(_CERT_SUFFIXES) or _KUBELET_DATED.match(name):
             continue
@@ -612,23 +629,3 @@ def inventory(roots: Roots | None = None) -> Inventory:
     entries = _drop_duplicate_cas(entries)
     _link_chains(entries, roots)
     return Inventory(roots=roots, entries=entries)
-
-
-# --- shared module options -------------------------------------------------
-
-# The options every PKI module takes (documented in the k8s_pki doc fragment).
-ROOT_ARGSPEC = {
-    "pki_dir": {"type": "path", "default": DEFAULT_PKI_DIR},
-    "kubeconfig_dir": {"type": "path", "default": DEFAULT_KUBECONFIG_DIR},
-    "kubeconfigs": {"type": "list", "elements": "str", "default": list(DEFAULT_KUBECONFIGS)},
-    "kubelet_pki_dir": {"type": "path", "default": DEFAULT_KUBELET_PKI_DIR},
-}
-
-
-def roots_from_params(params: dict) -> Roots:
-    return Roots(
-        pki_dir=params["pki_dir"],
-        kubeconfig_dir=params["kubeconfig_dir"],
-        kubeconfigs=tuple(params["kubeconfigs"]),
-        kubelet_pki_dir=params["kubelet_pki_dir"],
-    )

@@ -1,38 +1,31 @@
 # Copyright: ack-runbooks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Leaf certificate renewal with kubeadm semantics, and signing for workers.
+"""Leaf certificate renewal on a host that holds its CAs, kubeadm style.
 
+* ``preflight`` checks every CA that signs a leaf here before anything changes.
 * ``plan_renewal`` decides, per leaf, renew or skip (threshold, force, names)
   and refuses when a CA it needs is expired, has no key (externally managed)
   or has a key that does not match it.
-* ``renew`` re-issues each planned leaf signed by its CA: same subject, SANs,
-  key usages and every other extension, a new serial, a new key unless
-  ``reuse_key``, validity ``validity_days`` clamped to the CA's not_after; it
-  rewrites kubeconfig-embedded credentials and rotates the kubelet's
-  ``kubelet-client-current.pem`` symlink; then re-reads what it wrote.
-* Workers hold no CA key: ``node_csr`` makes a key and a CSR on the worker,
-  ``sign_csr`` signs it on a master (the CA key never leaves that function),
-  ``node_install`` puts the returned certificate in place on the worker.
+* ``renew`` re-issues each planned leaf signed by its CA (``pki.issue``): same
+  subject, SANs, key usages and every other extension, a new serial, a new key
+  unless ``reuse_key``, validity clamped to the CA's not_after; it puts each
+  credential back where it was (``pki.store``: files, kubeconfig-embedded
+  credentials, the kubelet's ``-current.pem`` symlink); then re-reads what it
+  wrote.
+* ``renew_host`` is the whole sequence a module runs: inventory, pre-flight,
+  plan, backup before the first write, renewal. The backup and every file
+  written go into the ``changes`` ledger as they happen, so a failure at any
+  point still reports them.
 
+Workers, which hold no CA key, are renewed by ``pki.node_credentials``.
 Results carry subjects, serials and dates, never key material.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import ipaddress
 import os
 from dataclasses import dataclass, field
-
-try:  # absence reported by the modules through pki.HAS_PKI_LIBS
-    import yaml
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
-except ImportError:
-    pass
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     CertEntry,
@@ -40,31 +33,28 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     PKIError,
     Roots,
     cert_not_after,
-    cert_not_before,
     inventory,
     iso,
-    issued_by,
     key_matches_cert,
-    load_key_file,
-    load_kubeconfig,
-    parse_certs,
-    parse_key,
-    read_bytes,
     serial_hex,
     utcnow,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.files import (
-    file_mode,
-    symlink_atomic,
-    write_atomic,
+    DEFAULT_BACKUP_DIR,
+    backup,
 )
-
-# Clock skew allowance, as kubeadm and the kubelet give their certificates.
-BACKDATE = dt.timedelta(minutes=5)
-NODE_GROUP = "system:nodes"
-NODE_USER_PREFIX = "system:node:"
-PENDING_KEY = "kubelet-client-ackops-pending.key"
-_USAGE_OIDS = {"client_auth": "CLIENT_AUTH", "server_auth": "SERVER_AUTH"}
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.issue import (
+    brief,
+    load_ca_key,
+    new_key_like,
+    reissue,
+    validity_window,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.store import (
+    current_key,
+    is_kubelet_credential,
+    write_credential,
+)
 
 
 @dataclass
@@ -81,35 +71,7 @@ class Plan:
     skip: list[dict] = field(default_factory=list)
 
 
-def brief(cert: x509.Certificate) -> dict:
-    """What a diff may show of a certificate: identity and dates, no key material."""
-    return {
-        "subject": cert.subject.rfc4514_string(),
-        "serial": serial_hex(cert),
-        "not_before": iso(cert_not_before(cert)),
-        "not_after": iso(cert_not_after(cert)),
-    }
-
-
 # --- CA checks ----------------------------------------------------------------
-
-
-def load_ca_key(ca_cert: x509.Certificate, cert_path: str, key_path: str, host: str, now):
-    """The CA's private key after the three refusals: expired, missing key, wrong key."""
-    if cert_not_after(ca_cert) <= now:
-        raise PKIError(
-            f"{host}: CA certificate {cert_path} expired on {iso(cert_not_after(ca_cert))}; "
-            "CAs are never renewed automatically: renew or replace the CA first"
-        )
-    key = load_key_file(key_path, host)
-    if key is None:
-        raise PKIError(
-            f"{host}: CA key {key_path} is missing: the CA {cert_path} is externally managed, "
-            "its certificates must be signed where its key is"
-        )
-    if not key_matches_cert(key, ca_cert):
-        raise PKIError(f"{host}: CA key {key_path} does not match CA certificate {cert_path}")
-    return key
 
 
 def _ca_key_path(ca: CertEntry) -> str:
@@ -119,8 +81,9 @@ def _ca_key_path(ca: CertEntry) -> str:
 def check_ca(ca: CertEntry, host: str, now):
     if ca.source == "embedded":
         raise PKIError(
-            f"{host}: CA of {ca.path} exists only embedded in that kubeconfig (no CA key on this "
-            "host): externally managed, its certificates must be signed where its key is"
+            f"CA of {ca.path} exists only embedded in that kubeconfig (no CA key on this "
+            "host): externally managed, its certificates must be signed where its key is",
+            host=host,
         )
     return load_ca_key(ca.cert, ca.path, _ca_key_path(ca), host, now)
 
@@ -153,14 +116,18 @@ def plan_renewal(
     known = {entry.name for entry in inv.entries} | {entry.id for entry in inv.entries}
     unknown = sorted(wanted - known)
     if unknown:
-        raise PKIError(f"{host}: no certificate named {', '.join(unknown)} on this host")
+        raise PKIError(
+            f"no certificate named {', '.join(unknown)} on this host",
+            host=host,
+            field="certificates",
+        )
     plan = Plan(host=host)
     limit = now + dt.timedelta(days=threshold_days)
     for entry in inv.entries:
         why_not = _renewable(entry, inv.roots)
         if why_not is None and wanted and not wanted & {entry.name, entry.id}:
             why_not = "not selected"
-        if why_not is None and not kubelet and _is_kubelet_credential(entry):
+        if why_not is None and not kubelet and is_kubelet_credential(entry):
             why_not = "kubelet credential excluded (kubelet: false)"
         not_after = cert_not_after(entry.cert)
         if why_not is None and not force and not_after > limit:
@@ -171,8 +138,10 @@ def plan_renewal(
         ca = inv.ca_named(entry.chains_to) if entry.chains_to else None
         if ca is None:
             raise PKIError(
-                f"{host}: {entry.path}: {entry.name} is not signed by any CA on this host "
-                f"(issuer {entry.cert.issuer.rfc4514_string()}); cannot renew it here"
+                f"{entry.name} is not signed by any CA on this host "
+                f"(issuer {entry.cert.issuer.rfc4514_string()}); cannot renew it here",
+                host=host,
+                obj=entry.path,
             )
         check_ca(ca, host, now)
         if force:
@@ -183,10 +152,6 @@ def plan_renewal(
             reason = f"expires within {threshold_days} days"
         plan.renew.append(Action(entry=entry, ca=ca, reason=reason))
     return plan
-
-
-def _is_kubelet_credential(entry: CertEntry) -> bool:
-    return entry.kubeconfig is not None and os.path.basename(entry.kubeconfig) == "kubelet.conf"
 
 
 def preflight(inv: Inventory, now: dt.datetime | None = None) -> list[dict]:
@@ -217,184 +182,6 @@ def preflight(inv: Inventory, now: dt.datetime | None = None) -> list[dict]:
     return checked
 
 
-# --- issuing --------------------------------------------------------------------
-
-
-def new_key_like(public_key):
-    """A fresh private key of the same algorithm and size as ``public_key``."""
-    if isinstance(public_key, rsa.RSAPublicKey):
-        return rsa.generate_private_key(public_exponent=65537, key_size=public_key.key_size)
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return ec.generate_private_key(public_key.curve)
-    if isinstance(public_key, ed25519.Ed25519PublicKey):
-        return ed25519.Ed25519PrivateKey.generate()
-    raise PKIError(f"unsupported public key type {type(public_key).__name__}")
-
-
-def key_pem(key, pkcs8: bool = False) -> bytes:
-    """PEM as kubeadm writes it: PKCS#1 for RSA, SEC1 for EC (PKCS#8 when asked or needed)."""
-    traditional = isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey))
-    fmt = (
-        serialization.PrivateFormat.TraditionalOpenSSL
-        if traditional and not pkcs8
-        else serialization.PrivateFormat.PKCS8
-    )
-    return key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
-
-
-def cert_pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def _signing_hash(ca_key):
-    return (
-        None
-        if isinstance(ca_key, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey))
-        else hashes.SHA256()
-    )
-
-
-def validity_window(ca_cert: x509.Certificate, now, validity_days: int):
-    """(not_before, not_after, clamped): never before nor past the CA's own validity."""
-    if validity_days < 1:
-        raise PKIError(f"validity_days must be at least 1, got {validity_days}")
-    not_before = max(now - BACKDATE, cert_not_before(ca_cert))
-    not_after = now + dt.timedelta(days=validity_days)
-    clamped = not_after > cert_not_after(ca_cert)
-    return not_before, min(not_after, cert_not_after(ca_cert)), clamped
-
-
-def issue(
-    subject: x509.Name,
-    extensions: list[x509.Extension],
-    public_key,
-    ca_cert: x509.Certificate,
-    ca_key,
-    now,
-    validity_days: int,
-):
-    """Sign ``public_key`` for ``subject`` with ``extensions``; returns (cert, clamped)."""
-    not_before, not_after, clamped = validity_window(ca_cert, now, validity_days)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(ca_cert.subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-    )
-    for extension in extensions:
-        if extension.oid in (
-            ExtensionOID.SUBJECT_KEY_IDENTIFIER,
-            ExtensionOID.AUTHORITY_KEY_IDENTIFIER,
-        ):
-            continue
-        builder = builder.add_extension(extension.value, extension.critical)
-    try:
-        ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-        aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski)
-    except x509.ExtensionNotFound:
-        aki = x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key())
-    builder = builder.add_extension(aki, critical=False)
-    return builder.sign(ca_key, _signing_hash(ca_key)), clamped
-
-
-def reissue(template: x509.Certificate, public_key, ca_cert, ca_key, now, validity_days):
-    """The template's subject and every extension (SANs, usages), a new serial and dates."""
-    extensions = list(template.extensions)
-    if any(ext.oid == ExtensionOID.SUBJECT_KEY_IDENTIFIER for ext in extensions):
-        ski = x509.SubjectKeyIdentifier.from_public_key(public_key)
-        extensions.append(x509.Extension(ExtensionOID.SUBJECT_KEY_IDENTIFIER, False, ski))
-    cert, clamped = issue(
-        template.subject, extensions, public_key, ca_cert, ca_key, now, validity_days
-    )
-    return cert, clamped
-
-
-# --- reading and writing credentials ----------------------------------------------
-
-
-def _find_user(config: dict, user: str, path: str, host: str) -> dict:
-    for item in config.get("users") or []:
-        if isinstance(item, dict) and item.get("name") == user:
-            return item.setdefault("user", {})
-    raise PKIError(f"{host}: {path}: user {user} not found")
-
-
-def current_key(entry: CertEntry, host: str):
-    """The private key that belongs to ``entry`` (for key reuse), or None."""
-    if entry.source == "embedded":
-        config = load_kubeconfig(entry.kubeconfig, host)
-        data = _find_user(config, entry.user, entry.kubeconfig, host).get("client-key-data")
-        return parse_key(base64.b64decode(data), f"{host}: {entry.kubeconfig}") if data else None
-    if entry.key_path is None:
-        return None
-    return parse_key(read_bytes(entry.key_path, host), f"{host}: {entry.key_path}")
-
-
-def _is_pkcs8(path: str | None) -> bool:
-    if not path or not os.path.isfile(path):
-        return False
-    return b"-----BEGIN PRIVATE KEY-----" in read_bytes(path, "")
-
-
-def _rewrite_kubeconfig(path: str, user: str, cert: x509.Certificate, key, host: str) -> None:
-    """Swap one user's client-certificate-data/client-key-data, leaving every other byte alone."""
-    text = read_bytes(path, host).decode("utf-8")
-    config = yaml.safe_load(text)
-    spec = _find_user(config, user, path, host)
-    new_values = {
-        "client-certificate-data": base64.b64encode(cert_pem(cert)).decode(),
-        "client-key-data": base64.b64encode(key_pem(key)).decode(),
-    }
-    updated = text
-    for field_name, value in new_values.items():
-        old = spec.get(field_name)
-        if old and updated.count(old) == 1:
-            updated = updated.replace(old, value)
-        else:
-            updated = None
-            break
-    if updated is None:
-        spec.update(new_values)
-        spec.pop("client-certificate", None)
-        spec.pop("client-key", None)
-        updated = yaml.safe_dump(config, default_flow_style=False, sort_keys=False)
-    write_atomic(path, updated.encode("utf-8"), file_mode(path, 0o600))
-
-
-def _dated_name(link_name: str, now) -> str:
-    stem = link_name[: -len("-current.pem")] if link_name.endswith("-current.pem") else link_name
-    return f"{stem}-{now.strftime('%Y-%m-%d-%H-%M-%S')}.pem"
-
-
-def _write_bundle(path: str, cert, key, now) -> None:
-    """kubelet-style: a new dated cert+key file, then the -current symlink swung onto it."""
-    data = cert_pem(cert) + key_pem(key)
-    if not os.path.islink(path):
-        write_atomic(path, data, 0o600)
-        return
-    directory = os.path.dirname(path)
-    dated = os.path.join(directory, _dated_name(os.path.basename(path), now))
-    write_atomic(dated, data, 0o600)
-    old_target = os.readlink(path)
-    symlink_atomic(path, dated if os.path.isabs(old_target) else os.path.basename(dated))
-
-
-def write_credential(entry: CertEntry, cert, key, key_changed: bool, now, host: str) -> None:
-    """Put a renewed certificate (and key, when new) where ``entry`` came from."""
-    if entry.source == "embedded":
-        _rewrite_kubeconfig(entry.kubeconfig, entry.user, cert, key, host)
-    elif entry.source == "bundle":
-        _write_bundle(entry.path, cert, key, now)
-    else:
-        key_path = entry.key_path or os.path.splitext(entry.path)[0] + ".key"
-        if key_changed:
-            write_atomic(key_path, key_pem(key, pkcs8=_is_pkcs8(key_path)), 0o600)
-        write_atomic(entry.path, cert_pem(cert), file_mode(entry.path, 0o644))
-
-
 # --- renewal --------------------------------------------------------------------
 
 
@@ -406,8 +193,12 @@ def renew(
     reuse_key: bool = False,
     check: bool = False,
     now: dt.datetime | None = None,
+    changes=None,
 ) -> list[dict]:
-    """Carry out ``plan`` (or, with ``check``, only predict it); per-cert before/after."""
+    """Carry out ``plan`` (or, with ``check``, only predict it); per-cert before/after.
+
+    Every file written is recorded in ``changes`` (a ``Changes`` ledger) as it is written.
+    """
     now = now or utcnow()
     host = inv.roots.host
     ca_keys: dict[str, object] = {}
@@ -440,13 +231,17 @@ def renew(
             ca_keys[ca.name] = check_ca(ca, host, now)
         key = current_key(entry, host) if reuse_key else new_key_like(entry.cert.public_key())
         if key is None:
-            raise PKIError(f"{host}: {entry.path}: reuse_key is set but no private key is there")
+            raise PKIError(
+                "reuse_key is set but no private key is there", host=host, obj=entry.path
+            )
         if reuse_key and not key_matches_cert(key, entry.cert):
-            raise PKIError(f"{host}: {entry.path}: reuse_key is set but its key does not match it")
+            raise PKIError(
+                "reuse_key is set but its key does not match it", host=host, obj=entry.path
+            )
         cert, clamped = reissue(
             entry.cert, key.public_key(), ca.cert, ca_keys[ca.name], now, validity_days
         )
-        write_credential(entry, cert, key, not reuse_key, now, host)
+        write_credential(entry, cert, key, not reuse_key, now, host, changes)
         result["after"] = brief(cert)
         result["clamped"] = clamped
         results.append(result)
@@ -462,205 +257,53 @@ def _verify(roots: Roots, results: list[dict]) -> None:
         entry = after.get(result["id"])
         if entry is None or serial_hex(entry.cert) != result["after"]["serial"]:
             raise PKIError(
-                f"{roots.host}: {result['path']}: re-reading it after the write "
-                "does not show the new certificate"
+                "re-reading it after the write does not show the new certificate",
+                host=roots.host,
+                obj=result["path"],
             )
         if entry.key_matches is False:
             raise PKIError(
-                f"{roots.host}: {result['path']}: key does not match the renewed certificate"
+                "key does not match the renewed certificate", host=roots.host, obj=result["path"]
             )
 
 
-# --- workers: the master signs ------------------------------------------------------
-
-
-def node_subject(node_name: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, NODE_GROUP),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{NODE_USER_PREFIX}{node_name}"),
-        ]
-    )
-
-
-def _node_name_of(cert: x509.Certificate) -> str | None:
-    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    value = names[0].value if names else ""
-    return value[len(NODE_USER_PREFIX) :] if value.startswith(NODE_USER_PREFIX) else None
-
-
-def _same_identity(one: x509.Name, other: x509.Name) -> bool:
-    def attrs(name):
-        return sorted((a.oid.dotted_string, a.value) for a in name)
-
-    return attrs(one) == attrs(other)
-
-
-def _san_extension(sans: list[str]) -> x509.SubjectAlternativeName:
-    general = []
-    for san in sans:
-        try:
-            general.append(x509.IPAddress(ipaddress.ip_address(san)))
-        except ValueError:
-            general.append(x509.DNSName(san))
-    return x509.SubjectAlternativeName(general)
-
-
-def sign_csr(
-    csr_pem: str | bytes,
-    node_name: str,
-    *,
-    pki_dir: str,
-    usages: tuple[str, ...] = ("client_auth",),
-    sans: list[str] | None = None,
-    validity_days: int = 365,
-    host: str = "",
-    now: dt.datetime | None = None,
-) -> dict:
-    """On the master: sign a node's CSR as ``system:node:<node_name>`` in ``system:nodes``.
-
-    The CSR's subject must be exactly that identity; the usages come from the
-    caller, not from the CSR. Returns the certificate PEM and its brief; the
-    CA key is read here and goes nowhere else.
-    """
-    now = now or utcnow()
-    data = csr_pem.encode() if isinstance(csr_pem, str) else csr_pem
-    try:
-        csr = x509.load_pem_x509_csr(data)
-    except ValueError as exc:
-        raise PKIError(
-            f"{host}: the CSR for node {node_name} is not a valid PEM CSR: {exc}"
-        ) from exc
-    if not csr.is_signature_valid:
-        raise PKIError(f"{host}: the CSR for node {node_name} has an invalid signature")
-    subject = node_subject(node_name)
-    if not _same_identity(csr.subject, subject):
-        raise PKIError(
-            f"{host}: the CSR asks for {csr.subject.rfc4514_string()}, "
-            f"not {subject.rfc4514_string()}; refusing to sign"
-        )
-    unknown = sorted(set(usages) - set(_USAGE_OIDS))
-    if unknown or not usages:
-        raise PKIError(f"{host}: usages must be among {sorted(_USAGE_OIDS)}, got {list(usages)}")
-    ca_cert_path = os.path.join(pki_dir, "ca.crt")
-    ca_cert = parse_certs(read_bytes(ca_cert_path, host), f"{host}: {ca_cert_path}")[0]
-    ca_key = load_ca_key(ca_cert, ca_cert_path, os.path.join(pki_dir, "ca.key"), host, now)
-    public_key = csr.public_key()
-    is_rsa = isinstance(public_key, rsa.RSAPublicKey)
-    extensions = [
-        x509.Extension(
-            ExtensionOID.KEY_USAGE,
-            True,
-            x509.KeyUsage(True, False, is_rsa, False, False, False, False, False, False),
-        ),
-        x509.Extension(
-            ExtensionOID.EXTENDED_KEY_USAGE,
-            False,
-            x509.ExtendedKeyUsage(
-                [getattr(ExtendedKeyUsageOID, _USAGE_OIDS[usage]) for usage in usages]
-            ),
-        ),
-        x509.Extension(ExtensionOID.BASIC_CONSTRAINTS, True, x509.BasicConstraints(False, None)),
-    ]
-    if sans:
-        extensions.append(
-            x509.Extension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, False, _san_extension(sans))
-        )
-    cert, clamped = issue(subject, extensions, public_key, ca_cert, ca_key, now, validity_days)
-    return {"certificate": cert_pem(cert).decode(), "clamped": clamped, **brief(cert)}
-
-
-def _kubelet_entry(inv: Inventory) -> CertEntry | None:
-    return next((entry for entry in inv.entries if _is_kubelet_credential(entry)), None)
-
-
-def node_csr(
+def renew_host(
     roots: Roots,
     *,
-    node_name: str | None = None,
     threshold_days: int = 30,
     force: bool = False,
+    names: list[str] | None = None,
+    kubelet: bool = True,
+    validity_days: int = 365,
+    reuse_key: bool = False,
+    make_backup: bool = True,
+    backup_dir: str = DEFAULT_BACKUP_DIR,
     check: bool = False,
     now: dt.datetime | None = None,
+    changes=None,
 ) -> dict:
-    """On a worker: whether its kubelet credential needs renewal and, if so, a CSR.
+    """Inventory, pre-flight, plan, backup before the first write, renew: one host.
 
-    The new private key is kept in ``kubelet_pki_dir`` (0600) until
-    ``node_install``; a rerun before that reuses it, so the CSR is stable.
+    Returns ``renewed``, ``not_renewed``, ``cas`` and ``backup`` (the backup's
+    path, None when nothing was written or in check mode). The backup and
+    every write are recorded in ``changes`` as they happen.
     """
     now = now or utcnow()
     inv = inventory(roots)
-    current = _kubelet_entry(inv)
-    node_name = node_name or (current and _node_name_of(current.cert))
-    if not node_name:
-        raise PKIError(
-            f"{roots.host}: no kubelet client certificate to take the node name from; set node_name"
-        )
-    result: dict = {"node_name": node_name, "current": brief(current.cert) if current else None}
-    if (
-        current is not None
-        and not force
-        and cert_not_after(current.cert) > now + dt.timedelta(days=threshold_days)
-    ):
-        result.update(needed=False, csr=None, changed=False)
-        return result
-    pending = os.path.join(roots.kubelet_pki_dir, PENDING_KEY)
-    key = load_key_file(pending, roots.host)
-    result.update(needed=True, changed=key is None)
-    if check:
-        result["csr"] = None
-        return result
-    if key is None:
-        key = ec.generate_private_key(ec.SECP256R1())
-        os.makedirs(roots.kubelet_pki_dir, mode=0o700, exist_ok=True)
-        write_atomic(pending, key_pem(key), 0o600)
-    csr = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(node_subject(node_name))
-        .sign(key, hashes.SHA256())
+    cas = preflight(inv, now)
+    plan = plan_renewal(
+        inv, threshold_days=threshold_days, force=force, names=names, kubelet=kubelet, now=now
     )
-    result["csr"] = csr.public_bytes(serialization.Encoding.PEM).decode()
-    return result
-
-
-def node_install(
-    roots: Roots,
-    certificate: str | bytes,
-    *,
-    check: bool = False,
-    now: dt.datetime | None = None,
-) -> dict:
-    """On a worker: install the master-signed certificate with the pending key."""
-    now = now or utcnow()
-    host = roots.host
-    data = certificate.encode() if isinstance(certificate, str) else certificate
-    cert = parse_certs(data, f"{host}: certificate to install")[0]
-    inv = inventory(roots)
-    current = _kubelet_entry(inv)
-    if current is None:
-        raise PKIError(
-            f"{host}: no kubelet.conf client credential found under {roots.kubeconfig_dir}"
-        )
-    result = {"before": brief(current.cert), "after": brief(cert)}
-    if current.cert == cert:
-        return {**result, "changed": False}
-    if not any(issued_by(cert, ca.cert) for ca in inv.cas()):
-        raise PKIError(
-            f"{host}: the certificate for {cert.subject.rfc4514_string()} "
-            "is not signed by a CA this node trusts"
-        )
-    if _node_name_of(cert) is None or _node_name_of(cert) != _node_name_of(current.cert):
-        raise PKIError(
-            f"{host}: the certificate is for {cert.subject.rfc4514_string()}, "
-            f"the kubelet is {current.cert.subject.rfc4514_string()}"
-        )
-    pending = os.path.join(roots.kubelet_pki_dir, PENDING_KEY)
-    key = load_key_file(pending, host)
-    if key is None or not key_matches_cert(key, cert):
-        raise PKIError(
-            f"{host}: {pending}: no pending key matching this certificate; run the CSR step first"
-        )
-    if not check:
-        write_credential(current, cert, key, True, now, host)
-        os.unlink(pending)
-    return {**result, "changed": True}
+    backup_path = None
+    if plan.renew and make_backup and not check:
+        backup_path = backup(roots, backup_dir, now, changes)["path"]
+    renewed = renew(
+        inv,
+        plan,
+        validity_days=validity_days,
+        reuse_key=reuse_key,
+        check=check,
+        now=now,
+        changes=changes,
+    )
+    return {"renewed": renewed, "not_renewed": plan.skip, "cas": cas, "backup": backup_path}

@@ -17,13 +17,15 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     Roots,
     inventory,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.node_credentials import (
     node_csr,
     node_install,
+    sign_csr,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
     plan_renewal,
     preflight,
     renew,
-    sign_csr,
 )
 from tests.unit.kubeadm_pki_factory import CAS, LEAVES, NODE, build_host
 
