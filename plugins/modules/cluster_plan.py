@@ -240,7 +240,7 @@ error:
   returned: failure
   type: dict
   sample: {type: input, host: null, object: null, field: "workers.failure_ratio",
-           cause: "must be above 0 and below 1, got 1.0", details: {}}
+           cause: "1.5 must be greater than 0 and less than 1 (0.1 means 10 %)", details: {}}
 partial_changes:
   description: On failure, always empty (the module only computes).
   returned: failure

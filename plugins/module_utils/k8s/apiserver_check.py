@@ -110,7 +110,7 @@ def load_credentials(kubeconfig: str) -> Credentials:
             config = yaml.safe_load(handle) or {}
     except OSError as exc:
         raise CheckError(
-            f"cannot read kubeconfig ({exc.strerror or exc})", obj=kubeconfig, field="kubeconfig"
+            f"cannot read ({exc.strerror or exc})", obj=kubeconfig, field="kubeconfig"
         ) from exc
     except yaml.YAMLError as exc:
         raise CheckError(
