@@ -62,7 +62,25 @@ build_kwok() {
     (cd "$here/gomod/kwok" && go build -trimpath -ldflags "-s -w" -o "$bindir/kwok" sigs.k8s.io/kwok/cmd/kwok)
 }
 
+# The standard channel's CRDs from the Go module (no build: the YAML is in the
+# module), into $cache/gateway-api-<version>/ for lab/ackolab/crds.py to apply.
+build_gateway_api() {
+    local v=$GATEWAY_API_VERSION dest="$cache/gateway-api-$GATEWAY_API_VERSION"
+    if [[ -e $dest/.complete ]]; then log "gateway-api $v CRDs: cached"; return; fi
+    log "gateway-api $v CRDs: fetching the module"
+    local dir
+    dir=$(go mod download -json "sigs.k8s.io/gateway-api@$v" | sed -n 's/.*"Dir": *"\([^"]*\)".*/\1/p')
+    [[ -d $dir/config/crd/standard ]] || { log "no config/crd/standard in sigs.k8s.io/gateway-api@$v"; return 1; }
+    rm -rf "$dest" && mkdir -p "$dest"
+    local f
+    for f in "$dir"/config/crd/standard/*.yaml; do
+        # Only the CRDs: the channel also ships a ValidatingAdmissionPolicy.
+        if grep -q '^kind: CustomResourceDefinition' "$f"; then install -m 0644 "$f" "$dest/"; fi
+    done
+    touch "$dest/.complete"
+}
+
 targets=("$@")
-((${#targets[@]})) || targets=(etcd kwok kubernetes)
+((${#targets[@]})) || targets=(etcd kwok kubernetes gateway_api)
 for t in "${targets[@]}"; do "build_$t"; done
-log "binaries in $bindir"
+log "binaries in $bindir, CRDs in $cache"

@@ -21,8 +21,8 @@ import pytest
 from cryptography import x509
 
 REPO = Path(__file__).resolve().parents[2]
-STATE = Path(os.environ.get("ACKOPS_LAB_STATE", "/var/lib/ackops-lab"))
 VENV_BIN = REPO / ".venv" / "bin"
+LAB_CLI = REPO / "lab" / "lab"
 
 
 @dataclass
@@ -32,33 +32,63 @@ class LabHost:
     ip: str
     node_name: str
     zone: str
+    ssh_user: str
+    ssh_port: int
+    # The host's /etc/kubernetes and /var/lib/kubelet as seen from this machine.
+    etc_kubernetes: Path
+    var_lib_kubelet: Path
 
 
 class Lab:
-    """A handle on the running lab: its inventory, kubeconfig, hosts and tools."""
-
-    inventory = REPO / "inventories" / "lab" / "hosts.yml"
-    kubeconfig = REPO / "inventories" / "lab" / "kubeconfig"
+    """A handle on the running lab, read through `lab/lab status --json` (lab/README.md)."""
 
     def __init__(self) -> None:
         self.opts: dict = {}
         # Set by tests that leave the lab changed in ways ensure() cannot see.
         self.dirty = False
+        self._status: dict | None = None
+
+    # ---- the lab's contract
+
+    def status(self, refresh: bool = False) -> dict:
+        """The status document; cached until the lab is brought up or down again."""
+        if self._status is None or refresh:
+            proc = subprocess.run(
+                [str(LAB_CLI), "status", "--json"], text=True, capture_output=True, timeout=120
+            )
+            assert proc.returncode == 0, f"lab status --json failed:\n{proc.stderr[-4000:]}"
+            self._status = json.loads(proc.stdout)
+        return self._status
+
+    @property
+    def inventory(self) -> Path:
+        return Path(self.status()["inventory"])
+
+    @property
+    def kubeconfig(self) -> Path:
+        """The cluster's admin.conf (expires with the cluster's certificates)."""
+        return Path(self.status()["kubeconfig"])
+
+    @property
+    def lab_kubeconfig(self) -> Path:
+        """The lab's own long-lived credential: works while the cluster's are expired."""
+        return Path(self.status()["lab_kubeconfig"])
+
+    @property
+    def kubectl_bin(self) -> Path:
+        return Path(self.status()["kubectl"])
 
     # ---- lifecycle
 
-    def state(self) -> dict | None:
-        path = STATE / "lab.json"
-        return json.loads(path.read_text()) if path.exists() else None
-
     def up(self, size: str = "small", **opts) -> Lab:
-        argv = [str(REPO / "lab" / "lab"), "up", "--size", size]
+        argv = [str(LAB_CLI), "up", "--size", size]
         for key, value in opts.items():
             flag = "--" + key.replace("_", "-")
             if value is True:
                 argv.append(flag)
             elif value not in (None, False):
                 argv += [flag, str(value)]
+        self._status = None
         proc = subprocess.run(argv, text=True, capture_output=True, timeout=900)
         assert proc.returncode == 0, f"lab up failed:\n{proc.stderr[-4000:]}"
         self.opts = {"size": size, **opts}
@@ -71,9 +101,9 @@ class Lab:
         Tests that change what a later test relies on (certificates, labels,
         replicas) bring up a fresh lab with up() instead.
         """
-        state = self.state()
+        status = self.status(refresh=True)
         wanted = {"size": size, **{k: v for k, v in opts.items() if v not in (None, False, 0)}}
-        if state is None or state.get("args") != wanted or self.dirty or not self.healthy():
+        if not status["up"] or status["args"] != wanted or self.dirty or not self.healthy():
             self.up(size, **opts)
         return self
 
@@ -82,20 +112,23 @@ class Lab:
 
     def down(self) -> subprocess.CompletedProcess:
         self.opts = {}
-        return subprocess.run(
-            [str(REPO / "lab" / "lab"), "down"], text=True, capture_output=True, timeout=300
-        )
+        self._status = None
+        return subprocess.run([str(LAB_CLI), "down"], text=True, capture_output=True, timeout=300)
 
     # ---- topology
 
     @property
     def hosts(self) -> list[LabHost]:
-        state = self.state()
-        assert state, "the lab is not up"
+        status = self.status()
+        assert status["up"], "the lab is not up"
         return [
-            LabHost(h["name"], h["role"], h["ip"], h["node_name"], h["zone"])
-            for h in state["hosts"]
-        ]
+            LabHost(
+                h["name"], h["role"], h["address"], h["node_name"], h["zone"],
+                h["ssh_user"], h["ssh_port"],
+                Path(h["paths"]["etc_kubernetes"]), Path(h["paths"]["var_lib_kubelet"]),
+            )
+            for h in status["hosts"]
+        ]  # fmt: skip
 
     @property
     def masters(self) -> list[LabHost]:
@@ -112,13 +145,12 @@ class Lab:
 
     def ssh(self, host: str, command: str, check: bool = True, timeout: float = 120):
         """Run a shell command on a lab host over real SSH, as Ansible does."""
-        target = self.host(host)
-        keydir = STATE / "ssh"
+        target, keys = self.host(host), self.status()["ssh"]
         argv = [
-            "ssh", "-i", str(keydir / "id_ed25519"),
-            "-o", f"UserKnownHostsFile={keydir / 'known_hosts'}",
+            "ssh", "-i", keys["private_key"], "-p", str(target.ssh_port),
+            "-o", f"UserKnownHostsFile={keys['known_hosts']}",
             "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
-            f"root@{target.ip}", command,
+            f"{target.ssh_user}@{target.ip}", command,
         ]  # fmt: skip
         proc = subprocess.run(argv, text=True, capture_output=True, timeout=timeout)
         if check and proc.returncode != 0:
@@ -127,7 +159,7 @@ class Lab:
 
     def kubectl(self, *args: str, check: bool = True, input: str | None = None, kubeconfig=None):
         argv = [
-            str(cache_bin() / "kubectl"), "--kubeconfig", str(kubeconfig or self.kubeconfig),
+            str(self.kubectl_bin), "--kubeconfig", str(kubeconfig or self.kubeconfig),
             "--request-timeout=20s", *args,
         ]  # fmt: skip
         proc = subprocess.run(argv, text=True, capture_output=True, input=input, timeout=120)
@@ -146,7 +178,7 @@ class Lab:
         "nothing changed" is judged on these instead. Read with the lab's own
         long-lived credential, which works while the cluster's are expired.
         """
-        items = self.kubectl_json("get", kinds, "-A", kubeconfig=STATE / "lab-admin.kubeconfig")
+        items = self.kubectl_json("get", kinds, "-A", kubeconfig=self.lab_kubeconfig)
         out = {}
         for item in items["items"]:
             meta = item["metadata"]
@@ -188,14 +220,8 @@ class Lab:
         return x509.load_der_x509_certificate(der)
 
 
-def cache_bin() -> Path:
-    cache = os.environ.get("ACKOPS_LAB_CACHE") or str(
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ackops-lab"
-    )
-    return Path(cache) / "bin"
-
-
-_LAB = Lab()
+# The one handle of the session (tests that need the lab outside a fixture import it).
+LAB = Lab()
 
 
 @pytest.fixture(scope="session")
@@ -203,7 +229,7 @@ def lab_handle() -> Lab:
     """The lab handle, without bringing anything up (tests that manage it themselves)."""
     if os.geteuid() != 0:
         pytest.fail("integration tests need root: the lab uses network namespaces")
-    return _LAB
+    return LAB
 
 
 @pytest.fixture

@@ -8,8 +8,19 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
+
+from tests.integration.conftest import REPO
 
 pytestmark = pytest.mark.lab
+
+LAB_CLI = str(REPO / "lab" / "lab")
+GATEWAY_API_CRDS = {
+    "gatewayclasses.gateway.networking.k8s.io",
+    "gateways.gateway.networking.k8s.io",
+    "httproutes.gateway.networking.k8s.io",
+    "referencegrants.gateway.networking.k8s.io",
+}
 
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
 
@@ -88,6 +99,122 @@ def test_hosts_are_separate_machines_over_ssh(lab):
             assert {"ca.crt", "kubelet.crt", "kubelet.key"} <= set(files)
             assert "apiserver.crt" not in files
     assert len(seen) == len(lab.hosts)
+
+
+def lab_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([LAB_CLI, *args], text=True, capture_output=True, timeout=timeout)
+
+
+def pinned_versions() -> dict[str, str]:
+    lines = (REPO / "lab" / "versions.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def test_status_json_is_the_documented_contract(lab):
+    """Every key lab/README.md promises, with its type, and values that match the lab."""
+    proc = lab_cli("status", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    top = {
+        "schema_version": int, "up": bool, "inventory": str, "kubeconfig": str,
+        "lab_kubeconfig": str, "kubectl": str, "ssh": dict, "slb": dict, "ingress_lb_ip": str,
+        "versions": dict, "size": str, "args": dict, "up_seconds": float, "hosts": list,
+        "node_names": list, "kwok_node_names": list, "crds": list, "daemons": list, "api": dict,
+    }  # fmt: skip
+    assert {k: type(doc.get(k)) for k in top} == top
+    assert doc["schema_version"] == 1
+    assert doc["up"] is True
+    assert doc["size"] == "small"
+    assert doc["args"] == {"size": "small"}
+    assert set(doc["ssh"]) == {"user", "private_key", "known_hosts"}
+    assert set(doc["slb"]) == {"address", "port", "endpoint"}
+    assert doc["slb"]["endpoint"] == f"https://{doc['slb']['address']}:{doc['slb']['port']}"
+    pinned = pinned_versions()
+    assert doc["versions"] == {
+        "kubernetes": pinned["KUBERNETES_VERSION"],
+        "etcd": pinned["ETCD_VERSION"],
+        "kwok": pinned["KWOK_VERSION"],
+        "gateway_api": pinned["GATEWAY_API_VERSION"],
+    }
+    for key in ("inventory", "kubeconfig", "lab_kubeconfig", "kubectl"):
+        assert Path(doc[key]).is_file(), key
+    assert Path(doc["ssh"]["private_key"]).is_file()
+    assert Path(doc["ssh"]["known_hosts"]).is_file()
+    assert doc["api"] == {"endpoint": doc["slb"]["endpoint"], "healthy": True}
+
+    # Hosts: what the inventory says, and the nodes the API server has.
+    host_keys = {
+        "name", "role", "address", "node_name", "zone", "ssh_user", "ssh_port", "running", "paths",
+    }  # fmt: skip
+    inventory = yaml.safe_load(Path(doc["inventory"]).read_text())["all"]["children"]
+    for host in doc["hosts"]:
+        assert set(host) == host_keys, host["name"]
+        assert host["running"] is True
+        assert (host["ssh_user"], host["ssh_port"]) == ("root", 22)
+        group = {"master": "masters", "worker": "workers"}[host["role"]]
+        assert inventory[group]["hosts"][host["name"]] == {
+            "ansible_host": host["address"],
+            "k8s_node_name": host["node_name"],
+            "lab_zone": host["zone"],
+        }
+        assert Path(host["paths"]["etc_kubernetes"], "kubelet.conf").is_file()
+        assert Path(host["paths"]["var_lib_kubelet"], "pki", "kubelet.crt").is_file()
+    assert [h["role"] for h in doc["hosts"]] == ["master", "worker", "worker"]
+    nodes = {n["metadata"]["name"] for n in lab.kubectl_json("get", "nodes")["items"]}
+    assert set(doc["node_names"]) == nodes == {h["node_name"] for h in doc["hosts"]}
+    assert doc["kwok_node_names"] == []
+
+    assert set(doc["crds"]) >= GATEWAY_API_CRDS
+    assert {d["name"] for d in doc["daemons"]} == {"haproxy", "kwok", "cloud"}
+    for daemon in doc["daemons"]:
+        assert set(daemon) == {"name", "pid", "alive"}
+        assert daemon["alive"] is True, daemon["name"]
+        assert Path(f"/proc/{daemon['pid']}").exists()
+
+
+def test_gateway_api_crds_established_and_served(lab, namespace):
+    for name in GATEWAY_API_CRDS:
+        crd = lab.kubectl_json("get", "crd", name)
+        conditions = {c["type"]: c["status"] for c in crd["status"]["conditions"]}
+        assert conditions.get("Established") == "True", name
+        channel = crd["metadata"]["annotations"]["gateway.networking.k8s.io/channel"]
+        assert channel == "standard", name
+    route = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": {"name": "web", "namespace": namespace},
+        "spec": {
+            "parentRefs": [{"name": "lab-gateway"}],
+            "rules": [{"backendRefs": [{"name": "web", "port": 80}]}],
+        },
+    }
+    apply(lab, route)
+    got = lab.kubectl_json("get", "httproute", "web", "-n", namespace)
+    assert got["spec"]["rules"][0]["backendRefs"][0]["name"] == "web"
+
+
+def test_kubectl_takes_options_before_the_verb(lab):
+    proc = lab_cli("kubectl", "-n", "kube-system", "get", "pods", "-o", "name")
+    assert proc.returncode == 0, proc.stderr
+    # The ingress controller the lab seeds runs in kube-system (static pods have no mirror pods).
+    assert [p for p in proc.stdout.split() if p.startswith("pod/nginx-ingress-controller-")]
+    proc = lab_cli("kubectl", "--", "get", "--raw", "/readyz")
+    assert (proc.returncode, proc.stdout.strip()) == (0, "ok"), proc.stderr
+
+
+def test_ssh_runs_a_command_with_or_without_double_dash(lab):
+    worker = lab.workers[0]
+    proc = lab_cli("ssh", worker.name, "--", "hostname", "-s")
+    assert (proc.returncode, proc.stdout.strip()) == (0, worker.name), proc.stderr
+    # By node name too, and a command whose own options look like the lab's.
+    proc = lab_cli("ssh", worker.node_name, "cat", "/etc/hostname", "--help-is-not-mine")
+    assert proc.returncode != 0
+    assert "--help-is-not-mine" in proc.stderr
+    proc = lab_cli("ssh", lab.masters[0].node_name, "test", "-d", "/etc/kubernetes/manifests")
+    assert proc.returncode == 0, proc.stderr
+    proc = lab_cli("ssh", "no-such-host", "--", "true")
+    assert proc.returncode == 1
+    assert "no lab host 'no-such-host'" in proc.stderr
 
 
 def test_job_pinned_to_a_master_completes(lab, namespace):
@@ -330,3 +457,8 @@ def test_lab_down_leaves_nothing_behind(lab_handle):
     assert not [p for p in os.listdir(lab_handle.inventory.parent) if p != "README.md"], (
         "inventories/lab must hold only its README"
     )
+    # The contract of a lab that is down: not up, and where things will be.
+    doc = json.loads(lab_cli("status", "--json").stdout)
+    assert doc["up"] is False
+    assert doc["inventory"] == str(lab_handle.inventory)
+    assert "hosts" not in doc

@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.integration.conftest import REPO, STATE, recap
+from tests.integration.conftest import LAB, REPO, recap
 
 pytestmark = pytest.mark.lab
 
@@ -37,14 +37,14 @@ LEAF_FILES = [
 
 
 def host_etc(host: str) -> Path:
-    return Path("/etc/netns") / f"ackl-{host}" / "kubernetes"
+    return LAB.host(host).etc_kubernetes
 
 
 def tree_hashes(lab) -> dict[str, str]:
     """sha256 of every file under every host's /etc/kubernetes and /var/lib/kubelet."""
     out = {}
     for host in lab.hosts:
-        for root in (host_etc(host.name), STATE / "hosts" / host.name / "var-lib-kubelet"):
+        for root in (host.etc_kubernetes, host.var_lib_kubelet):
             for path in sorted(root.rglob("*")):
                 if path.is_file() and not path.is_symlink():
                     out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -61,7 +61,7 @@ def api_serving(lab) -> bool:
     """Whether the API answers the lab's own long-lived credential (false when expired)."""
     return (
         lab.kubectl(
-            "get", "--raw", "/readyz", check=False, kubeconfig=STATE / "lab-admin.kubeconfig"
+            "get", "--raw", "/readyz", check=False, kubeconfig=lab.lab_kubeconfig
         ).returncode
         == 0
     )
@@ -80,7 +80,7 @@ def embedded_cert(host: str, conf: str) -> x509.Certificate:
 
 
 def kubelet_cert(host: str) -> x509.Certificate:
-    link = STATE / "hosts" / host / "var-lib-kubelet" / "pki" / "kubelet-client-current.pem"
+    link = LAB.host(host).var_lib_kubelet / "pki" / "kubelet-client-current.pem"
     target = link.parent / Path(link.readlink()).name
     return x509.load_pem_x509_certificate(target.read_bytes())
 
@@ -205,7 +205,7 @@ def renew_and_verify(lab, extra: tuple[str, ...] = ()):
             "-o jsonpath='{.status.userInfo.username}'",
         ).stdout
         assert who.strip() == f"system:node:{host.node_name}"
-    nodes = lab.kubectl_json("get", "nodes", kubeconfig=STATE / "lab-admin.kubeconfig")["items"]
+    nodes = lab.kubectl_json("get", "nodes", kubeconfig=lab.lab_kubeconfig)["items"]
     for node in nodes:
         ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
         assert ready["status"] == "True", node["metadata"]["name"]
@@ -396,9 +396,7 @@ class Poller(threading.Thread):
 
 def test_ha_renewal_without_a_failed_request_then_rollback(lab_handle, capsys):
     lab = lab_handle.up("ha", cert_validity="48h")
-    poller = Poller(
-        STATE / "lab-admin.kubeconfig", "https://10.250.0.1:6443/api/v1/namespaces/kube-system"
-    )
+    poller = Poller(lab.lab_kubeconfig, "https://10.250.0.1:6443/api/v1/namespaces/kube-system")
     poller.start()
     try:
         renew_and_verify(lab)

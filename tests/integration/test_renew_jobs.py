@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.integration.conftest import cache_bin, recap
+from tests.integration.conftest import recap
 
 pytestmark = pytest.mark.lab
 
@@ -27,7 +27,7 @@ class Watch:
 
     def __init__(self, lab, kind: str) -> None:
         argv = [
-            str(cache_bin() / "kubectl"), "--kubeconfig", str(lab.kubeconfig),
+            str(lab.kubectl_bin), "--kubeconfig", str(lab.kubeconfig),
             "get", kind, "-n", NAMESPACE, "-l", SELECTOR, "--watch", "-o", "json",
         ]  # fmt: skip
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
