@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,11 +24,13 @@ FIXTURES = REPO / "tests" / "unit" / "fixtures" / "workloads"
 PLAYBOOK_BIN = Path(sys.executable).parent / "ansible-playbook"
 
 
-def run(playbook: str, *args: str, extra: dict | None = None) -> subprocess.CompletedProcess:
+def run(
+    playbook: str, *args: str, extra: dict | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
     command = [str(PLAYBOOK_BIN), "-i", "inventories/example/hosts.yml", playbook, *args]
     if extra is not None:
         command += ["-e", json.dumps(extra)]
-    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+    env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", **(env or {})}
     return subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
     )
@@ -52,6 +55,34 @@ def test_plan_cluster_runs_on_the_example_plan_idempotently(tmp_path):
     assert recap(again)["changed"] == 0
     checked = run("plan-cluster.yml", "--check", "--diff", extra=extra)
     assert recap(checked)["changed"] == 0
+
+
+def test_reports_go_where_ackops_report_dir_says_relative_to_where_ansible_runs():
+    # Relative to the directory ansible-playbook runs in (the repository root
+    # here), not to playbooks/ where the real playbook lives; build/ is ignored.
+    relative = f"build/test-reports-{os.getpid()}"
+    target = REPO / relative
+    try:
+        checked = run("plan-cluster.yml", "--check", env={"ACKOPS_REPORT_DIR": relative})
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        # A report is output: a check run writes its preview, and never counts as a change.
+        assert recap(checked)["changed"] == 0
+        assert json.loads((target / "plan-cluster.json").read_text())["valid"] is True
+        assert (target / "plan-cluster.md").read_text().startswith("# Cluster plan\n")
+        assert not (REPO / "playbooks" / relative).exists()
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def test_an_empty_report_dir_prints_and_writes_nothing(tmp_path):
+    result = run(
+        "plan-cluster.yml",
+        extra={"plan_cluster_report_dir": ""},
+        env={"ACKOPS_REPORT_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "# Cluster plan" in result.stdout
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(

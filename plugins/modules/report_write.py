@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# Copyright: ack-runbooks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module ackops.runbooks.report_write: a runbook's JSON and Markdown report, together."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: report_write
+author: ack-runbooks contributors (@ackops)
+version_added: "1.1.0"
+short_description: Write a runbook's report as JSON and Markdown, both at once
+description:
+  - Writes O(dir)/O(name).json (O(data) with sorted keys, indented, one trailing
+    newline) and O(dir)/O(name).md (O(markdown)) on the host it runs on, which for
+    every runbook of the collection is the controller (C(delegate_to=localhost)).
+  - Each file goes to a temporary file in O(dir) first; both are renamed into
+    place once both are complete, so readers never see a half-written report.
+  - A file whose content would not change is left alone; RV(ignore:changed) comes from
+    comparing the contents. In check mode nothing is written.
+  - The directory is created 0755 and the files 0644; reports hold findings,
+    never keys or credentials (see roles/report/README.md).
+  - Most playbooks call it through the C(write) entry point of the role
+    ackops.runbooks.report, which also prints the Markdown and publishes a
+    summary with set_stats.
+extends_documentation_fragment:
+  - ackops.runbooks.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Compares and reports, writes nothing.
+  diff_mode:
+    support: full
+    details: The before and after text of each file that would change.
+  idempotent:
+    support: full
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details: Makes a relative O(dir) absolute on the controller.
+options:
+  dir:
+    description:
+      - Directory of the report files; created when missing.
+      - On the local connection (C(delegate_to=localhost)) a relative path is
+        relative to the directory ansible-playbook runs in (the project root for
+        the collection's runbooks and AWX), not to the playbook's directory.
+    type: path
+    required: true
+  name:
+    description:
+      - Base name of both files, for example C(renew-certs) for
+        C(renew-certs.json) and C(renew-certs.md).
+      - Letters, digits, C(.), C(_) and C(-), not starting with C(.).
+    type: str
+    required: true
+  data:
+    description: What the JSON report holds; any value JSON can represent.
+    type: raw
+    required: true
+  markdown:
+    description: The Markdown report; a trailing newline is added when missing.
+    type: str
+    required: true
+seealso:
+  - module: ansible.builtin.copy
+"""
+
+EXAMPLES = r"""
+- name: Write reports/plan-cluster.json and reports/plan-cluster.md
+  ackops.runbooks.report_write:
+    dir: reports
+    name: plan-cluster
+    data: "{{ plan.report }}"
+    markdown: "{{ plan.report_markdown }}"
+  delegate_to: localhost
+  run_once: true
+
+- name: The usual way, through the report role (print, write, set_stats)
+  ansible.builtin.include_role:
+    name: ackops.runbooks.report
+    tasks_from: write
+  vars:
+    report_name: plan-cluster
+    report_dir: reports
+    report_data: "{{ plan }}"
+    report_markdown: "{{ plan.report_markdown }}"
+    report_stats:
+      plan_cluster: {valid: "{{ plan.valid }}"}
+"""
+
+RETURN = r"""
+dir:
+  description: The report directory, absolute.
+  returned: success
+  type: str
+  sample: /srv/ack-runbooks/reports
+json_path:
+  description: The JSON report, absolute.
+  returned: success
+  type: str
+  sample: /srv/ack-runbooks/reports/plan-cluster.json
+markdown_path:
+  description: The Markdown report, absolute.
+  returned: success
+  type: str
+  sample: /srv/ack-runbooks/reports/plan-cluster.md
+written:
+  description: The files whose content changed (would change in check mode).
+  returned: success
+  type: list
+  elements: str
+  sample: [/srv/ack-runbooks/reports/plan-cluster.json]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.report import write_report
+
+ARGSPEC = {
+    "dir": {"type": "path", "required": True},
+    "name": {"type": "str", "required": True},
+    "data": {"type": "raw", "required": True},
+    "markdown": {"type": "str", "required": True},
+}
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGSPEC, supports_check_mode=True)
+    params = module.params
+    run_module(
+        module,
+        lambda changes: write_report(
+            params["dir"],
+            params["name"],
+            params["data"],
+            params["markdown"],
+            check_mode=module.check_mode,
+            want_diff=module._diff,
+            changes=changes,
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()
