@@ -39,3 +39,14 @@ options:
 requirements:
   - cryptography >= 38 (Debian 12 ships 38) and PyYAML on the managed host
 """
+
+    # The backup directory of the modules that back up (extends ackops.runbooks.k8s_pki.backup).
+    BACKUP = r"""
+options:
+  backup_dir:
+    description:
+      - Directory that receives the timestamped backups (created 0700).
+      - The backups hold private keys; keep this directory on the host.
+    type: path
+    default: /var/lib/ackops/pki-backups
+"""

@@ -30,7 +30,6 @@ extends_documentation_fragment:
   - ackops.runbooks.attributes
 attributes:
   check_mode:
-    support: full
     details: Computes only; runs the same in check mode.
   diff_mode:
     support: none

@@ -73,7 +73,6 @@ extends_documentation_fragment:
   - ackops.runbooks.attributes
 attributes:
   check_mode:
-    support: full
     details: Read-only; runs the same checks in check mode.
   diff_mode:
     support: none

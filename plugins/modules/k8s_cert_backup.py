@@ -19,12 +19,8 @@ description:
     a comparison and a second restore reports no change.
   - The roots to restore come from the backup's manifest, not from the root options.
   - Returns paths only; the backup holds private keys, so keep O(backup_dir) on the host.
-extends_documentation_fragment:
-  - ackops.runbooks.attributes
-  - ackops.runbooks.k8s_pki
 attributes:
   check_mode:
-    support: full
     details: O(state=restored) reports what differs from the backup; O(state=present) reports a change and writes nothing.
   diff_mode:
     support: partial
@@ -32,16 +28,16 @@ attributes:
   idempotent:
     support: partial
     details: O(state=restored) is idempotent; O(state=present) makes a new backup every run.
+extends_documentation_fragment:
+  - ackops.runbooks.attributes
+  - ackops.runbooks.k8s_pki
+  - ackops.runbooks.k8s_pki.backup
 options:
   state:
     description: V(present) makes a new backup, V(restored) restores the backup at O(path).
     type: str
     choices: [present, restored]
     default: present
-  backup_dir:
-    description: Directory that receives the timestamped backups (created 0700).
-    type: path
-    default: /var/lib/ackops/pki-backups
   path:
     description: The backup to restore (as returned by this module or M(ackops.runbooks.k8s_cert_renew)).
     type: path

@@ -21,16 +21,15 @@ description:
   - Private keys are read only to check that they match their certificate; no key material is
     returned.
   - Fails, naming the file, when a certificate, key or kubeconfig cannot be parsed.
-extends_documentation_fragment:
-  - ackops.runbooks.attributes
-  - ackops.runbooks.k8s_pki
 attributes:
   check_mode:
-    support: full
     details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
     details: Read-only, nothing to diff.
+extends_documentation_fragment:
+  - ackops.runbooks.attributes
+  - ackops.runbooks.k8s_pki
 options: {}
 seealso:
   - module: ackops.runbooks.k8s_cert_renew

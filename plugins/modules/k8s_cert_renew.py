@@ -25,20 +25,23 @@ description:
   - Before the first write, the whole O(pki_dir), the kubeconfigs and O(kubelet_pki_dir) are copied
     to a timestamped directory under O(backup_dir) (see M(ackops.runbooks.k8s_cert_backup) to
     restore). Writes are atomic; keys are written 0600.
+  - A failure after the backup (a full disk, a file that cannot be written, an unexpected error)
+    still returns RV(partial_changes), the backup and every file written so far, in order, so a
+    rescue can restore the backup.
   - Does not restart anything; the caller restarts the control-plane components (static pod
     manifests) and the kubelet, and checks the served certificates.
   - The CA private keys are read on the host and never returned; results and diffs hold
     subjects, serials and dates only.
-extends_documentation_fragment:
-  - ackops.runbooks.attributes
-  - ackops.runbooks.k8s_pki
 attributes:
   check_mode:
-    support: full
     details: Runs every check, plans, and reports what would be renewed; writes nothing, makes no backup.
   idempotent:
     support: full
     details: Without O(force), renewed certificates are beyond the threshold on the next run.
+extends_documentation_fragment:
+  - ackops.runbooks.attributes
+  - ackops.runbooks.k8s_pki
+  - ackops.runbooks.k8s_pki.backup
 options:
   threshold_days:
     description: Renew the leaves whose not_after is within this many days (expired ones included).
@@ -71,10 +74,6 @@ options:
     description: Back up before the first write. Turning it off is for tests only.
     type: bool
     default: true
-  backup_dir:
-    description: Directory that receives the timestamped backups (created 0700).
-    type: path
-    default: /var/lib/ackops/pki-backups
 seealso:
   - module: ackops.runbooks.k8s_cert_inventory
   - module: ackops.runbooks.k8s_cert_backup

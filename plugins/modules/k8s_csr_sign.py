@@ -19,15 +19,14 @@ description:
   - Refuses, naming the file, when the CA is expired, its key is missing or does not match it.
   - Returns only the signed certificate and its identity and dates; signing writes nothing on the
     master, so C(changed) is always false and check mode signs as well.
-extends_documentation_fragment:
-  - ackops.runbooks.attributes
 attributes:
   check_mode:
-    support: full
     details: Signing writes nothing, so check mode returns the certificate too.
   diff_mode:
     support: none
     details: Nothing on the host changes.
+extends_documentation_fragment:
+  - ackops.runbooks.attributes
 options:
   csr:
     description: The PEM CSR from M(ackops.runbooks.k8s_node_csr).

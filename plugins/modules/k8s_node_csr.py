@@ -24,13 +24,12 @@ description:
     rewrites the embedded credential of C(kubelet.conf)) and removes the pending key. Installing
     the certificate already in place changes nothing.
   - The caller restarts the kubelet afterwards.
+attributes:
+  check_mode:
+    details: O(state=csr) reports whether renewal is needed but creates no key and returns no CSR.
 extends_documentation_fragment:
   - ackops.runbooks.attributes
   - ackops.runbooks.k8s_pki
-attributes:
-  check_mode:
-    support: full
-    details: O(state=csr) reports whether renewal is needed but creates no key and returns no CSR.
 options:
   state:
     description: V(csr) to make the key and CSR, V(installed) to install O(certificate).
