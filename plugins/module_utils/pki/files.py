@@ -125,11 +125,13 @@ def read_link(path: str, host: str | None = None) -> str:
         return os.readlink(path)
 
 
-def file_mode(path: str, default: int) -> int:
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        return default
+def file_mode(path: str, default: int, host: str | None = None) -> int:
+    """The permission bits of ``path``, ``default`` when it does not exist."""
+    with os_errors(host, "read the mode", path):
+        try:
+            return os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            return default
 
 
 # --- backup and restore ----------------------------------------------------
@@ -200,7 +202,7 @@ def _put_back(src: str, dst: str, host: str, changes) -> None:
         remove(dst, host, changes)
     with os_errors(host, "read the backup copy", src), open(src, "rb") as handle:
         data = handle.read()
-    write_atomic(dst, data, file_mode(src, 0o600), host, changes)
+    write_atomic(dst, data, file_mode(src, 0o600, host), host, changes)
 
 
 def restore(path: str, host: str = "", check: bool = False, changes=None) -> list[str]:

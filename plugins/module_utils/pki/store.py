@@ -96,7 +96,7 @@ def _rewrite_kubeconfig(
         spec.pop("client-certificate", None)
         spec.pop("client-key", None)
         updated = yaml.safe_dump(config, default_flow_style=False, sort_keys=False)
-    write_atomic(path, updated.encode("utf-8"), file_mode(path, 0o600), host, changes)
+    write_atomic(path, updated.encode("utf-8"), file_mode(path, 0o600, host), host, changes)
 
 
 def _dated_name(link_name: str, now) -> str:
@@ -131,4 +131,4 @@ def write_credential(
         if key_changed:
             pem = key_pem(key, pkcs8=_is_pkcs8(key_path, host))
             write_atomic(key_path, pem, 0o600, host, changes)
-        write_atomic(entry.path, cert_pem(cert), file_mode(entry.path, 0o644), host, changes)
+        write_atomic(entry.path, cert_pem(cert), file_mode(entry.path, 0o644, host), host, changes)

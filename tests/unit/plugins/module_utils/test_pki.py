@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import Changes
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import files as pki_files
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     PKIError,
@@ -26,6 +27,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
     plan_renewal,
     preflight,
     renew,
+    renew_host,
 )
 from tests.unit.kubeadm_pki_factory import CAS, LEAVES, NODE, build_host
 
@@ -378,6 +380,51 @@ def test_backup_and_restore_round_trip(due_host):
 def test_restore_of_a_missing_backup_names_it(tmp_path):
     with pytest.raises(PKIError, match=r"nowhere/manifest\.json: not a readable backup"):
         pki_files.restore(str(tmp_path / "nowhere"), "master1")
+
+
+def test_a_system_error_becomes_a_pki_error_naming_host_file_and_cause(tmp_path):
+    target = str(tmp_path / "gone" / "apiserver.crt")
+    with pytest.raises(PKIError) as info:
+        pki_files.write_atomic(target, b"data", 0o644, "master1")
+    error = info.value
+    assert str(error) == f"master1: {target}: cannot write (No such file or directory)"
+    assert (error.host, error.obj, error.details["errno"]) == ("master1", target, "ENOENT")
+    assert isinstance(error.__cause__, FileNotFoundError)
+    with pytest.raises(PKIError, match=r"master1: .*/gone/link: cannot point the link at x"):
+        pki_files.symlink_atomic(str(tmp_path / "gone" / "link"), "x", "master1")
+    with pytest.raises(PKIError, match=r"master1: .*/gone: cannot remove \(No such file"):
+        pki_files.remove(str(tmp_path / "gone"), "master1")
+
+
+def test_changes_record_every_write_backup_and_removal_in_order(due_host, tmp_path):
+    changes = Changes()
+    made = pki_files.backup(roots(due_host), due_host.backup_dir, changes=changes)
+    link = str(tmp_path / "current.pem")
+    pki_files.write_atomic(str(tmp_path / "one"), b"1", 0o600, "master1", changes)
+    pki_files.symlink_atomic(link, "one", "master1", changes)
+    pki_files.remove(link, "master1", changes)
+    assert changes == [
+        {"action": "backup", "target": made["path"]},
+        {"action": "write", "target": str(tmp_path / "one")},
+        {"action": "write", "target": link, "link_to": "one"},
+        {"action": "remove", "target": link},
+    ]
+
+
+def test_renewal_records_the_backup_then_each_file_it_writes(due_host):
+    changes = Changes()
+    done = renew_host(roots(due_host), force=True, backup_dir=due_host.backup_dir, changes=changes)
+    assert changes[0] == {"action": "backup", "target": done["backup"]}
+    written = [change["target"] for change in changes[1:]]
+    assert all(change["action"] == "write" for change in changes[1:])
+    assert f"{due_host.pki_dir}/apiserver.key" in written
+    assert f"{due_host.pki_dir}/apiserver.crt" in written
+    assert f"{due_host.kubeconfig_dir}/admin.conf" in written
+    link = f"{due_host.kubelet_pki_dir}/kubelet-client-current.pem"
+    swung = next(i for i, change in enumerate(changes) if change["target"] == link)
+    dated = os.path.join(due_host.kubelet_pki_dir, os.path.basename(changes[swung]["link_to"]))
+    assert changes[swung - 1]["target"] == dated, "the dated file is written before the link"
+    assert len(written) == len(set(written))
 
 
 # --- workers: the master signs ---------------------------------------------------------
