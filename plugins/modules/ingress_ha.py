@@ -185,14 +185,30 @@ check_mode:
   description: Whether this was a check-mode run.
   returned: success
   type: bool
+error:
+  description:
+    - What failed and where, the same keys in every module of the collection;
+      RV(error.object) names the Kubernetes object (C(Kind namespace/name)) when one is concerned.
+  returned: failure
+  type: dict
+  sample: {type: kubernetes, host: null, object: Pod kube-system/nginx-ingress-controller-5d9c-abcde,
+           field: null, cause: "POST eviction: 429 Cannot evict pod as it would violate the pod's disruption budget.",
+           details: {status: 429, reason: TooManyRequests}}
+partial_changes:
+  description:
+    - What was changed (or, in check mode, accepted as a dry run) before the failure, in order;
+      C(change) is the line RV(changes) would have held.
+  returned: failure
+  type: list
+  elements: dict
+  sample: [{action: label, target: Node cn-hangzhou.i-w1, change: label node cn-hangzhou.i-w1, check_mode: false}]
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ha import (
-    IngressHAError,
-    converge,
-)
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.converge import converge
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
@@ -200,10 +216,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import 
     get_api_client,
     k8s_auth_argspec,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
-    K8sObjectError,
-    ObjectClient,
-)
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import ObjectClient
 
 FIELD_MANAGER = "ackops-ingress-ha"
 
@@ -242,21 +255,22 @@ def argspec() -> dict:
 
 def main():
     module = AnsibleModule(argument_spec=argspec(), supports_check_mode=True)
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=f"{missing_required_lib('kubernetes')}: {KUBERNETES_IMPORT_ERROR}")
-    if module.params["replicas"] < 1:
-        module.fail_json(msg=f"replicas must be at least 1, not {module.params['replicas']}")
-    try:
+
+    def work(changes):
+        if not HAS_KUBERNETES:
+            raise K8sClientError(f"{missing_required_lib('kubernetes')}: {KUBERNETES_IMPORT_ERROR}")
+        if module.params["replicas"] < 1:
+            raise InputError("replicas", module.params["replicas"], "must be at least 1")
         client = ObjectClient(get_api_client(module.params), FIELD_MANAGER)
-        result = converge(client, module.params, module.check_mode)
-    except (IngressHAError, K8sClientError, K8sObjectError) as exc:
-        # Changes made before a failure (e.g. a rollout that never settles) are still reported.
-        done = getattr(exc, "changes", [])
-        module.fail_json(msg=str(exc), changed=bool(done), changes=done)
-    diff = result.pop("diff")
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+        # Each change is recorded in ``changes`` as it is made, so a failure
+        # (e.g. a rollout that never settles) still reports it in partial_changes.
+        result = converge(client, module.params, module.check_mode, ledger=changes)
+        diff = result.pop("diff")
+        if module._diff:
+            result["diff"] = diff
+        return result
+
+    run_module(module, work)
 
 
 if __name__ == "__main__":

@@ -172,6 +172,21 @@ objects_audited:
   description: Number of workloads audited.
   returned: success
   type: int
+error:
+  description:
+    - What failed and where, the same keys in every module of the collection. For a bad
+      O(manifest_dir), RV(error.field) is C(manifest_dir) and RV(error.object) the file
+      and document; for a live audit, RV(error.object) names the kind listed.
+  returned: failure
+  type: dict
+  sample: {type: input, host: null, object: null, field: manifest_dir,
+           cause: "'deploy/web.yaml' is not valid YAML at line 3, column 1: ...", details: {}}
+partial_changes:
+  description: Always empty; the module is read-only.
+  returned: failure
+  type: list
+  elements: dict
+  sample: []
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -193,7 +208,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_sou
     load_manifest_dir,
     read_cluster,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
@@ -203,6 +218,10 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import 
     get_api_client,
     k8s_auth_argspec,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import ObjectClient
+
+# Read-only: the field manager is never used for a write.
+FIELD_MANAGER = "ackops-workload-audit"
 
 
 def argspec() -> dict:
@@ -224,8 +243,9 @@ def read_live(params: dict) -> tuple[list, str, dict]:
         raise K8sClientError(missing_required_lib("kubernetes") + f": {KUBERNETES_IMPORT_ERROR}")
     api_client = get_api_client(params, check=False)
     version = check_connection(api_client, describe_source(params))
-    objects = read_cluster(api_client, params["namespaces"], params["exclude_namespaces"])
-    return objects, api_client.configuration.host, cluster_info(api_client, version, objects)
+    client = ObjectClient(api_client, FIELD_MANAGER)
+    objects = read_cluster(client, params["namespaces"], params["exclude_namespaces"])
+    return objects, api_client.configuration.host, cluster_info(client, version, objects)
 
 
 def main():
@@ -234,35 +254,34 @@ def main():
         required_if=[("source", "manifests", ["manifest_dir"])],
         supports_check_mode=True,
     )
-    params = module.params
-    try:
-        if params["source"] == "manifests":
-            objects = load_manifest_dir(params["manifest_dir"])
-            source_type, source_name, info = "Path", params["manifest_dir"], {}
-        else:
-            objects, source_name, info = read_live(params)
-            source_type = "Cluster"
-        results = audit(objects, params["skip_checks"])
-        found = findings(results)
-        failing = gate(found, params["fail_on"])
-    except InputError as exc:
-        module.fail_json(msg=str(exc), field=exc.field)
-    except K8sClientError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(
-        changed=False,
-        findings=found,
-        summary=summary(found),
-        gate={
+    run_module(module, lambda _changes: audit_result(module.params))
+
+
+def audit_result(params: dict) -> dict:
+    """Read, audit and gate; read-only, so nothing is ever recorded as changed."""
+    if params["source"] == "manifests":
+        objects = load_manifest_dir(params["manifest_dir"])
+        source_type, source_name, info = "Path", params["manifest_dir"], {}
+    else:
+        objects, source_name, info = read_live(params)
+        source_type = "Cluster"
+    results = audit(objects, params["skip_checks"])
+    found = findings(results)
+    failing = gate(found, params["fail_on"])
+    return {
+        "changed": False,
+        "findings": found,
+        "summary": summary(found),
+        "gate": {
             "fail_on": params["fail_on"],
             "failed": bool(failing),
             "findings": len(failing),
             "messages": [f["message"] for f in failing],
         },
-        polaris=polaris(results, source_type, source_name, info),
-        report_markdown=markdown(found),
-        objects_audited=sum(1 for obj, _source in objects if is_audited(obj)),
-    )
+        "polaris": polaris(results, source_type, source_name, info),
+        "report_markdown": markdown(found),
+        "objects_audited": sum(1 for obj, _source in objects if is_audited(obj)),
+    }
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import K8sClientError
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
@@ -70,80 +69,44 @@ def load_manifest_dir(directory: str, field: str = "manifest_dir") -> list[tuple
     return objects
 
 
-# (kind, API class, list-for-all-namespaces method, namespaced list method)
-_LIVE_KINDS = (
-    ("Deployment", "AppsV1Api", "list_deployment_for_all_namespaces", "list_namespaced_deployment"),
-    (
-        "StatefulSet",
-        "AppsV1Api",
-        "list_stateful_set_for_all_namespaces",
-        "list_namespaced_stateful_set",
-    ),
-    ("DaemonSet", "AppsV1Api", "list_daemon_set_for_all_namespaces", "list_namespaced_daemon_set"),
-    (
-        "ReplicaSet",
-        "AppsV1Api",
-        "list_replica_set_for_all_namespaces",
-        "list_namespaced_replica_set",
-    ),
-    ("Job", "BatchV1Api", "list_job_for_all_namespaces", "list_namespaced_job"),
-    ("CronJob", "BatchV1Api", "list_cron_job_for_all_namespaces", "list_namespaced_cron_job"),
-    ("Pod", "CoreV1Api", "list_pod_for_all_namespaces", "list_namespaced_pod"),
-    (
-        "PodDisruptionBudget",
-        "PolicyV1Api",
-        "list_pod_disruption_budget_for_all_namespaces",
-        "list_namespaced_pod_disruption_budget",
-    ),
-    (
-        "HorizontalPodAutoscaler",
-        "AutoscalingV2Api",
-        "list_horizontal_pod_autoscaler_for_all_namespaces",
-        "list_namespaced_horizontal_pod_autoscaler",
-    ),
+# (apiVersion, kind) read for a live audit, resolved through API discovery.
+LIVE_KINDS = (
+    ("apps/v1", "Deployment"),
+    ("apps/v1", "StatefulSet"),
+    ("apps/v1", "DaemonSet"),
+    ("apps/v1", "ReplicaSet"),
+    ("batch/v1", "Job"),
+    ("batch/v1", "CronJob"),
+    ("v1", "Pod"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
 )
+# Objects per list request: large clusters are read in pages.
+PAGE_SIZE = 500
 
 
 def read_cluster(
-    api_client, namespaces: list[str] | None = None, exclude_namespaces=SYSTEM_NAMESPACES
+    client, namespaces: list[str] | None = None, exclude_namespaces=SYSTEM_NAMESPACES
 ) -> list[tuple[dict, str]]:
-    """Workloads, PDBs and HPAs from the API: all namespaces, or only ``namespaces``."""
-    # Imported here: only the live audit needs the kubernetes library.
-    from kubernetes import client as k8s
-    from kubernetes.client.exceptions import ApiException
-
+    """Workloads, PDBs and HPAs through an ``ObjectClient``: all namespaces, or only ``namespaces``."""
     objects = []
-    for kind, api_name, list_all, list_namespaced in _LIVE_KINDS:
-        api = getattr(k8s, api_name)(api_client)
-        try:
-            if namespaces:
-                responses = [getattr(api, list_namespaced)(ns) for ns in namespaces]
-            else:
-                responses = [getattr(api, list_all)()]
-        except ApiException as exc:
-            where = f"in namespaces {', '.join(namespaces)}" if namespaces else "cluster-wide"
-            raise K8sClientError(
-                f"Kubernetes API server {api_client.configuration.host} refused to list "
-                f"{kind} {where}: {exc.status} {exc.reason}"
-            ) from None
-        for response in responses:
-            for item in response.items:
-                obj = api_client.sanitize_for_serialization(item)
-                obj["kind"] = kind  # list items come without kind
-                namespace = (obj.get("metadata") or {}).get("namespace")
-                if namespaces or namespace not in exclude_namespaces:
+    for api_version, kind in LIVE_KINDS:
+        for namespace in namespaces or [None]:
+            for obj in client.list(api_version, kind, namespace, limit=PAGE_SIZE):
+                if (
+                    namespaces
+                    or (obj.get("metadata") or {}).get("namespace") not in exclude_namespaces
+                ):
                     objects.append((obj, "cluster"))
     return objects
 
 
-def cluster_info(api_client, version: str, objects: list[tuple[dict, str]]) -> dict:
+def cluster_info(client, version: str, objects: list[tuple[dict, str]]) -> dict:
     """Polaris' ClusterInfo block for a live audit."""
-    from kubernetes import client as k8s
-
     namespaces = {(o.get("metadata") or {}).get("namespace") for o, _source in objects}
     return {
         "Version": version,
-        "Nodes": len(k8s.CoreV1Api(api_client).list_node().items),
+        "Nodes": len(client.list("v1", "Node", limit=PAGE_SIZE)),
         "Pods": sum(1 for o, _source in objects if o.get("kind") == "Pod"),
         "Namespaces": len(namespaces - {None}),
         "Controllers": sum(

@@ -1,7 +1,7 @@
 """The live path of audit-workloads.yml against a stand-in API server (no lab needed).
 
-A small HTTP server answers the list calls the kubernetes client makes with the
-objects of the manifest fixtures, so the live audit (client, deserialisation,
+A small HTTP server answers discovery (the documents recorded from the lab's
+API server) and the list calls with the objects of the manifest fixtures, so the live audit (client, deserialisation,
 sanitising back to dicts, ClusterInfo) must report exactly what the manifest
 audit of the same objects reports.
 """
@@ -19,6 +19,7 @@ import yaml
 from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_sources import (
     load_manifest_dir,
 )
+from tests.unit.k8s_fake import discovery_file
 
 from .test_planning_runbooks import FIXTURES, run
 
@@ -32,6 +33,7 @@ RESOURCES = {
     "horizontalpodautoscalers": "HorizontalPodAutoscaler", "nodes": "Node",
 }  # fmt: skip
 LIST_PATH = re.compile(r"^/apis?/(?:[^/]+/)?v\d+(?:/namespaces/(?P<ns>[^/]+))?/(?P<res>[a-z]+)$")
+DISCOVERY_PATH = re.compile(r"^/api/v1$|^/apis/[^/]+/[^/]+$")
 VERSION = {
     "major": "1", "minor": "37", "gitVersion": "v1.37.2", "gitCommit": "0" * 40,
     "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.25",
@@ -48,6 +50,13 @@ def serve(objects: list[dict]) -> ThreadingHTTPServer:
             match = LIST_PATH.match(path)
             if path == "/version":
                 body = VERSION
+            elif path in ("/api", "/apis") or DISCOVERY_PATH.match(path):
+                # the discovery documents recorded from the lab's API server
+                file = discovery_file(path)
+                if not file.exists():
+                    self.send_error(404)
+                    return
+                body = json.loads(file.read_text())
             elif match and match["res"] in RESOURCES:
                 kind = RESOURCES[match["res"]]
                 items = [

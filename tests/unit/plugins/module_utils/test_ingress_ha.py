@@ -13,7 +13,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ack_versio
     parse_tag,
     version_gate,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ha import (
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan import (
     DEDICATED_TOLERATION,
     INGRESS_LABEL,
     IngressHAError,
@@ -26,10 +26,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ha import 
     pods_to_move,
     select_nodes,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
-    resource_path,
-    strip_noise,
-)
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import strip_noise
 from tests.unit.manifests import assert_valid_manifest
 
 # ---- versions
@@ -402,22 +399,3 @@ def test_strip_noise_drops_server_fields_only():
     assert "status" not in clean
     assert set(clean["metadata"]) == {"name", "namespace"}
     assert clean["spec"] == obj["spec"]
-
-
-@pytest.mark.parametrize(
-    ("args", "path"),
-    [
-        (("v1", "Node", "w1"), "/api/v1/nodes/w1"),
-        (
-            ("apps/v1", "Deployment", "c", "kube-system"),
-            "/apis/apps/v1/namespaces/kube-system/deployments/c",
-        ),
-        (
-            ("policy/v1", "PodDisruptionBudget", None, "ns"),
-            "/apis/policy/v1/namespaces/ns/poddisruptionbudgets",
-        ),
-        (("v1", "Pod", "p", "ns", "eviction"), "/api/v1/namespaces/ns/pods/p/eviction"),
-    ],
-)
-def test_resource_path(args, path):
-    assert resource_path(*args) == path

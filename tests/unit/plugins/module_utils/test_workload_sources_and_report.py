@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from types import SimpleNamespace
-from typing import ClassVar
 
 import pytest
 
@@ -22,6 +20,8 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_rep
     summary,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import ObjectClient
+from tests.unit.k8s_fake import FakeApi
 from tests.unit.manifests import assert_valid_manifests
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "workloads"
@@ -103,52 +103,37 @@ def test_missing_empty_and_unreadable_manifest_dirs(tmp_path):
             workload_sources.load_manifest_dir(str(tmp_path))
 
 
-class FakeApi:
-    """Stands in for one kubernetes.client *Api class: list methods return canned items."""
-
-    ITEMS: ClassVar[dict] = {}
-
-    def __init__(self, api_client):
-        self.api_client = api_client
-
-    def __getattr__(self, method):
-        def list_items(namespace=None):
-            kind = next(
-                k for k, _, all_ns, ns in workload_sources._LIVE_KINDS if method in (all_ns, ns)
-            )
-            items = [
-                i
-                for i in self.ITEMS.get(kind, [])
-                if namespace is None or i["metadata"]["namespace"] == namespace
-            ]
-            return SimpleNamespace(items=[dict(i) for i in items])
-
-        return list_items
-
-
-def test_read_cluster_sets_kind_and_leaves_out_system_namespaces(monkeypatch):
-    import kubernetes.client
-
-    for _, api_name, _, _ in workload_sources._LIVE_KINDS:
-        monkeypatch.setattr(kubernetes.client, api_name, FakeApi)
-    FakeApi.ITEMS = {
-        "Deployment": [
-            {"metadata": {"name": "web", "namespace": "shop"}},
-            {"metadata": {"name": "coredns", "namespace": "kube-system"}},
-        ],
-        "Pod": [{"metadata": {"name": "debug", "namespace": "ops"}}],
-    }
-    api_client = SimpleNamespace(
-        sanitize_for_serialization=lambda item: item,
-        configuration=SimpleNamespace(host="https://lab:6443"),
+def test_read_cluster_sets_kind_and_leaves_out_system_namespaces():
+    fake = FakeApi()
+    fake.add(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop"},
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "coredns", "namespace": "kube-system"},
+        },
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": "ops"}},
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}},
     )
-    everything = workload_sources.read_cluster(api_client)
+    client = ObjectClient(fake.api_client(), "test")
+    everything = workload_sources.read_cluster(client)
     assert [(o["kind"], o["metadata"]["name"]) for o, _ in everything] == [
         ("Deployment", "web"),
         ("Pod", "debug"),
     ]
-    only_system = workload_sources.read_cluster(api_client, ["kube-system"])
+    only_system = workload_sources.read_cluster(client, ["kube-system"])
     assert [o["metadata"]["name"] for o, _ in only_system] == ["coredns"]
+    listed = {
+        r.path for r in fake.requests if "/namespaces/" not in r.path and r.path.count("/") > 3
+    }
+    assert "/apis/autoscaling/v2/horizontalpodautoscalers" in listed
+    assert "/apis/policy/v1/poddisruptionbudgets" in listed
+    info = workload_sources.cluster_info(client, "v1.37.2", everything)
+    assert info == {"Version": "v1.37.2", "Nodes": 1, "Pods": 1, "Namespaces": 2, "Controllers": 1}
 
 
 def test_polaris_layout_nests_controller_pod_and_container_results():

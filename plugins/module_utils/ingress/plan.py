@@ -1,29 +1,23 @@
 # Copyright: ack-runbooks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Dedicated, highly available ingress nodes (ACK guide, section 3).
+"""Dedicated, highly available ingress nodes (ACK guide, section 3): the plan.
 
 Pure decisions on plain dicts: which nodes carry the ingress label, what each
 node, the controller and its PodDisruptionBudget must look like, whether the
-replicas ended up one per labelled node. ``converge()`` drives them through an
-``ObjectClient`` (module_utils/k8s/objects.py): everything is read and checked
-before the first write, and in check mode every write is a server-side dry run.
+replicas ended up one per labelled node. ``converge.py`` drives them through
+an ``ObjectClient``; ``report.py`` turns the outcome into the result and the
+Markdown report.
 """
 
 from __future__ import annotations
 
-import time
-
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
-from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ack_version import (
-    version_gate,
-)
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
-    K8sObjectError,
     describe,
-    diff_entry,
-    differs,
-    strip_noise,
+    eviction,
 )
+
+__all__ = ["eviction"]  # the Eviction manifest comes from the access layer
 
 INGRESS_LABEL = "node-role.kubernetes.io/ingress"
 INGRESS_VALUE = "true"
@@ -308,16 +302,6 @@ def pdb_manifest(controller: dict, max_unavailable: int) -> dict:
     }
 
 
-def eviction(pod: dict) -> dict:
-    """A policy/v1 Eviction of ``pod``: honours the PodDisruptionBudget, unlike a delete."""
-    meta = pod["metadata"]
-    return {
-        "apiVersion": "policy/v1",
-        "kind": "Eviction",
-        "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
-    }
-
-
 def changed_fields(before: dict | None, after: dict | None, prefix: str = "") -> list[str]:
     """Dotted paths whose value differs (noise removed), for the report."""
     if before is None:
@@ -402,254 +386,3 @@ def rollout_done(controller: dict) -> bool:
         and status.get("replicas", 0) == wanted
         and status.get("availableReplicas", 0) == wanted
     )
-
-
-# ---- the run
-
-
-class Converger:
-    """Read, check, then (dry-)apply the ingress HA state; collect the report."""
-
-    def __init__(self, client, params: dict, check_mode: bool, sleep=time.sleep, clock=time.time):
-        self.client = client
-        self.params = params
-        self.check_mode = check_mode
-        self.sleep = sleep
-        self.clock = clock
-        self.changes: list[str] = []
-        self.diffs: list[dict] = []
-
-    # reading
-
-    def find_controller(self) -> dict:
-        p = self.params
-        kinds = (
-            ["Deployment", "DaemonSet"]
-            if p["controller_kind"] == "auto"
-            else [p["controller_kind"]]
-        )
-        for kind in kinds:
-            found = self.client.get("apps/v1", kind, p["controller_name"], p["namespace"])
-            if found is not None:
-                return found
-        raise IngressHAError(
-            f"no ingress controller: neither {' nor '.join(kinds)} "
-            f"{p['namespace']}/{p['controller_name']} exists (set controller_name or namespace)"
-        )
-
-    def pods(self, controller: dict) -> list[dict]:
-        selector = ",".join(f"{k}={v}" for k, v in sorted(selector_labels(controller).items()))
-        return self.client.list("v1", "Pod", controller["metadata"]["namespace"], selector)
-
-    def service_address(self) -> dict:
-        p = self.params
-        svc = self.client.get("v1", "Service", p["service_name"], p["namespace"])
-        if svc is None:
-            return {"name": p["service_name"], "namespace": p["namespace"], "found": False}
-        ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
-        addresses = [i.get("ip") or i.get("hostname") for i in ingress]
-        return {
-            "name": p["service_name"],
-            "namespace": p["namespace"],
-            "found": True,
-            "type": svc["spec"].get("type"),
-            "addresses": [a for a in addresses if a],
-        }
-
-    # writing (dry-run in check mode)
-
-    def patch_node(self, plan: dict, node: dict) -> None:
-        self.client.json_patch(node, plan["operations"], dry_run=self.check_mode)
-        for action in plan["actions"]:
-            self.changes.append(f"{action} node {plan['node']}")
-        header = f"Node {plan['node']}"
-        self.diffs.append(diff_entry(header, plan["before"], plan["after"]))
-
-    def apply(self, body: dict, before: dict | None) -> dict:
-        after = self.client.apply(body, dry_run=self.check_mode)
-        if differs(before, after):
-            fields = changed_fields(strip_noise(before), strip_noise(after))
-            verb = "create" if before is None else "update"
-            self.changes.append(f"{verb} {describe(body)}: {', '.join(fields)}")
-            self.diffs.append(diff_entry(describe(body), before, after))
-        return after
-
-    # waiting
-
-    def wait(
-        self, controller: dict, labelled: set[str], expected: int, placed: bool = True
-    ) -> None:
-        """Until the rollout is complete and, with ``placed``, the placement is right."""
-        deadline = self.clock() + self.params["wait_timeout"]
-        meta = controller["metadata"]
-        while True:
-            current = self.client.get(
-                "apps/v1", controller["kind"], meta["name"], meta["namespace"]
-            )
-            problems = placement(self.pods(controller), labelled, expected)[1] if placed else []
-            if rollout_done(current) and not problems:
-                return
-            if self.clock() >= deadline:
-                raise IngressHAError(
-                    f"{describe(controller)} did not settle within {self.params['wait_timeout']}s: "
-                    + "; ".join(problems or ["rollout not complete"])
-                )
-            self.sleep(2)
-
-    def move_pods(self, controller: dict, labelled: set[str], expected: int) -> None:
-        """Evict, one at a time, the pods left on nodes that lost the label."""
-        for pod in pods_to_move(self.pods(controller), labelled):
-            if self.check_mode:
-                self.changes.append(
-                    f"move pod {pod['metadata']['name']} off {pod['spec']['nodeName']}"
-                )
-                continue
-            try:
-                self.client.create_subresource(pod, "eviction", eviction(pod))
-            except K8sObjectError as exc:
-                if exc.status != 404:  # already gone
-                    raise
-            self.changes.append(f"move pod {pod['metadata']['name']} off {pod['spec']['nodeName']}")
-            self.wait(controller, labelled, expected, placed=False)
-
-    def run(self) -> dict:
-        p = self.params
-        nodes = self.client.list("v1", "Node")
-        controller = self.find_controller()
-        replicas = p["replicas"]
-        wanted = set(select_nodes(nodes, replicas, p["nodes"]))
-        gate = version_gate(controller_container(controller).get("image", ""), GRAY_RELEASE_MINIMUM)
-        plans = {}
-        for node in nodes:
-            plan = plan_node(node, node["metadata"]["name"] in wanted, p["prune"], p["dedicate"])
-            if plan:
-                plans[plan["node"]] = (plan, node)
-        labelled = {n["metadata"]["name"] for n in nodes if has_ingress_label(n)}
-        labelled = (labelled | wanted) - {
-            name for name in plans if "unlabel" in plans[name][0]["actions"]
-        }
-        kept = sorted(labelled - wanted)
-        expected = replicas if controller["kind"] == "Deployment" else len(labelled)
-        body = controller_body(controller, replicas, len(labelled), p["dedicate"])
-        pdb = pdb_manifest(controller, p["pdb_max_unavailable"]) if p["pdb"] else None
-
-        # Everything is known and checked: change things, wanted nodes first so
-        # the new nodeSelector finds them, nodes that lose the label last.
-        for name in sorted(wanted & set(plans)):
-            self.patch_node(*plans[name])
-        controller_after = self.apply(body, controller)
-        controller_changed = differs(controller, controller_after)
-        if pdb:
-            meta = pdb["metadata"]
-            current_pdb = self.client.get(
-                "policy/v1", "PodDisruptionBudget", meta["name"], meta["namespace"]
-            )
-            self.apply(pdb, current_pdb)
-        for name in sorted(set(plans) - wanted):
-            self.patch_node(*plans[name])
-
-        problems: list[str] = []
-        if self.check_mode or not p["wait"]:
-            # A changed pod template moves the pods itself; otherwise report the evictions.
-            if not controller_changed and controller["kind"] == "Deployment":
-                self.move_pods(controller, labelled, expected)
-            rows = placement(self.pods(controller), labelled, expected)[0]
-        else:
-            self.wait(controller_after, labelled, expected, placed=False)
-            if controller["kind"] == "Deployment":
-                self.move_pods(controller_after, labelled, expected)
-            self.wait(controller_after, labelled, expected)
-            rows, problems = placement(self.pods(controller), labelled, expected)
-            if problems:
-                raise IngressHAError("; ".join(problems))
-        return {
-            "changed": bool(self.changes),
-            "changes": self.changes,
-            "diff": self.diffs,
-            "controller": {
-                "kind": controller["kind"],
-                "namespace": controller["metadata"]["namespace"],
-                "name": controller["metadata"]["name"],
-                "image": gate["image"],
-                "replicas": expected,
-            },
-            "version": {
-                "tag": gate["tag"],
-                "ack_version": gate["version"],
-                "gray_release_minimum": gate["minimum"],
-                "gray_release_supported": gate["supported"],
-                "reason": gate["reason"],
-            },
-            "nodes": {
-                "selection": "inventory" if p["nodes"] else "automatic",
-                "wanted": sorted(wanted),
-                "labelled": sorted(labelled),
-                "kept_without_prune": kept,
-                "zones": {
-                    n["metadata"]["name"]: zone_of(n)
-                    for n in nodes
-                    if n["metadata"]["name"] in labelled
-                },
-                "dedicated": p["dedicate"],
-            },
-            "pods": rows,
-            "placement_problems": problems,
-            "service": self.service_address(),
-            "check_mode": self.check_mode,
-        }
-
-
-def markdown(report: dict) -> str:
-    """The report for people."""
-    ctl, ver, nodes, svc = (
-        report["controller"],
-        report["version"],
-        report["nodes"],
-        report["service"],
-    )
-    gray = {True: "yes", False: "no", None: "unknown"}[ver["gray_release_supported"]]
-    lines = [
-        "# Ingress high availability"
-        + (" (check mode: nothing changed)" if report["check_mode"] else ""),
-        "",
-        f"- Controller: {ctl['kind']} {ctl['namespace']}/{ctl['name']}, {ctl['replicas']} replica(s)",
-        f"- Image: `{ctl['image']}` (ACK version {ver['ack_version'] or 'unknown'})",
-        f"- Gray-release annotations (need {ver['gray_release_minimum']}): {gray}: {ver['reason']}",
-        f"- Ingress nodes ({nodes['selection']}): {', '.join(nodes['labelled']) or 'none'}"
-        + (", dedicated (tainted)" if nodes["dedicated"] else ""),
-    ]
-    if nodes["kept_without_prune"]:
-        lines.append(
-            f"- Labelled but no longer wanted (prune is off): {', '.join(nodes['kept_without_prune'])}"
-        )
-    address = ", ".join(svc.get("addresses") or []) or (
-        "not assigned" if svc["found"] else "no such Service"
-    )
-    lines += [
-        f"- LB Service {svc['namespace']}/{svc['name']}: {address}",
-        "",
-        "| pod | node | zone | ready |",
-        "|---|---|---|---|",
-    ]
-    for row in report["pods"]:
-        zone = nodes["zones"].get(row["node"], "")
-        lines.append(
-            f"| {row['pod']} | {row['node'] or '-'} | {zone} | {'yes' if row['ready'] else 'no'} |"
-        )
-    lines += ["", "Changes:" if report["changes"] else "Changes: none"]
-    lines += [f"- {c}" for c in report["changes"]]
-    for problem in report["placement_problems"]:
-        lines.append(f"- problem: {problem}")
-    return "\n".join(lines) + "\n"
-
-
-def converge(client, params: dict, check_mode: bool) -> dict:
-    """Run the whole runbook; errors carry ``changes``, what was already done."""
-    converger = Converger(client, params, check_mode)
-    try:
-        report = converger.run()
-    except Exception as exc:
-        exc.changes = list(converger.changes)
-        raise
-    report["markdown"] = markdown(report)
-    return report

@@ -1,0 +1,242 @@
+"""The ingress Converger against the in-memory fake API: write order, check mode, evictions, timeout.
+
+A small "cluster" runs on the fake clock: every sleep of the Converger lets a
+stand-in Deployment controller settle the status and start pods on free
+labelled nodes, as the real controller and scheduler would.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import (
+    Changes,
+    failure,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.converge import (
+    Converger,
+    converge,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan import (
+    INGRESS_LABEL,
+    IngressHAError,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
+    K8sObjectError,
+    ObjectClient,
+)
+from tests.unit.k8s_fake import FakeApi
+
+NS, NAME = "kube-system", "nginx-ingress-controller"
+LABELS = {"app": "ingress-nginx"}
+
+
+def node(name, ingress=False):
+    labels = {"kubernetes.io/hostname": name, "topology.kubernetes.io/zone": "cn-hangzhou-h"}
+    if ingress:
+        labels[INGRESS_LABEL] = "true"
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
+def pod(name, node_name):
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": NS, "labels": dict(LABELS)},
+        "spec": {"nodeName": node_name, "containers": [{"name": "c", "image": "x"}]},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
+def deployment(replicas=2):
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": NAME, "namespace": NS, "generation": 1},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": dict(LABELS)},
+            "template": {
+                "metadata": {"labels": dict(LABELS)},
+                "spec": {
+                    "containers": [
+                        {"name": "c", "image": "acs/aliyun-ingress-controller:v1.2.1-aliyun.1"}
+                    ]
+                },
+            },
+        },
+        "status": {
+            "observedGeneration": 1,
+            "replicas": replicas,
+            "updatedReplicas": replicas,
+            "availableReplicas": replicas,
+        },
+    }
+
+
+def params(**extra):
+    return {
+        "namespace": NS,
+        "controller_name": NAME,
+        "controller_kind": "auto",
+        "service_name": "nginx-ingress-lb",
+        "replicas": 2,
+        "nodes": [{"host": "w1"}, {"host": "w2"}],
+        "prune": True,
+        "dedicate": False,
+        "pdb": True,
+        "pdb_max_unavailable": 1,
+        "wait": True,
+        "wait_timeout": 300,
+        **extra,
+    }
+
+
+class Cluster:
+    """The fake API with nodes w1..w4 (w4 labelled), the controller's pods on w3 and w4."""
+
+    def __init__(self, controller=True):
+        self.fake = FakeApi(watch=False)
+        self.fake.add(node("w1"), node("w2"), node("w3"), node("w4", ingress=True))
+        self.fake.add(deployment(), pod("p-w3", "w3"), pod("p-w4", "w4"))
+        if controller:
+            self.fake.clock.ticks.append(self.settle)
+        self.started = 0
+        self.client = ObjectClient(self.fake.api_client(), "ackops-ingress-ha")
+
+    def settle(self):
+        """What the Deployment controller and the scheduler do between two looks."""
+        key = ("apps/v1", "Deployment", NS, NAME)
+        dep = self.fake.objects[key]
+        wanted = dep["spec"]["replicas"]
+        pods = [o for k, o in self.fake.objects.items() if k[1] == "Pod"]
+        labelled = sorted(
+            o["metadata"]["name"]
+            for k, o in self.fake.objects.items()
+            if k[1] == "Node" and o["metadata"]["labels"].get(INGRESS_LABEL) == "true"
+        )
+        used = {p["spec"]["nodeName"] for p in pods}
+        for free in [n for n in labelled if n not in used][: max(0, wanted - len(pods))]:
+            self.started += 1
+            self.fake.add(pod(f"p-new{self.started}", free))
+        status = {
+            "observedGeneration": dep["metadata"]["generation"],
+            "replicas": wanted,
+            "updatedReplicas": wanted,
+            "availableReplicas": wanted,
+        }
+        if dep.get("status") != status:
+            dep["status"] = status
+            self.fake._store(dep, "MODIFIED")
+
+    def converger(self, check_mode=False, ledger=None, **extra):
+        return Converger(
+            self.client,
+            params(**extra),
+            check_mode,
+            sleep=self.fake.clock.sleep,
+            clock=self.fake.clock,
+            ledger=ledger,
+        )
+
+    def writes(self):
+        """(method, what) of every write, in order."""
+        out = []
+        for r in self.fake.writes():
+            what = (
+                r.path.rsplit("/", 2)[-2:]
+                if r.path.endswith("eviction")
+                else [r.path.rsplit("/", 1)[-1]]
+            )
+            out.append((r.method, "/".join(what), r.dry_run))
+        return out
+
+
+def test_write_order_labels_before_the_controller_and_unlabels_after():
+    cluster = Cluster()
+    report = cluster.converger().run()
+    writes = [(m, w) for m, w, _dry in cluster.writes()]
+    assert writes[:5] == [
+        ("PATCH", "w1"),
+        ("PATCH", "w2"),
+        ("PATCH", NAME),  # the Deployment
+        ("PATCH", NAME),  # the PodDisruptionBudget, named like it
+        ("PATCH", "w4"),
+    ]
+    kinds = [r.path.split("/")[-2] for r in cluster.fake.writes()[:5]]
+    assert kinds == ["nodes", "nodes", "deployments", "poddisruptionbudgets", "nodes"]
+    assert report["changes"][:2] == ["label node w1", "label node w2"]
+    assert "unlabel node w4" in report["changes"]
+    assert report["nodes"]["labelled"] == ["w1", "w2"]
+    assert sorted(row["node"] for row in report["pods"]) == ["w1", "w2"]
+
+
+def test_check_mode_is_a_dry_run_and_persists_nothing():
+    cluster = Cluster()
+    before = {k: dict(v) for k, v in cluster.fake.objects.items()}
+    ledger = Changes()
+    report = converge(cluster.client, params(), check_mode=True, ledger=ledger)
+    assert all(dry for _m, _w, dry in cluster.writes())
+    assert not any(w.endswith("eviction") for _m, w, _dry in cluster.writes())
+    assert cluster.fake.objects == before
+    assert cluster.fake.clock.sleeps == []  # never waits
+    assert report["check_mode"] is True
+    assert "# Ingress high availability (check mode: nothing changed)" in report["markdown"]
+    assert [c["change"] for c in ledger] == report["changes"]
+    assert all(c["check_mode"] for c in ledger)
+
+
+def test_evictions_one_at_a_time_with_a_wait_between():
+    cluster = Cluster()
+    cluster.fake.add(deployment())  # unchanged template: only evictions move the pods
+    cluster.converger().run()
+    requests = cluster.fake.requests
+    evictions = [i for i, r in enumerate(requests) if r.path.endswith("/eviction")]
+    assert [requests[i].path.split("/")[-2] for i in evictions] == ["p-w3", "p-w4"]
+    between = requests[evictions[0] + 1 : evictions[1]]
+    assert any(r.path.endswith(f"/deployments/{NAME}") and r.method == "GET" for r in between)
+
+
+def test_an_eviction_answered_404_counts_as_gone():
+    cluster = Cluster()
+    # The pod goes away on its own between the Converger's list and its eviction.
+    key = ("v1", "Pod", NS, "p-w3")
+    cluster.fake.when("POST", "/pods/p-w3/eviction", lambda: cluster.fake._remove(key))
+    report = cluster.converger().run()
+    refused = [r for r in cluster.fake.requests if r.path.endswith("/pods/p-w3/eviction")]
+    assert len(refused) == 1
+    assert "move pod p-w3 off w3" in report["changes"]
+    assert sorted(row["node"] for row in report["pods"]) == ["w1", "w2"]
+
+
+def test_an_eviction_refused_429_surfaces_with_what_was_done():
+    cluster = Cluster()
+    cluster.fake.evictions_blocked.add("p-w3")
+    ledger = Changes()
+    with pytest.raises(K8sObjectError) as caught:
+        cluster.converger(ledger=ledger).run()
+    error = caught.value
+    assert error.status == 429
+    assert error.obj == f"Pod {NS}/p-w3"
+    assert "disruption budget" in str(error)
+    result = failure(error, ledger)
+    assert result["changed"] is True
+    assert [c["change"] for c in result["partial_changes"]][:2] == [
+        "label node w1",
+        "label node w2",
+    ]
+
+
+def test_timeout_through_the_injected_clock():
+    cluster = Cluster(controller=False)  # nothing ever settles
+    start = cluster.fake.clock.now
+    with pytest.raises(IngressHAError, match=rf"Deployment {NS}/{NAME} did not settle within 300s"):
+        cluster.converger().run()
+    assert set(cluster.fake.clock.sleeps) == {2}
+    assert cluster.fake.clock.now - start >= 300
