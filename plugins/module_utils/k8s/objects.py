@@ -369,44 +369,41 @@ class ObjectClient:
 
     # ---- subresources
 
-    def get_subresource(self, obj: dict, subresource: str) -> dict:
-        """GET a subresource of ``obj`` (``status``, ``scale``)."""
+    def subresource(self, method: str, obj: dict, subresource: str, **request) -> dict:
+        """One request to a subresource of ``obj``; ``request`` as for ``request()``."""
         resource, name, ns = self._target(obj)
         return self.request(
-            "GET",
+            method,
             resource.path(name, ns, subresource),
             describe(resource.kind, name, ns),
-            action=f"GET {subresource}",
+            action=f"{method} {subresource}",
+            **request,
         )
+
+    def get_subresource(self, obj: dict, subresource: str) -> dict:
+        """GET a subresource of ``obj`` (``status``, ``scale``)."""
+        return self.subresource("GET", obj, subresource)
 
     def patch_subresource(
         self, obj: dict, subresource: str, patch: dict, dry_run: bool = False
     ) -> dict:
         """Merge-patch a subresource of ``obj`` (``status``, ``scale``)."""
-        resource, name, ns = self._target(obj)
-        return self.request(
+        query = self._write_query(dry_run)
+        return self.subresource(
             "PATCH",
-            resource.path(name, ns, subresource),
-            describe(resource.kind, name, ns),
+            obj,
+            subresource,
             body=patch,
-            query=self._write_query(dry_run),
+            query=query,
             content_type=MERGE_PATCH_CONTENT_TYPE,
-            action=f"PATCH {subresource}",
         )
 
     def create_subresource(
         self, obj: dict, subresource: str, body: dict, dry_run: bool = False
     ) -> dict:
         """POST ``body`` to a subresource of ``obj`` (e.g. a Pod's eviction)."""
-        resource, name, ns = self._target(obj)
-        return self.request(
-            "POST",
-            resource.path(name, ns, subresource),
-            describe(resource.kind, name, ns),
-            body=body,
-            query={"dryRun": "All"} if dry_run else None,
-            action=f"POST {subresource}",
-        )
+        query = {"dryRun": "All"} if dry_run else None
+        return self.subresource("POST", obj, subresource, body=body, query=query)
 
     def evict(self, pod: dict, dry_run: bool = False) -> bool:
         """Evict ``pod`` through the Eviction API (honours PodDisruptionBudgets).
