@@ -8,9 +8,9 @@ DOCUMENTATION = r"""
 name: cert_report
 author: ack-runbooks contributors (@ackops)
 version_added: "0.1.0"
-short_description: Fleet-wide certificate expiry report from k8s_cert_inventory results
+short_description: Fleet-wide certificate expiry report from k8s_cert_info results
 description:
-  - Turns the per-host results of M(ackops.runbooks.k8s_cert_inventory) into one report,
+  - Turns the per-host results of M(ackops.runbooks.k8s_cert_info) into one report,
     every certificate of every host sorted by expiry, soonest first.
   - Each row gets a status, V(expired), V(critical) (fewer than O(critical_days) days left),
     V(warning) (fewer than O(warning_days)) or V(ok); the summary counts them and names the worst.
@@ -21,7 +21,7 @@ options:
   _input:
     description:
       - Either a dict of inventory host name to that host's registered
-        M(ackops.runbooks.k8s_cert_inventory) result, or a list of such results (each has C(host)).
+        M(ackops.runbooks.k8s_cert_info) result, or a list of such results (each has C(host)).
     type: raw
     required: true
   warning_days:

@@ -75,7 +75,7 @@ options:
     type: bool
     default: true
 seealso:
-  - module: ackops.runbooks.k8s_cert_inventory
+  - module: ackops.runbooks.k8s_cert_info
   - module: ackops.runbooks.k8s_cert_backup
   - module: ackops.runbooks.k8s_csr_sign
 """
@@ -112,7 +112,7 @@ renewed:
   elements: dict
   contains:
     id:
-      description: The certificate's id, as in M(ackops.runbooks.k8s_cert_inventory).
+      description: The certificate's id, as in M(ackops.runbooks.k8s_cert_info).
       type: str
     name:
       description: kubeadm's name.

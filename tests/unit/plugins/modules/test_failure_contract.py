@@ -32,16 +32,16 @@ CORRUPT_CERT = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE---
 # module -> (why it must fail, arguments); "{tmp}" is a scratch directory holding
 # pki/apiserver.crt (corrupt) and kubelet/ (empty).
 FAILING = {
-    "cluster_plan": [
+    "cluster_plan_info": [
         ("impossible failure ratio", {"workers": {"total_cores": 160, "failure_ratio": 1.5}})
     ],
     "ingress_ha": [("unreachable API", {"host": UNREACHABLE_API, "validate_certs": False})],
-    "k8s_apiserver_check": [
+    "k8s_apiserver_info": [
         ("unreachable API", {"server": UNREACHABLE_API, "kubeconfig": "", "timeout": 1}),
         ("missing kubeconfig", {"server": UNREACHABLE_API, "kubeconfig": "{tmp}/none.conf"}),
     ],
     "k8s_cert_backup": [("missing backup", {"state": "restored", "path": "{tmp}/nowhere"})],
-    "k8s_cert_inventory": [("corrupt certificate", {"pki_dir": "{tmp}/pki"})],
+    "k8s_cert_info": [("corrupt certificate", {"pki_dir": "{tmp}/pki"})],
     "k8s_cert_renew": [
         ("corrupt certificate", {"pki_dir": "{tmp}/pki", "backup_dir": "{tmp}/backups"})
     ],

@@ -27,7 +27,7 @@ PLAYBOOK = """
       kubeconfig_dir: "{kc}"
       kubelet_pki_dir: "{kubelet}"
   tasks:
-    - ackops.runbooks.k8s_cert_inventory: *roots
+    - ackops.runbooks.k8s_cert_info: *roots
       register: inv
     - ackops.runbooks.k8s_cert_renew:
         <<: *roots

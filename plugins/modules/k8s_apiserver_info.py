@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-module: k8s_apiserver_check
+module: k8s_apiserver_info
 short_description: Wait until an API server serves the expected certificate, is ready and authenticates a credential
 version_added: 0.1.0
 author: ack-runbooks contributors (@ackops)
@@ -84,13 +84,13 @@ seealso:
 
 EXAMPLES = r"""
 - name: Wait until this master serves its renewed certificate and etcd is healthy
-  ackops.runbooks.k8s_apiserver_check:
+  ackops.runbooks.k8s_apiserver_info:
     serving_cert: /etc/kubernetes/pki/apiserver.crt
     etcd: true
     timeout: 180
 
 - name: The node's renewed kubelet credential authenticates as the node
-  ackops.runbooks.k8s_apiserver_check:
+  ackops.runbooks.k8s_apiserver_info:
     kubeconfig: /etc/kubernetes/kubelet.conf
     use_kubeconfig_server: true
     whoami: true

@@ -1,12 +1,12 @@
 #!/usr/bin/python
 # Copyright: ack-runbooks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Module ackops.runbooks.k8s_cert_inventory: every certificate of a host in one call."""
+"""Module ackops.runbooks.k8s_cert_info: every certificate of a host in one call."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-module: k8s_cert_inventory
+module: k8s_cert_info
 author: ack-runbooks contributors (@ackops)
 version_added: "0.1.0"
 short_description: Find and parse every Kubernetes certificate on a host in one call
@@ -39,11 +39,11 @@ seealso:
 
 EXAMPLES = r"""
 - name: Read every certificate on the host
-  ackops.runbooks.k8s_cert_inventory:
+  ackops.runbooks.k8s_cert_info:
   register: k8s_certs
 
 - name: A non-kubeadm layout
-  ackops.runbooks.k8s_cert_inventory:
+  ackops.runbooks.k8s_cert_info:
     pki_dir: /etc/kubernetes/ssl
     kubeconfig_dir: /etc/kubernetes
     kubeconfigs: [admin.conf, kubelet.conf]

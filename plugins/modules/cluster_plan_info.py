@@ -1,12 +1,12 @@
 #!/usr/bin/python
 # Copyright: ack-runbooks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Module ackops.runbooks.cluster_plan: size and check a cluster plan in one call."""
+"""Module ackops.runbooks.cluster_plan_info: size and check a cluster plan in one call."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-module: cluster_plan
+module: cluster_plan_info
 author: ack-runbooks contributors (@ackops)
 version_added: "1.0.0"
 short_description: Size masters and workers and check a CIDR plan before building a cluster
@@ -143,7 +143,7 @@ seealso:
 
 EXAMPLES = r"""
 - name: Plan a 300-node cluster in a VPC shared with another one
-  ackops.runbooks.cluster_plan:
+  ackops.runbooks.cluster_plan_info:
     node_count: 300
     workers:
       total_cores: 160
