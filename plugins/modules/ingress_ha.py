@@ -188,7 +188,7 @@ check_mode:
 error:
   description:
     - What failed and where, the same keys in every module of the collection;
-      RV(error.object) names the Kubernetes object (C(Kind namespace/name)) when one is concerned.
+      C(error.object) names the Kubernetes object (C(Kind namespace/name)) when one is concerned.
   returned: failure
   type: dict
   sample: {type: kubernetes, host: null, object: Pod kube-system/nginx-ingress-controller-5d9c-abcde,

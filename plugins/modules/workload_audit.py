@@ -175,8 +175,8 @@ objects_audited:
 error:
   description:
     - What failed and where, the same keys in every module of the collection. For a bad
-      O(manifest_dir), RV(error.field) is C(manifest_dir) and RV(error.object) the file
-      and document; for a live audit, RV(error.object) names the kind listed.
+      O(manifest_dir), C(error.field) is C(manifest_dir) and C(error.object) the file
+      and document; for a live audit, C(error.object) names the kind listed.
   returned: failure
   type: dict
   sample: {type: input, host: null, object: null, field: manifest_dir,
