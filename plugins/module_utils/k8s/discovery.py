@@ -104,7 +104,7 @@ def parse_resource_list(document: dict) -> dict[str, Resource]:
     subresources: dict[str, set] = {}
     entries = []
     for entry in document.get("resources") or []:
-        plural, _, sub = entry.get("name", "").partition("/")
+        plural, _slash, sub = entry.get("name", "").partition("/")
         if sub:
             subresources.setdefault(plural, set()).add(sub)
         else:

@@ -566,7 +566,7 @@ class ObjectClient:
                 return False, None
             return True, None
 
-        done, _ = poll_until(served, CRD_SERVED_TIMEOUT, self.clock, self.sleep, 1.0)
+        done, _nothing = poll_until(served, CRD_SERVED_TIMEOUT, self.clock, self.sleep, 1.0)
         if not done:
             raise WaitTimeout(
                 f"{kind} ({api_version}) not served within {CRD_SERVED_TIMEOUT}s",
