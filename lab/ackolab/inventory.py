@@ -10,6 +10,8 @@ from .pki import write_private
 from .state import INVENTORY_DIR, KNOWN_HOSTS, KUBECONFIG, SLB_IP, SSH_KEY, SSH_USER, Host, Lab
 
 HOSTS_FILE = INVENTORY_DIR / "hosts.yml"
+# Files of inventories/lab/ kept in git: lab down leaves them.
+COMMITTED = ("README.md", "empty.yml")
 HEADER = "# Written by `lab/lab up`; removed by `lab/lab down`. Do not edit.\n"
 
 
@@ -54,5 +56,5 @@ def refresh_kubeconfig(lab: Lab) -> None:
 
 def remove_inventory() -> None:
     for entry in INVENTORY_DIR.iterdir() if INVENTORY_DIR.exists() else []:
-        if entry.name != "README.md":
+        if entry.name not in COMMITTED:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
