@@ -1,12 +1,12 @@
 #!/usr/bin/python
 # Copyright: ack-runbooks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Module ackops.runbooks.workload_audit: workload hygiene findings, live or from manifests."""
+"""Module ackops.runbooks.workload_audit_info: workload hygiene findings, live or from manifests."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
-module: workload_audit
+module: workload_audit_info
 author: ack-runbooks contributors (@ackops)
 version_added: "1.0.0"
 short_description: Audit workloads for the ACK guide's hygiene rules, live or from manifests
@@ -83,13 +83,13 @@ seealso:
 
 EXAMPLES = r"""
 - name: Audit two namespaces of the live cluster
-  ackops.runbooks.workload_audit:
+  ackops.runbooks.workload_audit_info:
     kubeconfig: "{{ k8s_kubeconfig }}"
     namespaces: [shop, payments]
   register: audit
 
 - name: Audit the manifests of a repository in CI, failing on danger findings
-  ackops.runbooks.workload_audit:
+  ackops.runbooks.workload_audit_info:
     source: manifests
     manifest_dir: "{{ playbook_dir }}/deploy"
     fail_on: danger
