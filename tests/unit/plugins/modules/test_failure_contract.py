@@ -59,7 +59,9 @@ FAILING = {
     "report_write": [
         ("bad name", {"dir": "{tmp}/reports", "name": "../escape", "data": {}, "markdown": ""})
     ],
-    "workload_audit_info": [("unreachable API", {"host": UNREACHABLE_API, "validate_certs": False})],
+    "workload_audit_info": [
+        ("unreachable API", {"host": UNREACHABLE_API, "validate_certs": False})
+    ],
 }
 
 CASES = [
