@@ -204,73 +204,55 @@ partial_changes:
   sample: [{action: label, target: Node cn-hangzhou.i-w1, change: label node cn-hangzhou.i-w1, check_mode: false}]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.converge import converge
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    K8sClientError,
-    get_api_client,
-    k8s_auth_argspec,
-)
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import ObjectClient
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.module import run_k8s_module
 
 FIELD_MANAGER = "ackops-ingress-ha"
 
+OPTIONS = {
+    "namespace": {"type": "str", "default": "kube-system"},
+    "controller_name": {"type": "str", "default": "nginx-ingress-controller"},
+    "controller_kind": {
+        "type": "str",
+        "choices": ["auto", "Deployment", "DaemonSet"],
+        "default": "auto",
+    },
+    "service_name": {"type": "str", "default": "nginx-ingress-lb"},
+    "replicas": {"type": "int", "default": 2},
+    "nodes": {
+        "type": "list",
+        "elements": "dict",
+        "default": [],
+        "options": {
+            "host": {"type": "str", "required": True},
+            "node_name": {"type": "str"},
+            "master": {"type": "bool", "default": False},
+        },
+    },
+    "prune": {"type": "bool", "default": False},
+    "dedicate": {"type": "bool", "default": False},
+    "pdb": {"type": "bool", "default": True},
+    "pdb_max_unavailable": {"type": "int", "default": 1},
+    "wait": {"type": "bool", "default": True},
+    "wait_timeout": {"type": "int", "default": 300},
+}
 
-def argspec() -> dict:
-    spec = k8s_auth_argspec()
-    spec.update(
-        namespace={"type": "str", "default": "kube-system"},
-        controller_name={"type": "str", "default": "nginx-ingress-controller"},
-        controller_kind={
-            "type": "str",
-            "choices": ["auto", "Deployment", "DaemonSet"],
-            "default": "auto",
-        },
-        service_name={"type": "str", "default": "nginx-ingress-lb"},
-        replicas={"type": "int", "default": 2},
-        nodes={
-            "type": "list",
-            "elements": "dict",
-            "default": [],
-            "options": {
-                "host": {"type": "str", "required": True},
-                "node_name": {"type": "str"},
-                "master": {"type": "bool", "default": False},
-            },
-        },
-        prune={"type": "bool", "default": False},
-        dedicate={"type": "bool", "default": False},
-        pdb={"type": "bool", "default": True},
-        pdb_max_unavailable={"type": "int", "default": 1},
-        wait={"type": "bool", "default": True},
-        wait_timeout={"type": "int", "default": 300},
-    )
-    return spec
+
+def place_controller(module, connect, changes) -> dict:
+    if module.params["replicas"] < 1:
+        raise InputError("replicas", module.params["replicas"], "must be at least 1")
+    # Each change is recorded in ``changes`` as it is made, so a failure
+    # (e.g. a rollout that never settles) still reports it in partial_changes.
+    result = converge(connect(), module.params, module.check_mode, ledger=changes)
+    diff = result.pop("diff")
+    if module._diff:
+        result["diff"] = diff
+    return result
 
 
 def main():
-    module = AnsibleModule(argument_spec=argspec(), supports_check_mode=True)
-
-    def work(changes):
-        if not HAS_KUBERNETES:
-            raise K8sClientError(f"{missing_required_lib('kubernetes')}: {KUBERNETES_IMPORT_ERROR}")
-        if module.params["replicas"] < 1:
-            raise InputError("replicas", module.params["replicas"], "must be at least 1")
-        client = ObjectClient(get_api_client(module.params), FIELD_MANAGER)
-        # Each change is recorded in ``changes`` as it is made, so a failure
-        # (e.g. a rollout that never settles) still reports it in partial_changes.
-        result = converge(client, module.params, module.check_mode, ledger=changes)
-        diff = result.pop("diff")
-        if module._diff:
-            result["diff"] = diff
-        return result
-
-    run_module(module, work)
+    run_k8s_module(OPTIONS, place_controller, FIELD_MANAGER)
 
 
 if __name__ == "__main__":

@@ -189,7 +189,6 @@ partial_changes:
   sample: []
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
     audit,
@@ -208,62 +207,49 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_sou
     load_manifest_dir,
     read_cluster,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.client import (
-    HAS_KUBERNETES,
-    KUBERNETES_IMPORT_ERROR,
-    K8sClientError,
-    check_connection,
-    describe_source,
-    get_api_client,
-    k8s_auth_argspec,
-)
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import ObjectClient
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.module import run_k8s_module
 
 # Read-only: the field manager is never used for a write.
 FIELD_MANAGER = "ackops-workload-audit"
 
 
-def argspec() -> dict:
-    spec = k8s_auth_argspec()
-    spec.update(
-        source={"type": "str", "choices": ["cluster", "manifests"], "default": "cluster"},
-        manifest_dir={"type": "path"},
-        namespaces={"type": "list", "elements": "str", "default": []},
-        exclude_namespaces={"type": "list", "elements": "str", "default": list(SYSTEM_NAMESPACES)},
-        skip_checks={"type": "list", "elements": "str", "default": []},
-        fail_on={"type": "str", "choices": ["none", "warning", "danger"], "default": "none"},
-    )
-    return spec
+OPTIONS = {
+    "source": {"type": "str", "choices": ["cluster", "manifests"], "default": "cluster"},
+    "manifest_dir": {"type": "path"},
+    "namespaces": {"type": "list", "elements": "str", "default": []},
+    "exclude_namespaces": {
+        "type": "list",
+        "elements": "str",
+        "default": list(SYSTEM_NAMESPACES),
+    },
+    "skip_checks": {"type": "list", "elements": "str", "default": []},
+    "fail_on": {"type": "str", "choices": ["none", "warning", "danger"], "default": "none"},
+}
 
 
-def read_live(params: dict) -> tuple[list, str, dict]:
+def read_live(params: dict, connect) -> tuple[list, str, dict]:
     """Objects, source name and ClusterInfo from the API server."""
-    if not HAS_KUBERNETES:
-        raise K8sClientError(missing_required_lib("kubernetes") + f": {KUBERNETES_IMPORT_ERROR}")
-    api_client = get_api_client(params, check=False)
-    version = check_connection(api_client, describe_source(params))
-    client = ObjectClient(api_client, FIELD_MANAGER)
+    client = connect()
     objects = read_cluster(client, params["namespaces"], params["exclude_namespaces"])
-    return objects, api_client.configuration.host, cluster_info(client, version, objects)
+    return objects, client.server, cluster_info(client, connect.version, objects)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argspec(),
+    run_k8s_module(
+        OPTIONS,
+        lambda module, connect, _changes: audit_result(module.params, connect),
+        FIELD_MANAGER,
         required_if=[("source", "manifests", ["manifest_dir"])],
-        supports_check_mode=True,
     )
-    run_module(module, lambda _changes: audit_result(module.params))
 
 
-def audit_result(params: dict) -> dict:
+def audit_result(params: dict, connect) -> dict:
     """Read, audit and gate; read-only, so nothing is ever recorded as changed."""
     if params["source"] == "manifests":
         objects = load_manifest_dir(params["manifest_dir"])
         source_type, source_name, info = "Path", params["manifest_dir"], {}
     else:
-        objects, source_name, info = read_live(params)
+        objects, source_name, info = read_live(params, connect)
         source_type = "Cluster"
     results = audit(objects, params["skip_checks"])
     found = findings(results)
