@@ -50,6 +50,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.diff import (
     describe,
     diff_entry,
     differs,
+    redact_secret,
     strip_noise,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.discovery import (
@@ -136,6 +137,48 @@ def _status_message(response) -> tuple[str, str | None]:
     return message, reason
 
 
+def check_object(obj) -> None:
+    """Refuse what is not an object the API can take: apiVersion, kind and metadata.name."""
+    if not isinstance(obj, dict):
+        raise K8sObjectError(f"not a Kubernetes object (a mapping): {type(obj).__name__}")
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    name = meta.get("name")
+    label = describe(obj.get("kind") or "object", name, meta.get("namespace"))
+    for field, value in (("apiVersion", obj.get("apiVersion")), ("kind", obj.get("kind"))):
+        if not isinstance(value, str) or not value:
+            raise K8sObjectError(f"has no {field}", obj=label, field=field)
+    if not isinstance(name, str) or not name:
+        raise K8sObjectError("has no metadata.name", obj=label, field="metadata.name")
+
+
+def crd_kinds(crd: dict) -> dict[tuple[str, str], bool]:
+    """``{(apiVersion, kind): namespaced}`` for each served version a CustomResourceDefinition defines."""
+    spec = crd.get("spec") or {}
+    kind = (spec.get("names") or {}).get("kind")
+    namespaced = spec.get("scope", "Namespaced") == "Namespaced"
+    return {
+        (f"{spec.get('group')}/{version['name']}", kind): namespaced
+        for version in spec.get("versions") or []
+        if version.get("served", True) and kind
+    }
+
+
+def _unvalidated(body: dict, namespaced: bool, namespace: str | None) -> dict:
+    """The dry-run result of an object the server cannot preview yet: it would be created."""
+    meta = body["metadata"]
+    ns = (meta.get("namespace") or namespace) if namespaced else None
+    label = describe(body["kind"], meta["name"], ns)
+    after = strip_noise(body)
+    return {
+        "object": label,
+        "changed": True,
+        "validated": False,
+        "before": None,
+        "after": redact_secret(after),
+        "diff": diff_entry(label, None, body),
+    }
+
+
 class ObjectClient:
     """get/list/apply/patch/create/delete/wait on any kind the API server serves, as dicts."""
 
@@ -218,8 +261,9 @@ class ObjectClient:
 
     def _target(self, obj: dict, namespace: str | None = None) -> tuple[Resource, str, str | None]:
         """Resource, name and namespace of ``obj``; ``namespace`` fills in a missing one."""
-        meta = obj.get("metadata") or {}
-        resource = self.resource(obj.get("apiVersion", ""), obj.get("kind", ""))
+        check_object(obj)
+        meta = obj["metadata"]
+        resource = self.resource(obj["apiVersion"], obj["kind"])
         ns = meta.get("namespace") or (namespace if resource.namespaced else None)
         return resource, meta.get("name"), ns
 
@@ -516,20 +560,41 @@ class ObjectClient:
         """Server-side apply many objects in dependency order, each read before for its diff.
 
         Returns, in the order applied, ``{object, before, after, changed,
-        diff}`` (noise removed, Secret values redacted). Every object changed
+        validated, diff}`` (noise removed, Secret values redacted; ``validated``
+        is False for a dry-run object whose CustomResourceDefinition or
+        Namespace the same batch would create, which the server cannot preview). Every object changed
         for real is recorded in ``changes`` as it happens; a failure re-raises
         with what was already changed in ``partial_changes``.
         """
         ledger = changes if changes is not None else Changes()
+        for body in objects:  # the whole batch, before anything is written
+            check_object(body)
         done_here: list[dict] = []
         results = []
+        # In a dry run nothing is created, so the server cannot preview an
+        # object whose CustomResourceDefinition or Namespace this batch would
+        # create: such objects are reported as "would create", unvalidated.
+        new_kinds: dict[tuple[str, str], bool] = {}
+        new_namespaces: set[str] = set()
         for body in sorted(objects, key=apply_rank):
             try:
+                key = (body["apiVersion"], body["kind"])
+                if key in new_kinds:
+                    results.append(_unvalidated(body, new_kinds[key], namespace))
+                    continue
                 resource, name, ns = self._target(body, namespace)
+                if ns in new_namespaces:
+                    results.append(_unvalidated(body, True, namespace))
+                    continue
                 label = describe(resource.kind, name, ns)
                 before = self.get(body["apiVersion"], resource.kind, name, ns)
                 after = self.apply(body, dry_run=dry_run, force=force, namespace=ns)
                 changed = differs(before, after)
+                if dry_run and before is None:
+                    if resource.kind == "CustomResourceDefinition":
+                        new_kinds.update(crd_kinds(after))
+                    elif resource.kind == "Namespace":
+                        new_namespaces.add(name)
                 if changed and not dry_run:
                     ledger.record("create" if before is None else "update", label)
                     done_here.append(ledger[-1])
@@ -538,12 +603,14 @@ class ObjectClient:
             except RunbookError as exc:
                 exc.partial_changes += [c for c in done_here if c not in exc.partial_changes]
                 raise
+            before, after = strip_noise(before), strip_noise(after)
             results.append(
                 {
                     "object": label,
                     "changed": changed,
-                    "before": strip_noise(before),
-                    "after": strip_noise(after),
+                    "validated": True,
+                    "before": redact_secret(before, after),
+                    "after": redact_secret(after, before),
                     "diff": diff_entry(label, before, after),
                 }
             )

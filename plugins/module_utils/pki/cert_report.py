@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet-wide certificate report from per-host inventory results.
 
-Plain functions on plain data: the input is what ``k8s_cert_inventory``
+Plain functions on plain data: the input is what ``k8s_cert_info``
 returns per host; the output is a dict (JSON for machines) carrying a
 Markdown table for people. Rows are sorted by expiry, soonest first; status is
 ``expired``, ``critical``, ``warning`` or ``ok`` against the thresholds.

@@ -27,7 +27,10 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.errors import 
     UnsupportedError,
     WaitTimeout,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import ObjectClient
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
+    ObjectClient,
+    crd_kinds,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.waits import (
     condition_is,
     field_is,
@@ -456,10 +459,11 @@ def test_apply_all_failure_half_way_reports_partial_changes(fake, client):
     assert failure(error, changes)["partial_changes"] == list(changes)
 
 
-def test_secret_values_never_reach_a_diff(fake, client):
-    results = client.apply_all(mixed_set()[2:3])
-    text = json.dumps(results[0]["diff"])
-    assert "hunter2" not in text
+def test_secret_values_never_reach_a_result(fake, client):
+    # Neither the diff nor before/after of any result: a module returns them whole.
+    for dry_run in (True, False, False):
+        results = client.apply_all(mixed_set(), dry_run=dry_run)
+        assert "hunter2" not in json.dumps(results)
     before = {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -473,3 +477,77 @@ def test_secret_values_never_reach_a_diff(fake, client):
     assert entry["after"]["stringData"] == {"c": REDACTED_CHANGED}
     assert "YQ==" not in json.dumps(entry)
     assert "plain" not in json.dumps(entry)
+
+
+WIDGET_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"kind": "Widget", "plural": "widgets", "singular": "widget"},
+        "versions": [
+            {"name": "v1", "served": True, "storage": True, "schema": {}},
+            {"name": "v0", "served": False, "storage": False, "schema": {}},
+        ],
+    },
+}
+
+
+def test_dry_run_previews_objects_whose_crd_or_namespace_the_batch_creates(fake, client):
+    widget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"size": 3},
+    }
+    results = client.apply_all([widget, WIDGET_CRD, *mixed_set()], dry_run=True, namespace="shop")
+    by_object = {r["object"]: r for r in results}
+    # The server cannot preview these yet: reported as creations, unvalidated.
+    assert by_object["Widget shop/w"]["validated"] is False
+    assert by_object["Widget shop/w"]["changed"] is True
+    assert by_object["Widget shop/w"]["after"]["spec"] == {"size": 3}
+    assert by_object["Secret shop/pw"]["validated"] is False
+    assert "hunter2" not in json.dumps(by_object["Secret shop/pw"])
+    # What the server can preview, it does.
+    for label in ("Namespace shop", "StorageClass fast", "PersistentVolume pv1"):
+        assert by_object[label]["validated"] is True
+    assert fake.objects == {}
+
+
+def test_crd_kinds_only_served_versions():
+    assert crd_kinds(WIDGET_CRD) == {("example.com/v1", "Widget"): True}
+    cluster = {**WIDGET_CRD, "spec": {**WIDGET_CRD["spec"], "scope": "Cluster"}}
+    assert crd_kinds(cluster) == {("example.com/v1", "Widget"): False}
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "obj"),
+    [
+        ({"kind": "ConfigMap", "metadata": {"name": "c"}}, "apiVersion", "ConfigMap c"),
+        ({"apiVersion": "v1", "metadata": {"name": "c"}}, "kind", "object c"),
+        ({"apiVersion": "v1", "kind": "ConfigMap"}, "metadata.name", "ConfigMap None"),
+        ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": ["c"]}, "metadata.name", None),
+    ],
+)
+def test_malformed_objects_are_refused_by_field(client, body, field, obj):
+    with pytest.raises(K8sObjectError) as caught:
+        client.apply_all([body])
+    assert caught.value.field == field
+    if obj:
+        assert caught.value.obj == obj
+    with pytest.raises(K8sObjectError):
+        client.apply(body)
+
+
+def test_not_a_mapping_is_refused(client):
+    with pytest.raises(K8sObjectError, match="not a Kubernetes object"):
+        client.apply_all(["kind: ConfigMap"])
+
+
+def test_a_malformed_object_anywhere_in_a_batch_changes_nothing(fake, client):
+    bad = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}
+    with pytest.raises(K8sObjectError, match="metadata.name"):
+        client.apply_all([*mixed_set(), bad])
+    assert fake.objects == {}
