@@ -548,6 +548,6 @@ def test_not_a_mapping_is_refused(client):
 
 def test_a_malformed_object_anywhere_in_a_batch_changes_nothing(fake, client):
     bad = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}
-    with pytest.raises(K8sObjectError, match="metadata.name"):
+    with pytest.raises(K8sObjectError, match=r"metadata\.name"):
         client.apply_all([*mixed_set(), bad])
     assert fake.objects == {}
