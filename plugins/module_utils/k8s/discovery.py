@@ -37,12 +37,6 @@ class Resource:
     verbs: frozenset = field(default_factory=frozenset)
     subresources: frozenset = field(default_factory=frozenset)
 
-    @property
-    def base(self) -> str:
-        if "/" in self.api_version:
-            return f"/apis/{self.api_version}"
-        return f"/api/{self.api_version}"
-
     def path(
         self, name: str | None = None, namespace: str | None = None, subresource: str | None = None
     ) -> str:
@@ -69,7 +63,7 @@ class Resource:
                 f"(it has: {offered})",
                 obj=_describe(self.kind, name, namespace),
             )
-        path = self.base
+        path = group_version_path(self.api_version)
         if namespace:
             path += f"/namespaces/{namespace}"
         path += f"/{self.plural}"

@@ -154,12 +154,14 @@ def check_object(obj) -> None:
 def crd_kinds(crd: dict) -> dict[tuple[str, str], bool]:
     """``{(apiVersion, kind): namespaced}`` for each served version a CustomResourceDefinition defines."""
     spec = crd.get("spec") or {}
-    kind = (spec.get("names") or {}).get("kind")
+    group, kind = spec.get("group"), (spec.get("names") or {}).get("kind")
+    if not (group and kind):
+        return {}
     namespaced = spec.get("scope", "Namespaced") == "Namespaced"
     return {
-        (f"{spec.get('group')}/{version['name']}", kind): namespaced
+        (f"{group}/{version['name']}", kind): namespaced
         for version in spec.get("versions") or []
-        if version.get("served", True) and kind
+        if version.get("served", True)
     }
 
 
@@ -562,9 +564,10 @@ class ObjectClient:
         Returns, in the order applied, ``{object, before, after, changed,
         validated, diff}`` (noise removed, Secret values redacted; ``validated``
         is False for a dry-run object whose CustomResourceDefinition or
-        Namespace the same batch would create, which the server cannot preview). Every object changed
-        for real is recorded in ``changes`` as it happens; a failure re-raises
-        with what was already changed in ``partial_changes``.
+        Namespace the same batch would create, which the server cannot
+        preview). Every object changed for real is recorded in ``changes`` as
+        it happens; a failure re-raises with what was already changed in
+        ``partial_changes``.
         """
         ledger = changes if changes is not None else Changes()
         for body in objects:  # the whole batch, before anything is written
@@ -618,12 +621,10 @@ class ObjectClient:
 
     def _await_crd(self, crd: dict) -> None:
         """Until discovery serves the kind a CustomResourceDefinition defines."""
-        spec = crd.get("spec") or {}
-        group, kind = spec.get("group"), (spec.get("names") or {}).get("kind")
-        versions = [v["name"] for v in spec.get("versions") or [] if v.get("served", True)]
-        if not (group and kind and versions):
+        served_kinds = list(crd_kinds(crd))
+        if not served_kinds:
             return
-        api_version = f"{group}/{versions[0]}"
+        api_version, kind = served_kinds[0]
 
         def served():
             try:

@@ -551,3 +551,15 @@ def test_a_malformed_object_anywhere_in_a_batch_changes_nothing(fake, client):
     with pytest.raises(K8sObjectError, match=r"metadata\.name"):
         client.apply_all([*mixed_set(), bad])
     assert fake.objects == {}
+
+
+def test_applying_a_crd_waits_until_its_served_kind_is_discovered(fake, client):
+    # The fake API never starts serving the Widget kind: the wait ends on the
+    # injected clock, naming the kind and the served apiVersion (not v0).
+    with pytest.raises(K8sObjectError) as caught:
+        client.apply_all([WIDGET_CRD])
+    assert "Widget (example.com/v1) not served within 30s" in str(caught.value)
+    assert caught.value.obj == "CustomResourceDefinition widgets.example.com"
+    assert [c["target"] for c in caught.value.partial_changes] == [
+        "CustomResourceDefinition widgets.example.com"
+    ]
