@@ -3,9 +3,19 @@
 - Dynamic PVCs of a StorageClass whose provisioner is one of ACK's (the CSI
   drivers `diskplugin|nasplugin|ossplugin.csi.alibabacloud.com`, or the legacy
   flexVolume provisioners `alicloud/disk|nas|oss`) get a matching PV, pre-bound
-  to the claim, the way an external provisioner answers; WaitForFirstConsumer
-  classes wait for the scheduler's selected node and take its zone. Released
-  PVs of a Delete class are deleted.
+  to the claim, the way an external provisioner answers. WaitForFirstConsumer
+  classes wait for the scheduler's selected node and take its zone; Immediate
+  disk classes take the first zone the class names. A zone the class does not
+  allow (its `allowedTopologies`, or its `zoneId`/`zoneid` parameter), an
+  unknown disk category or a claim below the category's minimum size is
+  refused the way the drivers refuse it: a `ProvisioningFailed` Event on the
+  PVC, which stays Pending.
+- A CSI PV carries what the real driver puts in `volumeAttributes`: the
+  class's parameters, without the `csi.storage.k8s.io/` keys the external
+  provisioner keeps for itself, with the disk category actually created as
+  `type` (the first of a list; `available` becomes cloud_efficiency) and, for
+  NAS `volumeAs: subpath`, the claim's own sub-directory as `path`.
+- Released PVs of a Delete class are deleted; Retain ones are kept.
 - LoadBalancer Services get an ingress address in their status, as the cloud
   controller manager does once the SLB exists.
 
@@ -16,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import sys
 import time
 
@@ -32,6 +43,59 @@ SELECTED_NODE = "volume.kubernetes.io/selected-node"
 PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 DISK_ZONE_KEY = "topology.diskplugin.csi.alibabacloud.com/zone"
+ZONE_KEYS = (ZONE_LABEL, DISK_ZONE_KEY, "failure-domain.beta.kubernetes.io/zone")
+# Minimum size (GiB) of a disk per category, as ECS creates them; PL2/PL3 ESSDs more.
+DISK_MIN_GIB = {
+    "cloud": 5,
+    "cloud_efficiency": 20,
+    "cloud_ssd": 20,
+    "cloud_essd": 20,
+    "cloud_essd_entry": 10,
+    "cloud_auto": 1,
+    "available": 20,
+}
+ESSD_PL_MIN_GIB = {"PL0": 1, "PL1": 20, "PL2": 461, "PL3": 1261}
+UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50,
+         "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}  # fmt: skip
+
+
+class Refused(Exception):
+    """The driver would refuse this claim: the message of its ProvisioningFailed Event."""
+
+
+def quantity_bytes(value: str) -> float:
+    match = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", str(value).strip())
+    if not match or (match.group(2) and match.group(2) not in UNITS):
+        raise Refused(f"cannot read the requested size {value!r}")
+    return float(match.group(1)) * UNITS.get(match.group(2), 1)
+
+
+def allowed_zones(sc) -> set[str]:
+    """The zones a class allows (empty: any): allowedTopologies and the zoneId parameter."""
+    zones: set[str] = set()
+    for term in sc.allowed_topologies or []:
+        for expr in term.match_label_expressions or []:
+            if expr.key in ZONE_KEYS:
+                zones.update(expr.values or [])
+    params = sc.parameters or {}
+    for key in ("zoneId", "zoneid"):
+        zones.update(z.strip() for z in (params.get(key) or "").split(",") if z.strip())
+    return zones
+
+
+def disk_category(params: dict, size: str) -> str:
+    """The category the disk driver would create, or Refused."""
+    wanted = [t.strip() for t in (params.get("type") or "available").split(",") if t.strip()]
+    for category in wanted:
+        if category not in DISK_MIN_GIB:
+            raise Refused(f"disk category {category!r} is not supported")
+    category = wanted[0]
+    minimum = DISK_MIN_GIB[category]
+    if category == "cloud_essd":
+        minimum = ESSD_PL_MIN_GIB.get(params.get("performanceLevel") or "PL1", minimum)
+    if quantity_bytes(size) < minimum * 2**30:
+        raise Refused(f"{category} disks are at least {minimum}Gi, {size} requested")
+    return "cloud_efficiency" if category == "available" else category
 
 
 def log(msg: str) -> None:
@@ -47,10 +111,25 @@ def volume_id(kind: str, claim_uid: str) -> str:
     }[kind]
 
 
-def volume_source(kind: str, provisioner: str, vid: str, params: dict) -> dict:
-    fstype = params.get("fstype") or params.get("fsType") or "ext4"
+def volume_attributes(kind: str, params: dict, vid: str, pvc) -> dict:
+    attrs = {k: str(v) for k, v in params.items() if not k.startswith("csi.storage.k8s.io/")}
+    if kind == "disk":
+        attrs["type"] = disk_category(params, pvc.spec.resources.requests["storage"])
+    if kind == "nas" and params.get("volumeAs", "subpath") == "subpath":
+        base = (params.get("path") or "/").rstrip("/")
+        attrs["path"] = f"{base}/{pvc.metadata.namespace}-{pvc.metadata.name}-{vid}"
+    return attrs
+
+
+def volume_source(kind: str, provisioner: str, vid: str, params: dict, pvc=None) -> dict:
+    fstype = (
+        params.get("fstype")
+        or params.get("fsType")
+        or params.get("csi.storage.k8s.io/fstype")
+        or "ext4"
+    )
     if provisioner in CSI:
-        attrs = {k: str(v) for k, v in params.items()}
+        attrs = volume_attributes(kind, params, vid, pvc)
         source = {"driver": provisioner, "volumeHandle": vid, "volumeAttributes": attrs}
         if kind == "disk":
             source["fsType"] = fstype
@@ -90,15 +169,70 @@ class Cloud:
             sc = classes.get(pvc.spec.storage_class_name or "")
             if sc is None or pvc.spec.volume_name or pvc.status.phase != "Pending":
                 continue
-            annotations = pvc.metadata.annotations or {}
-            zone = None
-            if sc.volume_binding_mode == "WaitForFirstConsumer":
-                node_name = annotations.get(SELECTED_NODE)
-                if not node_name:
-                    continue
-                node = self.core.read_node(node_name)
-                zone = (node.metadata.labels or {}).get(ZONE_LABEL)
-            self.create_pv(pvc, sc, zone)
+            try:
+                zone = self.zone_for(pvc, sc)
+                if zone is False:
+                    continue  # waiting for the scheduler
+                self.create_pv(pvc, sc, zone)
+            except Refused as exc:
+                self.refuse(pvc, sc, str(exc))
+
+    def zone_for(self, pvc, sc):
+        """The claim's zone (None: not zonal), False while waiting for a node, or Refused."""
+        allowed = allowed_zones(sc)
+        kind = CSI.get(sc.provisioner) or FLEX[sc.provisioner]
+        if sc.volume_binding_mode == "WaitForFirstConsumer":
+            node_name = (pvc.metadata.annotations or {}).get(SELECTED_NODE)
+            if not node_name:
+                return False
+            node = self.core.read_node(node_name)
+            labels = node.metadata.labels or {}
+            zone = next((labels[k] for k in ZONE_KEYS if labels.get(k)), None)
+            if allowed and zone not in allowed:
+                raise Refused(
+                    f"node {node_name} is in zone {zone}, which class {sc.metadata.name} "
+                    f"does not allow ({', '.join(sorted(allowed))})"
+                )
+            return zone if kind == "disk" else None
+        if kind != "disk":
+            return None
+        params = sc.parameters or {}
+        listed = [
+            z.strip() for z in (params.get("zoneId") or params.get("zoneid") or "").split(",")
+        ]
+        listed = [z for z in listed if z] or sorted(allowed)
+        return listed[0] if listed else None
+
+    def refuse(self, pvc, sc, message: str) -> None:
+        """A ProvisioningFailed Event on the claim, once per claim and message."""
+        digest = hashlib.sha1(f"{pvc.metadata.uid}/{message}".encode()).hexdigest()[:10]
+        name = f"{pvc.metadata.name}.{digest}"
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": name, "namespace": pvc.metadata.namespace},
+            "involvedObject": {
+                "apiVersion": "v1",
+                "kind": "PersistentVolumeClaim",
+                "namespace": pvc.metadata.namespace,
+                "name": pvc.metadata.name,
+                "uid": pvc.metadata.uid,
+            },
+            "reason": "ProvisioningFailed",
+            "message": f"failed to provision volume with StorageClass {sc.metadata.name!r}: {message}",
+            "type": "Warning",
+            "source": {"component": f"{sc.provisioner}_lab-cloud"},
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+        }
+        try:
+            self.core.create_namespaced_event(pvc.metadata.namespace, body)
+            log(f"refused {pvc.metadata.namespace}/{pvc.metadata.name}: {message}")
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
         for pv in self.core.list_persistent_volume().items:
             owner = (pv.metadata.annotations or {}).get(PROVISIONED_BY)
             if (
@@ -140,7 +274,7 @@ class Cloud:
                     "name": pvc.metadata.name,
                     "uid": pvc.metadata.uid,
                 },
-                **volume_source(kind, provisioner, vid, params),
+                **volume_source(kind, provisioner, vid, params, pvc),
             },
         }
         if zone and kind == "disk":

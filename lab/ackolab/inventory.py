@@ -7,7 +7,17 @@ import shutil
 import yaml
 
 from .pki import write_private
-from .state import INVENTORY_DIR, KNOWN_HOSTS, KUBECONFIG, SLB_IP, SSH_KEY, SSH_USER, Host, Lab
+from .state import (
+    INVENTORY_DIR,
+    KNOWN_HOSTS,
+    KUBECONFIG,
+    REGION,
+    SLB_IP,
+    SSH_KEY,
+    SSH_USER,
+    Host,
+    Lab,
+)
 
 HOSTS_FILE = INVENTORY_DIR / "hosts.yml"
 # Files of inventories/lab/ kept in git: lab down leaves them.
@@ -44,6 +54,9 @@ def write_inventory(lab: Lab) -> None:
         "k8s_kubeconfig": str(KUBECONFIG),
         "k8s_api_endpoint": f"https://{SLB_IP}:6443",
         "lab_size": lab.opts.get("size"),
+        # The region and the zones of the lab's nodes (their topology.kubernetes.io labels).
+        "lab_region": REGION,
+        "lab_zones": sorted({h.zone for h in lab.hosts}),
     }
     (group_vars / "all.yml").write_text(HEADER + yaml.safe_dump(all_vars, sort_keys=False))
     refresh_kubeconfig(lab)

@@ -31,6 +31,8 @@ def node_object(lab: Lab, name, ip, hostname, zone, role, kwok_only=False) -> di
         "beta.kubernetes.io/arch": "amd64",
         "topology.kubernetes.io/region": REGION,
         "topology.kubernetes.io/zone": zone,
+        # What the disk CSI plugin labels its nodes with (allowedTopologies may use it).
+        "topology.diskplugin.csi.alibabacloud.com/zone": zone,
         "node.kubernetes.io/instance-type": "ecs.g7.xlarge",
         "ackops.io/lab": "kwok-only" if kwok_only else "host",
     }
