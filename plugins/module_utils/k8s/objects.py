@@ -28,6 +28,7 @@ import contextlib
 import copy
 import json
 import math
+import re
 import time
 
 try:
@@ -71,10 +72,13 @@ __all__ = [
     "APPLY_ORDER",
     "K8sObjectError",
     "ObjectClient",
+    "apply_conflicts",
     "describe",
     "diff_entry",
     "differs",
     "eviction",
+    "field_owners",
+    "is_conflict",
     "selector",
     "strip_noise",
 ]
@@ -135,6 +139,94 @@ def _status_message(response) -> tuple[str, str | None]:
         message = status.get("message") or message
         reason = status.get("reason")
     return message, reason
+
+
+def _status_causes(response) -> list[dict]:
+    """``details.causes`` of a Status body (field, reason, message of each), else []."""
+    with contextlib.suppress(ValueError, AttributeError, TypeError):
+        causes = (json.loads(response.data).get("details") or {}).get("causes") or []
+        return [c for c in causes if isinstance(c, dict)]
+    return []
+
+
+_CONFLICT_MANAGER = re.compile(r'conflicts? with "([^"]+)"')
+
+
+def apply_conflicts(error: K8sObjectError) -> dict[str, list[str]]:
+    """The field managers a server-side apply conflicted with, and the fields each owns.
+
+    Read from the Status causes (``FieldManagerConflict``), else from the
+    message (``conflict with "helm" using apps/v1: .spec.replicas`` or a
+    list of ``- .field`` lines after each manager). Empty for other errors.
+    """
+    if error.status != 409:
+        return {}
+    owners: dict[str, list[str]] = {}
+    for cause in (error.details or {}).get("causes") or []:
+        found = _CONFLICT_MANAGER.search(cause.get("message") or "")
+        if cause.get("reason") == "FieldManagerConflict" and found:
+            owners.setdefault(found.group(1), []).append(cause.get("field") or "")
+    if owners:
+        return owners
+    manager = None
+    for line in str(error).splitlines():
+        found = _CONFLICT_MANAGER.search(line)
+        if found:
+            manager = found.group(1)
+            owners.setdefault(manager, [])
+            inline = line.rsplit(":", 1)[-1].strip()
+            if inline.startswith("."):
+                owners[manager].append(inline)
+        elif manager and line.strip().startswith("- "):
+            owners[manager].append(line.strip()[2:])
+    return owners
+
+
+def _fields_v1_paths(fields: dict, prefix: str = "") -> list[str]:
+    """Leaf paths of a managedFields ``fieldsV1`` tree (``.spec.replicas``, ``...[name=c]``)."""
+    paths = []
+    for key, sub in sorted(fields.items()):
+        if key == ".":
+            continue
+        kind, _, rest = key.partition(":")
+        if kind == "f":
+            path = f"{prefix}.{rest}"
+        elif kind == "k":
+            with contextlib.suppress(ValueError):
+                rest = ",".join(f"{k}={v}" for k, v in json.loads(rest).items())
+            path = f"{prefix}[{rest}]"
+        elif kind == "v":
+            path = f"{prefix}[={rest}]"
+        else:
+            path = f"{prefix}[{key}]"
+        paths.extend(_fields_v1_paths(sub, path) if sub and set(sub) - {"."} else [path])
+    return paths
+
+
+def field_owners(obj: dict, subresource: str | None = None) -> dict[str, list[str]]:
+    """Per field manager (``name (Apply|Update)``), the leaf fields it owns in ``obj``.
+
+    Read from ``metadata.managedFields``; entries of a subresource (``status``,
+    ``scale``) only when ``subresource`` names it.
+    """
+    owners: dict[str, list[str]] = {}
+    for entry in (obj.get("metadata") or {}).get("managedFields") or []:
+        if entry.get("subresource") and entry.get("subresource") != subresource:
+            continue
+        name = f"{entry.get('manager', '?')} ({entry.get('operation', '?')})"
+        owners.setdefault(name, []).extend(_fields_v1_paths(entry.get("fieldsV1") or {}))
+    return owners
+
+
+def is_conflict(error: K8sObjectError) -> bool:
+    """A write refused because the object changed since it was read.
+
+    409 Conflict, or a JSON patch whose resourceVersion ``test`` failed.
+    """
+    if error.status == 409:
+        return True
+    text = str(error).lower()
+    return error.status in (400, 422) and "test" in text and "fail" in text
 
 
 def check_object(obj) -> None:
@@ -238,12 +330,16 @@ class ObjectClient:
             ) from exc
         if not 200 <= response.status <= 299:
             message, reason = _status_message(response)
+            details: dict = {"server": self.server}
+            causes = _status_causes(response)
+            if causes:
+                details["causes"] = causes
             raise K8sObjectError(
                 f"{action or method}: {response.status} {message}",
                 response.status,
                 reason,
                 obj=obj,
-                details={"server": self.server},
+                details=details,
             )
         return json.loads(response.data) if response.data else {}
 
@@ -367,6 +463,39 @@ class ObjectClient:
             action="json patch",
         )
 
+    def patch_retrying(
+        self,
+        api_version,
+        kind,
+        name,
+        namespace,
+        operations_for,
+        dry_run: bool = False,
+        attempts: int = 5,
+    ) -> tuple[dict | None, dict | None]:
+        """A guarded JSON patch, re-read and re-planned when the object changed meanwhile.
+
+        ``operations_for(current)`` returns the JSON-patch operations for the
+        object as read (None or [] when nothing is to change). Returns
+        ``(before, after)``: the object the patch was planned on and the
+        server's answer (``after`` None when there was nothing to do; both
+        None when the object is gone). A resourceVersion conflict is retried
+        up to ``attempts`` times, then raised.
+        """
+        for attempt in range(1, attempts + 1):
+            current = self.get(api_version, kind, name, namespace)
+            if current is None:
+                return None, None
+            operations = operations_for(current)
+            if not operations:
+                return current, None
+            try:
+                return current, self.json_patch(current, operations, dry_run=dry_run)
+            except K8sObjectError as exc:
+                if attempt == attempts or not is_conflict(exc):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def create(self, body: dict, dry_run: bool = False, namespace: str | None = None) -> dict:
         """POST ``body``; a 409 (it exists) is an error like any other."""
         resource, name, ns = self._target(body, namespace)
@@ -464,6 +593,39 @@ class ObjectClient:
                 return False
             raise
         return True
+
+    def evict_retrying(
+        self,
+        pod: dict,
+        timeout: float,
+        dry_run: bool = False,
+        clock=None,
+        sleep=None,
+        first_delay: float = 1.0,
+        max_delay: float = 16.0,
+    ) -> bool:
+        """``evict`` that retries a 429 (a disruption budget forbids it now) with backoff.
+
+        Waits ``first_delay`` seconds, doubling up to ``max_delay``, until
+        ``timeout`` seconds have passed; then raises the last 429, with
+        ``details.waited`` in seconds. True when evicted, False when the pod
+        was already gone (nothing was evicted). ``clock``/``sleep`` default to
+        the client's.
+        """
+        clock, sleep = clock or self.clock, sleep or self.sleep
+        deadline = clock() + timeout
+        delay, started = first_delay, clock()
+        while True:
+            try:
+                return self.evict(pod, dry_run=dry_run)
+            except K8sObjectError as exc:
+                left = deadline - clock()
+                if exc.status != 429 or left <= 0:
+                    if exc.status == 429:
+                        exc.details["waited"] = round(clock() - started)
+                    raise
+                sleep(min(delay, left))
+                delay = min(delay * 2, max_delay)
 
     def scale(self, obj: dict, replicas: int, dry_run: bool = False) -> dict:
         """Set the replicas of ``obj`` through its scale subresource; the resulting Scale."""

@@ -563,3 +563,148 @@ def test_applying_a_crd_waits_until_its_served_kind_is_discovered(fake, client):
     assert [c["target"] for c in caught.value.partial_changes] == [
         "CustomResourceDefinition widgets.example.com"
     ]
+
+
+# ---- retries and field ownership (ingress-ha's safe evictions and apply conflicts)
+
+
+def test_patch_retrying_replans_on_a_resource_version_conflict(fake, client):
+    fake.add(configmap(data={"n": "0"}))
+    seen = []
+
+    def add_one(current):
+        seen.append(current["data"]["n"])
+        if len(seen) == 1:  # someone else writes between our read and our patch
+            fake.add(configmap(data={"n": "5"}))
+        return [{"op": "replace", "path": "/data/n", "value": str(int(current["data"]["n"]) + 1)}]
+
+    before, after = client.patch_retrying("v1", "ConfigMap", "cm", "shop", add_one)
+    assert seen == ["0", "5"]
+    assert before["data"]["n"] == "5"
+    assert after["data"]["n"] == "6"
+    assert fake.stored("v1", "ConfigMap", "cm", "shop")["data"]["n"] == "6"
+
+
+def test_patch_retrying_gives_up_after_its_attempts_and_skips_no_ops(fake, client):
+    fake.add(configmap(data={"n": "0"}))
+    assert client.patch_retrying("v1", "ConfigMap", "cm", "shop", lambda c: [])[1] is None
+    assert client.patch_retrying("v1", "ConfigMap", "gone", "shop", lambda c: [1]) == (None, None)
+    for _ in range(3):
+        fake.fail("PATCH", "/configmaps/cm", 409, "the object has been modified")
+    with pytest.raises(K8sObjectError, match="409"):
+        client.patch_retrying(
+            "v1", "ConfigMap", "cm", "shop",
+            lambda c: [{"op": "add", "path": "/data/x", "value": "1"}], attempts=3,
+        )  # fmt: skip
+    fake.fail("PATCH", "/configmaps/cm", 422, "spec: Invalid value")
+    with pytest.raises(K8sObjectError, match="422"):  # not a conflict: no retry
+        client.patch_retrying(
+            "v1", "ConfigMap", "cm", "shop",
+            lambda c: [{"op": "add", "path": "/data/x", "value": "1"}],
+        )  # fmt: skip
+    assert "x" not in fake.stored("v1", "ConfigMap", "cm", "shop")["data"]
+
+
+def test_evict_retrying_backs_off_on_429_until_allowed(fake, client):
+    fake.add(pod("a"))
+    fake.evictions_blocked.add("a")
+    fake.clock.ticks.append(lambda: fake.clock.now >= 1010 and fake.evictions_blocked.discard("a"))
+    assert client.evict_retrying(pod("a"), timeout=60) is True
+    assert fake.clock.sleeps[:4] == [1, 2, 4, 8]
+    assert fake.stored("v1", "Pod", "a", "shop") is None
+    assert client.evict_retrying(pod("a"), timeout=60) is False  # already gone
+
+
+def test_evict_retrying_raises_the_429_after_the_timeout(fake, client):
+    fake.add(pod("b"))
+    fake.evictions_blocked.add("b")
+    start = fake.clock.now
+    with pytest.raises(K8sObjectError, match="429") as caught:
+        client.evict_retrying(pod("b"), timeout=30, max_delay=8)
+    assert fake.clock.now - start == 30
+    assert max(fake.clock.sleeps) == 8
+    assert caught.value.details["waited"] == 30
+    assert fake.stored("v1", "Pod", "b", "shop") is not None
+
+
+def test_apply_conflicts_from_causes_and_from_the_message():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
+        apply_conflicts,
+    )
+
+    causes = [
+        {"reason": "FieldManagerConflict", "message": 'conflict with "helm" using apps/v1',
+         "field": ".spec.replicas"},
+        {"reason": "FieldManagerConflict", "message": 'conflict with "helm" using apps/v1',
+         "field": ".spec.template.spec.nodeSelector"},
+    ]  # fmt: skip
+    error = K8sObjectError("apply: 409 Apply failed", 409, "Conflict", details={"causes": causes})
+    assert apply_conflicts(error) == {
+        "helm": [".spec.replicas", ".spec.template.spec.nodeSelector"]
+    }
+    one = K8sObjectError(
+        'apply: 409 Apply failed with 1 conflict: conflict with "ackops-lab" using apps/v1: '
+        ".spec.replicas",
+        409,
+    )
+    assert apply_conflicts(one) == {"ackops-lab": [".spec.replicas"]}
+    many = K8sObjectError(
+        'apply: 409 Apply failed with 3 conflicts: conflicts with "helm" using apps/v1:\n'
+        "- .spec.replicas\n- .spec.template.spec.tolerations\n"
+        'conflicts with "kubectl-edit" using apps/v1:\n- .spec.template.spec.nodeSelector',
+        409,
+    )
+    assert apply_conflicts(many) == {
+        "helm": [".spec.replicas", ".spec.template.spec.tolerations"],
+        "kubectl-edit": [".spec.template.spec.nodeSelector"],
+    }
+    assert apply_conflicts(K8sObjectError("apply: 422 invalid", 422)) == {}
+
+
+def test_server_status_causes_reach_the_error_details(fake, client):
+    fake.add(configmap())
+    fake.fail("PATCH", "/configmaps/cm", 409, 'Apply failed with 1 conflict: conflict with "x"')
+    with pytest.raises(K8sObjectError) as caught:
+        client.apply(configmap(data={"k": "v"}), force=False)
+    assert caught.value.status == 409
+    assert "causes" not in caught.value.details  # the fake's Status has none
+
+
+def test_field_owners_reads_managed_fields_per_manager():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import field_owners
+
+    obj = {
+        "metadata": {
+            "managedFields": [
+                {
+                    "manager": "helm",
+                    "operation": "Update",
+                    "fieldsV1": {
+                        "f:spec": {
+                            "f:replicas": {},
+                            "f:template": {
+                                "f:spec": {
+                                    "f:containers": {'k:{"name":"c"}': {".": {}, "f:image": {}}},
+                                    "f:nodeSelector": {},
+                                }
+                            },
+                        }
+                    },
+                },
+                {
+                    "manager": "kube-controller-manager",
+                    "operation": "Update",
+                    "subresource": "status",
+                    "fieldsV1": {"f:status": {"f:replicas": {}}},
+                },
+            ]
+        }
+    }
+    assert field_owners(obj) == {
+        "helm (Update)": [
+            ".spec.replicas",
+            ".spec.template.spec.containers[name=c].image",
+            ".spec.template.spec.nodeSelector",
+        ]
+    }
+    assert "kube-controller-manager (Update)" in field_owners(obj, "status")
