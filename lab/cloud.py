@@ -176,6 +176,9 @@ class Cloud:
                 self.create_pv(pvc, sc, zone)
             except Refused as exc:
                 self.refuse(pvc, sc, str(exc))
+            except ApiException as exc:  # one claim's trouble must not stall the others
+                log(f"{pvc.metadata.namespace}/{pvc.metadata.name}: {exc.status} {exc.reason}")
+        self.release()
 
     def zone_for(self, pvc, sc):
         """The claim's zone (None: not zonal), False while waiting for a node, or Refused."""
@@ -231,8 +234,11 @@ class Cloud:
             self.core.create_namespaced_event(pvc.metadata.namespace, body)
             log(f"refused {pvc.metadata.namespace}/{pvc.metadata.name}: {message}")
         except ApiException as exc:
-            if exc.status != 409:
+            if exc.status not in (403, 409):  # 403: the namespace is being deleted
                 raise
+
+    def release(self) -> None:
+        """Released PVs the lab provisioned: deleted for a Delete class, kept for Retain."""
         for pv in self.core.list_persistent_volume().items:
             owner = (pv.metadata.annotations or {}).get(PROVISIONED_BY)
             if (
@@ -241,7 +247,11 @@ class Cloud:
                 and pv.spec.persistent_volume_reclaim_policy == "Delete"
             ):
                 log(f"deleting released PV {pv.metadata.name}")
-                self.core.delete_persistent_volume(pv.metadata.name)
+                try:
+                    self.core.delete_persistent_volume(pv.metadata.name)
+                except ApiException as exc:
+                    if exc.status != 404:
+                        raise
 
     def create_pv(self, pvc, sc, zone: str | None) -> None:
         provisioner = sc.provisioner
