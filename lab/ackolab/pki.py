@@ -82,11 +82,20 @@ def issue_cert(
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False
-        )
+        .add_extension(authority_key_id(ca_cert), critical=False)
     )
     return builder.sign(ca_key, hashes.SHA256())
+
+
+def authority_key_id(ca_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    """The issuer's own subject key id, as Go's x509 (kubeadm, the CSR signer)
+    writes it: computed from the public key it can differ from the id kubeadm
+    gave the CA, and then openssl cannot find the issuer."""
+    try:
+        ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        return x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key())
+    return x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski)
 
 
 def resign(cert: x509.Certificate, ca_cert: x509.Certificate, ca_key, not_before, not_after):

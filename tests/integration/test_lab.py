@@ -94,6 +94,14 @@ def test_hosts_are_separate_machines_over_ssh(lab):
         assert "/var/lib/kubelet/pki/kubelet-client-current.pem" in kubelet_conf
         assert "/var/lib/kubelet/pki/kubelet-client-20" in kubelet_conf
         assert kubelet_conf.strip().endswith(f"system:node:{host.node_name}")
+        # openssl (not Go) finds the issuer by the authority key id: it must be
+        # the CA's subject key id, as kubeadm and the CSR signer write it.
+        verify = lab.ssh(
+            host.name,
+            "openssl verify -CAfile /etc/kubernetes/pki/ca.crt /var/lib/kubelet/pki/kubelet-client-current.pem",
+            check=False,
+        )
+        assert verify.returncode == 0, verify.stdout + verify.stderr
         if host.role == "worker":
             files = lab.ssh(host.name, "ls /etc/kubernetes/pki /var/lib/kubelet/pki").stdout.split()
             assert {"ca.crt", "kubelet.crt", "kubelet.key"} <= set(files)
