@@ -13,7 +13,7 @@
 - A CSI PV carries what the real driver puts in `volumeAttributes`: the
   class's parameters, without the `csi.storage.k8s.io/` keys the external
   provisioner keeps for itself, with the disk category actually created as
-  `type` (the first of a list; `available` becomes cloud_efficiency) and, for
+  `type` (the first of a list; `available` becomes cloud_ssd, the first the driver tries) and, for
   NAS `volumeAs: subpath`, the claim's own sub-directory as `path`.
 - Released PVs of a Delete class are deleted; Retain ones are kept.
 - LoadBalancer Services get an ingress address in their status, as the cloud
@@ -52,6 +52,11 @@ DISK_MIN_GIB = {
     "cloud_essd": 20,
     "cloud_essd_entry": 10,
     "cloud_auto": 1,
+    "cloud_essd_xc0": 40,
+    "cloud_essd_xc1": 40,
+    "cloud_regional_disk_auto": 10,
+    "elastic_ephemeral_disk_standard": 64,
+    "elastic_ephemeral_disk_premium": 64,
     "available": 20,
 }
 ESSD_PL_MIN_GIB = {"PL0": 1, "PL1": 20, "PL2": 461, "PL3": 1261}
@@ -95,7 +100,7 @@ def disk_category(params: dict, size: str) -> str:
         minimum = ESSD_PL_MIN_GIB.get(params.get("performanceLevel") or "PL1", minimum)
     if quantity_bytes(size) < minimum * 2**30:
         raise Refused(f"{category} disks are at least {minimum}Gi, {size} requested")
-    return "cloud_efficiency" if category == "available" else category
+    return "cloud_ssd" if category == "available" else category
 
 
 def log(msg: str) -> None:
