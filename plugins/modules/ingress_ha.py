@@ -24,8 +24,15 @@ description:
     controller's pod labels per C(kubernetes.io/hostname), and a C(policy/v1) PodDisruptionBudget.
     When there are exactly as many ingress nodes as replicas, the Deployment rolls one pod at a time
     (C(maxSurge: 0), C(maxUnavailable: 1)), since a surge pod would have no node to go to."
-  - Waits for the rollout, evicts (honouring the PodDisruptionBudget) the pods left on nodes that
-    lost the label, and fails unless every replica runs, ready, on a distinct labelled node.
+  - Waits for the rollout, evicts (honouring the PodDisruptionBudget, retrying its refusals) the pods
+    left on nodes that lost the label one at a time, each after the previous one is gone and
+    replaced, and fails unless every replica runs, ready, on a distinct labelled node.
+  - Applies without force; fields owned by another field manager (a Helm chart, an add-on manager)
+    are refused with the manager, the fields and what to change there, unless O(take_ownership).
+  - Leaves the replicas to a HorizontalPodAutoscaler and reports its maxReplicas against the
+    labelled nodes. For a DaemonSet creates no PodDisruptionBudget and reports the pods the
+    DaemonSet controller deletes; with C(OnDelete) lists the pods to delete instead of waiting.
+  - Adds a zone topology spread (ScheduleAnyway) and warns when all ingress nodes share one zone.
   - Reads the controller's version from its image tag the way ACK orders its tags (C(0.12.0-5),
     C(v1.2.1-aliyun.1), C(0.44.0.5-8e7c6dc-aliyun)) and reports whether the gray-release
     annotations (C(service-match), C(service-weight); controller 0.12.0-5 or newer) are supported.
@@ -83,12 +90,33 @@ options:
         description: The host is in the inventory's masters group; such a host is refused.
         type: bool
         default: false
+  automatic_selection:
+    description:
+      - With O(nodes) empty, choose O(replicas) ready, schedulable workers (skipping NotReady or
+        cordoned nodes and nodes with a NoSchedule taint the controller does not tolerate).
+      - Without it an empty O(nodes) is refused, never a silent switch to arbitrary workers.
+    type: bool
+    default: false
+  take_ownership:
+    description:
+      - Server-side apply with force, taking the fields this module sets over from other field
+        managers (a Helm release, an add-on manager, kubectl).
+      - Off, a conflict refuses the run before any change and names the managers, their fields
+        and the chart values or add-on settings to change instead.
+    type: bool
+    default: false
   prune:
-    description: Remove the ingress label (and taint) from nodes that are no longer wanted.
+    description:
+      - Remove the ingress label from nodes that are no longer wanted, and the dedication taint
+        this module added there.
     type: bool
     default: false
   dedicate:
-    description: Taint the ingress nodes NoSchedule and give the controller the matching toleration.
+    description:
+      - Taint the ingress nodes NoSchedule (annotating them as tainted by this module), give the
+        controller the matching toleration, and evict (safely, as for the controller) the other
+        pods already there; DaemonSet and static pods are left and reported.
+      - Off, removes only a taint this module added.
     type: bool
     default: false
   pdb:
@@ -100,11 +128,17 @@ options:
     type: int
     default: 1
   wait:
-    description: Wait for the rollout and verify the placement (never in check mode).
+    description:
+      - Wait for the rollout, evict the pods left on nodes without the label one at a time
+        (each after its replacement is Ready), and verify the placement (never in check mode).
+      - Off, nothing is evicted and nothing waited for; the pods still to move are in a warning
+        and RV(placement_problems).
     type: bool
     default: true
   wait_timeout:
-    description: Seconds to wait for the rollout, and again after each eviction.
+    description:
+      - Seconds to wait for the rollout, for each eviction a PodDisruptionBudget refuses (retried
+        with backoff), and again for each evicted pod to be gone and replaced.
     type: int
     default: 300
 notes:
@@ -168,7 +202,44 @@ pods:
   elements: dict
   sample: [{pod: nginx-ingress-controller-5d9c-abcde, node: cn-hangzhou.i-w1, ready: true}]
 placement_problems:
-  description: Placement problems left (only ever non-empty in check mode or without O(wait)).
+  description:
+    - What breaks "one ready replica per labelled node", read from the cluster in every mode
+      (in check mode against the nodes as they would be labelled); with O(wait) a non-empty list fails.
+  returned: success
+  type: list
+  elements: str
+warnings:
+  description: Zone, HPA, ownership, OnDelete and taint warnings (also shown as Ansible warnings).
+  returned: success
+  type: list
+  elements: str
+plan:
+  description: How each pod left on a node without the label moves (eviction, or DaemonSet deletion).
+  returned: success
+  type: list
+  elements: str
+owner:
+  description: Who deploys the controller (V(helm) with its release, V(addon), or none known).
+  returned: success
+  type: dict
+  sample: {type: helm, release: ingress-nginx, release_namespace: kube-system}
+hpa:
+  description: The HorizontalPodAutoscaler on the controller and its bounds against the labelled nodes; null without.
+  returned: success
+  type: dict
+  sample: {name: nginx-ingress-controller, min_replicas: 2, max_replicas: 5, labelled_nodes: 3, problems: ["..."]}
+pdb:
+  description: Whether a PodDisruptionBudget is managed, and why not.
+  returned: success
+  type: dict
+  sample: {managed: false, reason: "no PodDisruptionBudget for a DaemonSet: ..."}
+dedication:
+  description: With O(dedicate), pods on the ingress nodes left (DaemonSet, static) or not evicted, and why.
+  returned: success
+  type: list
+  elements: str
+pods_to_delete:
+  description: Pods of an C(OnDelete) DaemonSet still on an older template, to delete one at a time.
   returned: success
   type: list
   elements: str
@@ -230,6 +301,8 @@ OPTIONS = {
             "master": {"type": "bool", "default": False},
         },
     },
+    "automatic_selection": {"type": "bool", "default": False},
+    "take_ownership": {"type": "bool", "default": False},
     "prune": {"type": "bool", "default": False},
     "dedicate": {"type": "bool", "default": False},
     "pdb": {"type": "bool", "default": True},

@@ -22,7 +22,6 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan impor
     IngressHAError,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
-    K8sObjectError,
     ObjectClient,
 )
 from tests.unit.k8s_fake import FakeApi
@@ -88,6 +87,8 @@ def params(**extra):
         "service_name": "nginx-ingress-lb",
         "replicas": 2,
         "nodes": [{"host": "w1"}, {"host": "w2"}],
+        "automatic_selection": False,
+        "take_ownership": False,
         "prune": True,
         "dedicate": False,
         "pdb": True,
@@ -161,7 +162,9 @@ class Cluster:
 def test_write_order_labels_before_the_controller_and_unlabels_after():
     cluster = Cluster()
     report = cluster.converger().run()
-    writes = [(m, w) for m, w, _dry in cluster.writes()]
+    # First the dry-run applies that catch field-ownership conflicts before any write.
+    assert cluster.writes()[:2] == [("PATCH", NAME, True), ("PATCH", NAME, True)]
+    writes = [(m, w) for m, w, dry in cluster.writes() if not dry]
     assert writes[:5] == [
         ("PATCH", "w1"),
         ("PATCH", "w2"),
@@ -169,7 +172,7 @@ def test_write_order_labels_before_the_controller_and_unlabels_after():
         ("PATCH", NAME),  # the PodDisruptionBudget, named like it
         ("PATCH", "w4"),
     ]
-    kinds = [r.path.split("/")[-2] for r in cluster.fake.writes()[:5]]
+    kinds = [r.path.split("/")[-2] for r in cluster.fake.writes() if not r.dry_run][:5]
     assert kinds == ["nodes", "nodes", "deployments", "poddisruptionbudgets", "nodes"]
     assert report["changes"][:2] == ["label node w1", "label node w2"]
     assert "unlabel node w4" in report["changes"]
@@ -192,18 +195,30 @@ def test_check_mode_is_a_dry_run_and_persists_nothing():
     assert all(c["check_mode"] for c in ledger)
 
 
-def test_evictions_one_at_a_time_with_a_wait_between():
+def test_evictions_one_at_a_time_each_after_the_last_is_gone_and_replaced():
     cluster = Cluster()
     cluster.fake.add(deployment())  # unchanged template: only evictions move the pods
-    cluster.converger().run()
+    seen = {}
+
+    def at_second_eviction():
+        pods = {k[3]: o for k, o in cluster.fake.objects.items() if k[1] == "Pod"}
+        seen["pods"] = {name: o["spec"]["nodeName"] for name, o in pods.items()}
+
+    cluster.fake.when("POST", "/pods/p-w4/eviction", at_second_eviction)
+    report = cluster.converger().run()
     requests = cluster.fake.requests
-    evictions = [i for i, r in enumerate(requests) if r.path.endswith("/eviction")]
-    assert [requests[i].path.split("/")[-2] for i in evictions] == ["p-w3", "p-w4"]
-    between = requests[evictions[0] + 1 : evictions[1]]
-    assert any(r.path.endswith(f"/deployments/{NAME}") and r.method == "GET" for r in between)
+    evictions = [r.path.split("/")[-2] for r in requests if r.path.endswith("/eviction")]
+    assert evictions == ["p-w3", "p-w4"]
+    # p-w3 was gone and its replacement ran on a labelled node before p-w4 was evicted.
+    assert "p-w3" not in seen["pods"]
+    assert sorted(seen["pods"].values()) == ["w1", "w4"]
+    assert [c for c in report["changes"] if c.startswith("move")] == [
+        "move pod p-w3 off w3",
+        "move pod p-w4 off w4",
+    ]
 
 
-def test_an_eviction_answered_404_counts_as_gone():
+def test_an_eviction_answered_404_counts_as_gone_and_is_not_recorded():
     cluster = Cluster()
     # The pod goes away on its own between the Converger's list and its eviction.
     key = ("v1", "Pod", NS, "p-w3")
@@ -211,26 +226,61 @@ def test_an_eviction_answered_404_counts_as_gone():
     report = cluster.converger().run()
     refused = [r for r in cluster.fake.requests if r.path.endswith("/pods/p-w3/eviction")]
     assert len(refused) == 1
-    assert "move pod p-w3 off w3" in report["changes"]
+    assert "move pod p-w3 off w3" not in report["changes"]
+    assert "move pod p-w4 off w4" in report["changes"]
     assert sorted(row["node"] for row in report["pods"]) == ["w1", "w2"]
 
 
-def test_an_eviction_refused_429_surfaces_with_what_was_done():
+def test_an_eviction_refused_429_is_retried_then_stops_with_the_state_reported():
     cluster = Cluster()
     cluster.fake.evictions_blocked.add("p-w3")
     ledger = Changes()
-    with pytest.raises(K8sObjectError) as caught:
+    start = cluster.fake.clock.now
+    with pytest.raises(IngressHAError) as caught:
         cluster.converger(ledger=ledger).run()
     error = caught.value
-    assert error.status == 429
+    retries = [r for r in cluster.fake.requests if r.path.endswith("/pods/p-w3/eviction")]
+    assert len(retries) > 3  # retried with backoff, not given up at once
+    assert cluster.fake.clock.now - start >= 300
     assert error.obj == f"Pod {NS}/p-w3"
-    assert "disruption budget" in str(error)
+    assert "refused for 300s" in str(error)
+    assert "still to move: p-w3 on w3, p-w4 on w4" in str(error)
+    assert error.details["on_unlabelled_nodes"] == ["p-w3 on w3", "p-w4 on w4"]
+    # Nothing else was evicted after the refusal.
+    assert not [r for r in cluster.fake.requests if r.path.endswith("/pods/p-w4/eviction")]
     result = failure(error, ledger)
     assert result["changed"] is True
     assert [c["change"] for c in result["partial_changes"]][:2] == [
         "label node w1",
         "label node w2",
     ]
+    assert not any(c["action"] == "evict" for c in result["partial_changes"])
+
+
+def test_an_empty_group_without_automatic_selection_is_refused_before_any_write():
+    cluster = Cluster()
+    with pytest.raises(IngressHAError, match="automatic selection was not asked for"):
+        cluster.converger(nodes=[]).run()
+    assert cluster.fake.writes() == []
+    report = cluster.converger(nodes=[], automatic_selection=True).run()
+    assert report["nodes"]["selection"] == "automatic"
+
+
+def test_wait_off_evicts_nothing_and_reports_what_is_left():
+    cluster = Cluster()
+    cluster.fake.add(deployment())
+    report = cluster.converger(wait=False).run()
+    assert not [r for r in cluster.fake.requests if r.path.endswith("/eviction")]
+    assert cluster.fake.clock.sleeps == []
+    assert any("wait is off: nothing was evicted" in w for w in report["warnings"])
+    assert any("runs on w3, which has no" in p for p in report["placement_problems"])
+
+
+def test_check_mode_reports_placement_problems_from_the_cluster():
+    cluster = Cluster()
+    report = cluster.converger(check_mode=True).run()
+    assert any("p-w3 runs on w3" in p for p in report["placement_problems"])
+    assert any("p-w4 runs on w4" in p for p in report["placement_problems"])
 
 
 def test_timeout_through_the_injected_clock():

@@ -150,19 +150,19 @@ def test_master_reason_by_label_and_by_taint():
 
 
 def test_automatic_selection_spreads_across_zones_and_skips_masters():
-    assert select_nodes(CLUSTER, 3, None) == ["w1", "w3", "w4"]
+    assert select_nodes(CLUSTER, 3, None, automatic=True) == ["w1", "w3", "w4"]
 
 
 def test_automatic_selection_keeps_nodes_already_labelled():
     cluster = [*CLUSTER[:1], node("w1"), node("w2", ingress=True), *CLUSTER[3:]]
-    assert select_nodes(cluster, 2, []) == ["w2", "w3"]
+    assert select_nodes(cluster, 2, [], automatic=True) == ["w2", "w3"]
 
 
 def test_automatic_selection_refuses_too_few_workers():
     with pytest.raises(
         IngressHAError, match=r"only 4 ready, schedulable worker\(s\).*for 5 replicas"
     ):
-        select_nodes(CLUSTER, 5, None)
+        select_nodes(CLUSTER, 5, None, automatic=True)
 
 
 def test_inventory_selection_maps_hosts_to_node_names():
@@ -399,3 +399,155 @@ def test_strip_noise_drops_server_fields_only():
     assert "status" not in clean
     assert set(clean["metadata"]) == {"name", "namespace"}
     assert clean["spec"] == obj["spec"]
+
+
+# ---- nodes checked before use, ownership, HPA, zones, dedication, DaemonSets
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan import (  # noqa: E402
+    DEDICATED_TAINT,
+    TAINT_ANNOTATION,
+    find_hpa,
+    hpa_report,
+    node_problems,
+    outdated_daemon_pods,
+    owner_of,
+    ownership_advice,
+    pods_to_clear,
+    zone_warning,
+)
+
+
+def test_node_problems_name_notready_cordoned_and_untolerated_taints():
+    assert node_problems(node("w1"), []) == []
+    assert node_problems(node("w5", ready=False), []) == ["NotReady"]
+    cordoned = node("w1")
+    cordoned["spec"]["unschedulable"] = True
+    assert node_problems(cordoned, []) == ["cordoned (spec.unschedulable)"]
+    gpu = {"key": "gpu", "value": "a100", "effect": "NoSchedule"}
+    tainted = node("w1", taints=[gpu, {"key": "soft", "effect": "PreferNoSchedule"}])
+    assert node_problems(tainted, []) == ["taint gpu=a100:NoSchedule not tolerated"]
+    assert node_problems(tainted, [{"key": "gpu", "operator": "Exists"}]) == []
+    assert node_problems(tainted, [{"operator": "Exists"}]) == []
+    assert node_problems(tainted, [{"key": "gpu", "value": "t4", "effect": "NoSchedule"}])
+    ours = node("w1", taints=[dict(DEDICATED_TAINT)])
+    assert node_problems(ours, []) == []  # the runbook tolerates or removes its own taint
+
+
+def test_requested_nodes_that_cannot_run_the_controller_are_refused_by_name():
+    cordoned = node("w3")
+    cordoned["spec"]["unschedulable"] = True
+    cluster = [node("w1"), cordoned, node("w5", ready=False)]
+    with pytest.raises(IngressHAError) as caught:
+        select_nodes(
+            cluster, 2, [{"host": "w1"}, {"host": "h3", "node_name": "w3"}, {"host": "w5"}]
+        )
+    message = str(caught.value)
+    assert "host h3: node w3 is cordoned (spec.unschedulable)" in message
+    assert "host w5: node w5 is NotReady" in message
+
+
+def test_automatic_selection_skips_unusable_nodes():
+    cordoned = node("w3", "cn-hangzhou-i")
+    cordoned["spec"]["unschedulable"] = True
+    cluster = [node("w1"), cordoned, node("w4", "cn-hangzhou-j"), node("w5", ready=False)]
+    assert select_nodes(cluster, 2, None, automatic=True) == ["w1", "w4"]
+    with pytest.raises(IngressHAError, match=r"skipped: w3 \(cordoned.*w5 \(NotReady\)"):
+        select_nodes(cluster, 3, None, automatic=True)
+
+
+def test_undedicating_removes_only_the_taint_this_runbook_added():
+    foreign = node("w1", ingress=True, taints=[dict(DEDICATED_TAINT)])
+    assert plan_node(foreign, wanted=True, prune=False, dedicate=False) is None
+    assert plan_node(foreign, wanted=True, prune=False, dedicate=True) is None
+    added = plan_node(node("w2", ingress=True), wanted=True, prune=False, dedicate=True)
+    assert added["after"]["metadata"]["annotations"] == {TAINT_ANNOTATION: "true"}
+    ours = copy.deepcopy(added["after"])
+    undo = plan_node(ours, wanted=True, prune=False, dedicate=False)
+    assert undo["actions"] == ["untaint"]
+    assert undo["after"]["spec"]["taints"] == []
+    assert undo["after"]["metadata"]["annotations"] == {}
+    assert {
+        "op": "remove",
+        "path": "/metadata/annotations/" + TAINT_ANNOTATION.replace("/", "~1"),
+    } in undo["operations"]
+
+
+def test_owner_of_detects_helm_and_addons_and_advises():
+    helm = deployment()
+    helm["metadata"]["annotations"] = {
+        "meta.helm.sh/release-name": "ingress",
+        "meta.helm.sh/release-namespace": "ingress-system",
+    }
+    owner = owner_of(helm)
+    assert owner == {"type": "helm", "release": "ingress", "release_namespace": "ingress-system"}
+    advice = ownership_advice(owner, [".spec.replicas", ".spec.template.spec.nodeSelector"])
+    assert "Helm release ingress-system/ingress" in advice
+    assert "controller.nodeSelector, controller.replicaCount" in advice
+    labelled = deployment()
+    labelled["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "Helm"}
+    assert owner_of(labelled)["type"] == "helm"
+    addon = deployment()
+    addon["metadata"]["labels"] = {"addonmanager.kubernetes.io/mode": "Reconcile"}
+    assert owner_of(addon)["type"] == "addon"
+    assert owner_of(deployment(), ["ack-addon-manager"])["type"] == "addon"
+    assert "the number of replicas" in ownership_advice(owner_of(addon), [".spec.replicas"])
+    assert owner_of(deployment(), ["kubectl-edit"]) == {"type": None}
+
+
+def test_hpa_found_by_its_target_and_checked_against_the_labelled_nodes():
+    hpa = {
+        "metadata": {"name": "ing"},
+        "spec": {
+            "scaleTargetRef": {"kind": "Deployment", "name": "nginx-ingress-controller"},
+            "minReplicas": 2,
+            "maxReplicas": 5,
+        },
+    }
+    other = copy.deepcopy(hpa)
+    other["spec"]["scaleTargetRef"]["name"] = "web"
+    assert find_hpa([other, hpa], deployment()) is hpa
+    assert find_hpa([other], deployment()) is None
+    report = hpa_report(hpa, 3)
+    assert report["max_replicas"] == 5
+    assert "maxReplicas 5, more than the 3 labelled" in report["problems"][0]
+    assert hpa_report(hpa, 5)["problems"] == []
+
+
+def test_zone_warning_only_when_every_ingress_node_shares_a_zone():
+    cluster = [node("w1"), node("w2"), node("w3", "cn-hangzhou-i")]
+    assert "all 2 ingress nodes are in zone cn-hangzhou-h" in zone_warning(cluster, {"w1", "w2"})
+    assert zone_warning(cluster, {"w1", "w3"}) is None
+    assert zone_warning(cluster, {"w1"}) is None
+
+
+def running(name, node_name, labels=None, owner=None, tolerations=None):
+    meta = {"name": name, "namespace": "apps", "labels": labels or {}}
+    if owner:
+        meta["ownerReferences"] = [{"kind": owner, "name": "x"}]
+    return {
+        "metadata": meta,
+        "spec": {"nodeName": node_name, "tolerations": tolerations or []},
+        "status": {"phase": "Running"},
+    }
+
+
+def test_pods_to_clear_spare_the_controller_daemonsets_and_tolerating_pods():
+    pods = [
+        running("ctl", "w1", {"app": "ingress-nginx"}),
+        running("web", "w1", owner="ReplicaSet"),
+        running("agent", "w1", owner="DaemonSet"),
+        running("tolerant", "w1", tolerations=[dict(DEDICATED_TOLERATION)]),
+        running("elsewhere", "w9"),
+    ]
+    evict, left = pods_to_clear(pods, {"w1"}, {"app": "ingress-nginx"})
+    assert [p["metadata"]["name"] for p in evict] == ["web"]
+    assert [(p["metadata"]["name"], why) for p, why in left] == [("agent", "DaemonSet pod")]
+
+
+def test_outdated_daemon_pods_are_those_of_an_older_template_generation():
+    ds = deployment()
+    ds["kind"] = "DaemonSet"
+    ds["metadata"]["generation"] = 3
+    old = running("old", "w1", {"pod-template-generation": "2"})
+    new = running("new", "w2", {"pod-template-generation": "3"})
+    assert [p["metadata"]["name"] for p in outdated_daemon_pods(ds, [old, new])] == ["old"]
