@@ -34,10 +34,18 @@ _value:
   description: The master size.
   type: dict
   contains:
-    node_count: {description: The node count sized for., type: int}
-    cores: {description: vCPUs per master., type: int}
-    memory_gib: {description: Memory per master in GiB., type: int}
-    source: {description: C(guide) from the table, or C(extrapolated) beyond 200 nodes., type: str}
+    node_count:
+      description: The node count sized for.
+      type: int
+    cores:
+      description: vCPUs per master.
+      type: int
+    memory_gib:
+      description: Memory per master in GiB.
+      type: int
+    source:
+      description: C(guide) from the table, or C(extrapolated) beyond 200 nodes.
+      type: str
     notes:
       description: Caveats, including the extrapolation's assumption.
       type: list

@@ -17,7 +17,7 @@ description:
     /24, so a /16 holds 256 nodes that way).
 options:
   _input:
-    description: The pod CIDR, e.g. C(172.20.0.0/16).
+    description: The pod CIDR, IPv4 or IPv6, e.g. C(172.20.0.0/16).
     type: str
     required: true
   pods_per_node:
@@ -28,7 +28,9 @@ options:
     description:
       - The per-node block prefix if it is pinned (kube-controller-manager
         C(--node-cidr-mask-size), kubespray C(kube_network_node_prefix)).
-      - When omitted, the smallest block that holds O(pods_per_node).
+      - When omitted, the smallest block that holds O(pods_per_node) (IPv4), or /64 (IPv6).
+      - Refused when the block is larger than the pod CIDR or more than 16 bits longer than
+        its prefix; a pod CIDR that holds no node is refused too, with the numbers.
     type: int
 """
 
@@ -44,19 +46,39 @@ _value:
   description: The capacity.
   type: dict
   contains:
-    pod_cidr: {description: The pod CIDR, normalised., type: str}
-    addresses: {description: Addresses in the pod CIDR., type: int}
-    pods_per_node: {description: Pods per node asked for., type: int}
-    max_nodes: {description: Addresses divided by pods per node (the guide's figure)., type: int}
+    pod_cidr:
+      description: The pod CIDR, normalised.
+      type: str
+    addresses:
+      description: Addresses in the pod CIDR.
+      type: int
+    pods_per_node:
+      description: Pods per node asked for.
+      type: int
+    max_nodes:
+      description:
+        - Addresses divided by pods per node (the guide's figure); for IPv6, the per-node
+          block count.
+      type: int
     node_block:
       description: The per-node block view.
       type: dict
       contains:
-        prefix: {description: Prefix of each node's block., type: int}
-        max_pods: {description: "Pods one block holds, 2^(32-prefix)-2.", type: int}
-        max_nodes: {description: Blocks the pod CIDR holds., type: int}
-        fits_pods_per_node: {description: Whether O(pods_per_node) fits one block., type: bool}
-        rule: {description: How the block size was chosen., type: str}
+        prefix:
+          description: Prefix of each node's block.
+          type: int
+        max_pods:
+          description: Pods one block holds, 2^(bits-prefix)-2.
+          type: int
+        max_nodes:
+          description: Blocks the pod CIDR holds.
+          type: int
+        fits_pods_per_node:
+          description: Whether O(pods_per_node) fits one block.
+          type: bool
+        rule:
+          description: How the block size was chosen.
+          type: str
 """
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan import (

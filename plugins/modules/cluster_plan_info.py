@@ -83,24 +83,66 @@ options:
             description: Cluster name, used in messages.
             type: str
             required: true
+          ip_stack:
+            description:
+              - V(ipv4) (the default), V(dual) (one IPv4 and one IPv6 CIDR each for pods and
+                services) or V(ipv6). ACK takes V(ipv4) and V(dual); dual stack needs Terway.
+            type: str
+            choices: [ipv4, dual, ipv6]
+          network_mode:
+            description:
+              - V(flannel) (the default) gives pods addresses from O(network.clusters[].pod_cidr);
+                V(terway) (ENI) gives them addresses from each zone's pod vSwitch, sized from
+                O(network.clusters[].zones) and O(network.clusters[].pods_per_node).
+            type: str
+            choices: [flannel, terway]
           pod_cidr:
-            description: The cluster's pod CIDR.
-            type: str
-            required: true
+            description:
+              - The cluster's pod CIDR; for dual stack a list of two (or C(v4,v6)). Required
+                with Flannel, refused with Terway.
+            type: raw
           service_cidr:
-            description: The cluster's service CIDR.
-            type: str
+            description:
+              - The cluster's service CIDR; for dual stack a list of two (or C(v4,v6)).
+              - At most 20 host bits (IPv4 /12 or longer, IPv6 /108 or longer), as
+                kube-apiserver enforces.
+            type: raw
             required: true
           pods_per_node:
             description: Maximum pods per node (kubelet maxPods).
             type: int
             default: 128
           node_prefix:
-            description: Per-node pod block prefix if pinned (C(--node-cidr-mask-size)).
+            description:
+              - IPv4 per-node pod block prefix if pinned (C(--node-cidr-mask-size), ACK's
+                C(node_cidr_mask)); at most 16 bits longer than the pod CIDR's.
+            type: int
+          node_prefix_v6:
+            description: IPv6 per-node block prefix (kube-controller-manager's default is 64).
             type: int
           nodes:
             description: Planned node count, checked against the pod CIDR's capacity.
             type: int
+          ip_headroom:
+            description: Spare share of pod addresses in Terway pod vSwitches (0.2 = 20 %).
+            type: float
+          vswitch_ids:
+            description: IDs of the cluster's node vSwitches, for the exports, when O(network.clusters[].zones) is not given.
+            type: list
+            elements: str
+          zones:
+            description:
+              - One entry per zone. Each node vSwitch (and, with Terway, pod vSwitch) given is
+                checked for size and overlaps; one left out is proposed from the VPC's free space.
+            type: list
+            elements: dict
+            suboptions:
+              name: {description: Zone ID such as C(cn-hangzhou-i)., type: str, required: true}
+              nodes: {description: Nodes in this zone., type: int, required: true}
+              node_vswitch: {description: CIDR of the zone's node vSwitch., type: str}
+              pod_vswitch: {description: CIDR of the zone's pod vSwitch (Terway)., type: str}
+              node_vswitch_id: {description: ID of the node vSwitch once it exists., type: str}
+              pod_vswitch_id: {description: ID of the pod vSwitch once it exists., type: str}
       peer_routes:
         description: Routes to peered VPCs (CIDR strings or mappings with C(cidr), C(name)).
         type: list
@@ -108,6 +150,14 @@ options:
         default: []
       idc_routes:
         description: Routes to the on-premises IDC (CIDR strings or mappings).
+        type: list
+        elements: raw
+        default: []
+      reserved:
+        description:
+          - Ranges no pod, service or vSwitch CIDR may use (CIDR strings or mappings with
+            C(cidr), C(name)), besides the built-in ones (172.17.0.0/16 Docker bridge,
+            169.254.0.0/16 and fe80::/10 link-local, 100.64.0.0/10).
         type: list
         elements: raw
         default: []
@@ -124,14 +174,32 @@ options:
         type: int
         default: 20
       count:
-        description: How many of each to propose.
+        description: How many of each to propose (at most 32).
         type: int
         default: 1
       search_space:
-        description: Where to look, in order.
+        description: Where to look, in order; reserved ranges are never proposed.
         type: list
         elements: str
         default: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16]
+      ip_stack:
+        description: V(dual) also proposes IPv6 pod and service CIDRs.
+        type: str
+        choices: [ipv4, dual]
+        default: ipv4
+      pod_prefix_v6:
+        description: Prefix length of the IPv6 pod CIDRs to propose.
+        type: int
+        default: 56
+      service_prefix_v6:
+        description: Prefix length of the IPv6 service CIDRs to propose (108 or longer).
+        type: int
+        default: 112
+      search_space_v6:
+        description: Where to look for IPv6 CIDRs.
+        type: list
+        elements: str
+        default: ["fd00::/8"]
 seealso:
   - plugin: ackops.runbooks.cidr_conflicts
     plugin_type: filter
@@ -195,6 +263,18 @@ network:
       description: Per cluster, max nodes by address count and by per-node blocks.
       type: list
       elements: dict
+    zones:
+      description:
+        - Per cluster and zone, the node vSwitch and (Terway) pod vSwitch, each with C(cidr),
+          C(prefix), C(usable), C(needed), C(proposed) and C(id).
+      type: list
+      elements: dict
+    exports:
+      description:
+        - Per cluster name, C(terraform) (variables named after alicloud_cs_managed_kubernetes'
+          arguments), C(create_cluster) (network fields of ACK's CreateCluster body),
+          C(missing) (vSwitch IDs to fill in), C(problems) (what ACK would refuse), C(notes).
+      type: dict
     blocks:
       description: How many CIDRs were checked.
       type: int
@@ -282,15 +362,33 @@ ARGSPEC = {
                 "default": [],
                 "options": {
                     "name": {"type": "str", "required": True},
-                    "pod_cidr": {"type": "str", "required": True},
-                    "service_cidr": {"type": "str", "required": True},
+                    "ip_stack": {"type": "str", "choices": ["ipv4", "dual", "ipv6"]},
+                    "network_mode": {"type": "str", "choices": ["flannel", "terway"]},
+                    "pod_cidr": {"type": "raw"},
+                    "service_cidr": {"type": "raw", "required": True},
                     "pods_per_node": {"type": "int", "default": 128},
                     "node_prefix": {"type": "int"},
+                    "node_prefix_v6": {"type": "int"},
                     "nodes": {"type": "int"},
+                    "ip_headroom": {"type": "float"},
+                    "vswitch_ids": {"type": "list", "elements": "str"},
+                    "zones": {
+                        "type": "list",
+                        "elements": "dict",
+                        "options": {
+                            "name": {"type": "str", "required": True},
+                            "nodes": {"type": "int", "required": True},
+                            "node_vswitch": {"type": "str"},
+                            "pod_vswitch": {"type": "str"},
+                            "node_vswitch_id": {"type": "str"},
+                            "pod_vswitch_id": {"type": "str"},
+                        },
+                    },
                 },
             },
             "peer_routes": dict(ROUTES),
             "idc_routes": dict(ROUTES),
+            "reserved": dict(ROUTES),
         },
     },
     "proposals": {
@@ -304,6 +402,10 @@ ARGSPEC = {
                 "elements": "str",
                 "default": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
             },
+            "ip_stack": {"type": "str", "choices": ["ipv4", "dual"], "default": "ipv4"},
+            "pod_prefix_v6": {"type": "int", "default": 56},
+            "service_prefix_v6": {"type": "int", "default": 112},
+            "search_space_v6": {"type": "list", "elements": "str", "default": ["fd00::/8"]},
         },
     },
 }

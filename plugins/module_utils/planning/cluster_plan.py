@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.planning.ack_export import (
+    export_plan,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan import (
+    _mapping,
     propose,
     validate_plan,
 )
@@ -19,15 +25,19 @@ def build_plan(node_count=None, workers=None, network=None, proposals=None) -> d
     if node_count is not None:
         result["master"] = master_spec(node_count, field="node_count")
     if workers is not None:
+        workers = _mapping("workers", workers)
+        # An explicit empty list or null is refused by worker_plan, never
+        # replaced by the defaults: only a missing key means "the defaults".
         result["workers"] = worker_plan(
             workers.get("total_cores"),
             workers.get("failure_ratio"),
-            workers.get("instance_cores") or DEFAULT_INSTANCE_CORES,
+            workers.get("instance_cores", DEFAULT_INSTANCE_CORES),
             workers.get("memory_per_core_gib", 4),
             field="workers",
         )
     if network is not None:
         result["network"] = validate_plan(network, field="network")
+        result["network"]["exports"] = export_plan(network, result["network"], field="network")
     if proposals is not None:
         result["proposals"] = propose(network or {}, proposals, field="proposals")
     result["valid"] = result["network"] is None or result["network"]["valid"]
@@ -121,6 +131,8 @@ def markdown(plan: dict, title: str = "Cluster plan") -> str:
             "max nodes (blocks)",
         )
         lines += [*_table(header, rows), ""]
+        lines += _zones_markdown(network.get("zones") or [])
+        lines += _exports_markdown(network.get("exports") or {})
     proposals = plan.get("proposals")
     if proposals:
         lines += [
@@ -128,6 +140,50 @@ def markdown(plan: dict, title: str = "Cluster plan") -> str:
             "",
             f"- pod: {', '.join(proposals['pod_cidrs'])}",
             f"- service: {', '.join(proposals['service_cidrs'])}",
-            "",
         ]
+        for key, label in (("pod_v6_cidrs", "pod (IPv6)"), ("service_v6_cidrs", "service (IPv6)")):
+            if proposals.get(key):
+                lines.append(f"- {label}: {', '.join(proposals[key])}")
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _vswitch_cell(sizing: dict | None) -> str:
+    if not sizing:
+        return "-"
+    proposed = " (proposed)" if sizing["proposed"] else ""
+    return f"{sizing['cidr']}{proposed}: {sizing['usable']} usable, {sizing['needed']} needed"
+
+
+def _zones_markdown(zones: list[dict]) -> list[str]:
+    if not zones:
+        return []
+    rows = [
+        (
+            z["cluster"],
+            z["zone"],
+            z["nodes"],
+            z["pods_per_node"] if z["pods_per_node"] is not None else "-",
+            _vswitch_cell(z.get("node_vswitch")),
+            _vswitch_cell(z.get("pod_vswitch")),
+        )
+        for z in zones
+    ]
+    header = ("cluster", "zone", "nodes", "pods/node", "node vSwitch", "pod vSwitch")
+    return ["### vSwitches per zone", "", *_table(header, rows), ""]
+
+
+def _exports_markdown(exports: dict) -> list[str]:
+    lines = []
+    for name, export in exports.items():
+        lines += [f"### Export for ACK: cluster '{name}'", ""]
+        lines += [
+            f"- Terraform (alicloud_cs_managed_kubernetes): "
+            f"`{json.dumps(export['terraform'], sort_keys=True)}`",
+            f"- CreateCluster body: `{json.dumps(export['create_cluster'], sort_keys=True)}`",
+        ]
+        lines += [f"- ACK would refuse: {p}" for p in export["problems"]]
+        lines += [f"- to fill in: {m}" for m in export["missing"]]
+        lines += [f"- note: {n}" for n in export["notes"]]
+        lines.append("")
+    return lines

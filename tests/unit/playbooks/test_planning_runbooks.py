@@ -116,7 +116,7 @@ def test_plan_cluster_reports_the_guide_worker_examples(tmp_path, ratio, count, 
         ({"plan_cluster_node_count": -5}, "node_count: -5 must be greater than zero"),
         (
             {"plan_cluster_network": {"vpc_cidr": "192.168.0.0/33"}},
-            "network.vpc_cidr: '192.168.0.0/33' is not a valid IPv4 CIDR",
+            "network.vpc_cidr: '192.168.0.0/33' is not a valid IPv4 or IPv6 CIDR",
         ),
         (
             {"plan_cluster_network": {"vpc_cidr": "192.168.0.0/16", "vswitch": []}},

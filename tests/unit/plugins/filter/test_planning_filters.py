@@ -72,7 +72,7 @@ def test_cidr_conflicts_filter_names_fields_from_plan():
         ),
         (
             lambda: max_nodes_filter("172.20.0.0/33"),
-            "max_nodes: pod_cidr: '172.20.0.0/33' is not a valid IPv4 CIDR",
+            "max_nodes: pod_cidr: '172.20.0.0/33' is not a valid IPv4 or IPv6 CIDR",
         ),
         (
             lambda: max_nodes_filter("172.20.0.0/16", pods_per_node=0),
@@ -93,7 +93,7 @@ def test_cidr_conflicts_filter_names_fields_from_plan():
         ),
         (
             lambda: cidr_conflicts({"vpc_cidr": "300.0.0.0/8"}),
-            "cidr_conflicts: plan.vpc_cidr: '300.0.0.0/8' is not a valid IPv4 CIDR",
+            "cidr_conflicts: plan.vpc_cidr: '300.0.0.0/8' is not a valid IPv4 or IPv6 CIDR",
         ),
         (
             lambda: cidr_conflicts("10.0.0.0/8"),

@@ -304,7 +304,7 @@ def test_sweep_finds_exactly_what_all_pairs_find():
     [
         (
             {"vpc_cidr": "192.168.0.0/33"},
-            "network.vpc_cidr: '192.168.0.0/33' is not a valid IPv4 CIDR",
+            "network.vpc_cidr: '192.168.0.0/33' is not a valid IPv4 or IPv6 CIDR",
         ),
         (
             {"vpc_cidr": "192.168.1.0/16"},
@@ -314,7 +314,7 @@ def test_sweep_finds_exactly_what_all_pairs_find():
             {"vpc_cidr": "192.168.0.0"},
             "network.vpc_cidr: '192.168.0.0' has no prefix length: write it as a CIDR, e.g. /16",
         ),
-        ({"vpc_cidr": "fd00::/8"}, "network.vpc_cidr: 'fd00::/8' is IPv6: plans are IPv4 only"),
+        ({"vpc_cidr": "fd00::/8"}, "network.vpc_cidr: 'fd00::/8' is IPv6: this field takes IPv4 only"),
         ({"vpc_cidr": 10}, "network.vpc_cidr: 10 must be a CIDR string such as 10.0.0.0/16"),
         (
             {"vswitches": ["192.168.0.0/24", "nonsense"]},
@@ -324,7 +324,7 @@ def test_sweep_finds_exactly_what_all_pairs_find():
         ({"idc_routes": [{"name": "x"}]}, "network.idc_routes[0]: {'name': 'x'} has no 'cidr' key"),
         (
             {"clusters": [{"name": "a", "pod_cidr": "172.20.0.0/16"}]},
-            "network.clusters[0].service_cidr: None is required for every cluster",
+            "network.clusters[0].service_cidr: None is required for a flannel cluster",
         ),
         (
             {
@@ -363,7 +363,8 @@ def test_sweep_finds_exactly_what_all_pairs_find():
                     }
                 ]
             },
-            "network.clusters[0].node_prefix: 12 must be between the pod CIDR prefix /16 and /32",
+            "network.clusters[0].pod_cidr: '172.20.0.0/16' holds no node: a /12 per-node block (1048576 "
+            "addresses) is larger than the pod CIDR /16",
         ),
         (
             {
@@ -387,7 +388,7 @@ def test_bad_plan_input_names_field_and_value(plan, message):
     ("request_", "message"),
     [
         ({"pod_prefix": 0}, "proposals.pod_prefix: 0 must be greater than zero"),
-        ({"pod_prefix": 40}, "proposals.pod_prefix: 40 must be at most 32"),
+        ({"pod_prefix": 40}, "proposals.pod_prefix: 40 must be at most 32 for IPv4"),
         ({"service_prefix": -20}, "proposals.service_prefix: -20 must be greater than zero"),
         ({"count": 0}, "proposals.count: 0 must be greater than zero"),
         (
