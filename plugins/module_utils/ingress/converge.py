@@ -19,6 +19,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ack_versio
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan import (
     CHART_VALUES,
+    DEDICATED_TOLERATION,
     GRAY_RELEASE_MINIMUM,
     INGRESS_LABEL,
     INGRESS_VALUE,
@@ -31,7 +32,9 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan impor
     has_ingress_label,
     hpa_report,
     live_pods,
+    matches,
     on_delete,
+    other_selector,
     outdated_daemon_pods,
     owner_of,
     ownership_advice,
@@ -344,7 +347,12 @@ class Converger:
             needed = (hpa.get("spec") or {}).get("minReplicas", 1)
         else:
             needed = p["replicas"] if not p["nodes"] else 1  # DaemonSet: one pod per node
-        wanted = set(select_nodes(nodes, needed, p["nodes"], p["automatic_selection"], tolerations))
+        if p["dedicate"]:
+            tolerations.append(dict(DEDICATED_TOLERATION))
+        selector = other_selector(controller)
+        wanted = set(
+            select_nodes(nodes, needed, p["nodes"], p["automatic_selection"], tolerations, selector)
+        )
         gate = version_gate(controller_container(controller).get("image", ""), GRAY_RELEASE_MINIMUM)
         plans = {}
         for node in nodes:
@@ -357,7 +365,10 @@ class Converger:
                     f"node {name} keeps the taint {INGRESS_LABEL}={INGRESS_VALUE}:NoSchedule: "
                     "this runbook did not add it, so it does not remove it"
                 )
-        labelled = {n["metadata"]["name"] for n in nodes if has_ingress_label(n)}
+        # Nodes labelled but outside the controller's other nodeSelector keys never host it.
+        labelled = {
+            n["metadata"]["name"] for n in nodes if has_ingress_label(n) and matches(n, selector)
+        }
         labelled = (labelled | wanted) - {
             name for name in plans if "unlabel" in plans[name][0]["actions"]
         }

@@ -89,14 +89,31 @@ def tolerates(tolerations: list[dict], taint: dict) -> bool:
     return False
 
 
-def node_problems(node: dict, tolerations: list[dict]) -> list[str]:
+def other_selector(controller: dict) -> dict:
+    """The controller's nodeSelector without the ingress label: what a node must match too."""
+    selector = controller["spec"]["template"]["spec"].get("nodeSelector") or {}
+    return {k: v for k, v in selector.items() if k != INGRESS_LABEL}
+
+
+def matches(node: dict, node_selector: dict) -> bool:
+    labels = node.get("metadata", {}).get("labels") or {}
+    return all(labels.get(k) == v for k, v in node_selector.items())
+
+
+def node_problems(
+    node: dict, tolerations: list[dict], node_selector: dict | None = None
+) -> list[str]:
     """Why the controller's pods cannot run on ``node`` now; [] when they can.
 
-    NotReady (or Unknown), cordoned, or a NoSchedule/NoExecute taint the
-    controller does not tolerate. The runbook's own dedication taint is not
+    NotReady (or Unknown), cordoned, a NoSchedule/NoExecute taint the
+    controller does not tolerate, or a label of the controller's other
+    nodeSelector keys missing. The runbook's own dedication taint is not
     counted: the runbook adds its toleration or removes the taint.
     """
     problems = []
+    for key, value in sorted((node_selector or {}).items()):
+        if (node.get("metadata", {}).get("labels") or {}).get(key) != value:
+            problems.append(f"not matching the controller's nodeSelector {key}={value}")
     state = ready_state(node)
     if state != "Ready":
         problems.append(state)
@@ -127,6 +144,7 @@ def select_nodes(
     requested: list[dict] | None,
     automatic: bool = False,
     tolerations: list[dict] | None = None,
+    node_selector: dict | None = None,
 ) -> list[str]:
     """The names of the nodes that must carry the ingress label.
 
@@ -141,9 +159,12 @@ def select_nodes(
     anything is changed.
     """
     by_name = {n["metadata"]["name"]: n for n in nodes}
-    tolerations = tolerations or []
+
+    def problems_of(node: dict) -> list[str]:
+        return node_problems(node, tolerations or [], node_selector)
+
     if requested:
-        return _requested_nodes(by_name, replicas, requested, tolerations)
+        return _requested_nodes(by_name, replicas, requested, problems_of)
     if not automatic:
         raise IngressHAError(
             "the ingress group is empty or missing and automatic selection was not asked for: "
@@ -151,12 +172,10 @@ def select_nodes(
             "ingress_ha_automatic_selection (module option automatic_selection) to let the "
             f"runbook choose {replicas} ready workers"
         )
-    return _automatic_nodes(nodes, replicas, tolerations)
+    return _automatic_nodes(nodes, replicas, problems_of)
 
 
-def _requested_nodes(
-    by_name: dict, replicas: int, requested: list[dict], tolerations: list[dict]
-) -> list[str]:
+def _requested_nodes(by_name: dict, replicas: int, requested: list[dict], problems_of) -> list[str]:
     problems = []
     unusable = []
     wanted: list[str] = []
@@ -169,10 +188,8 @@ def _requested_nodes(
             problems.append(f"host {host}: no node named {name} in the cluster (k8s_node_name?)")
         elif master_reason(node):
             problems.append(f"host {host}: node {name} is a master ({master_reason(node)})")
-        elif node_problems(node, tolerations):
-            unusable.append(
-                f"host {host}: node {name} is {', '.join(node_problems(node, tolerations))}"
-            )
+        elif problems_of(node):
+            unusable.append(f"host {host}: node {name} is {', '.join(problems_of(node))}")
         elif name not in wanted:
             wanted.append(name)
     if problems:
@@ -197,15 +214,15 @@ def _requested_nodes(
     return sorted(wanted)
 
 
-def _automatic_nodes(nodes: list[dict], replicas: int, tolerations: list[dict]) -> list[str]:
+def _automatic_nodes(nodes: list[dict], replicas: int, problems_of) -> list[str]:
     """``replicas`` usable workers, spread over zones, keeping nodes already labelled."""
-    eligible = [n for n in nodes if not master_reason(n) and not node_problems(n, tolerations)]
+    eligible = [n for n in nodes if not master_reason(n) and not problems_of(n)]
     if len(eligible) < replicas:
         names = ", ".join(sorted(n["metadata"]["name"] for n in eligible)) or "none"
         skipped = [
-            f"{n['metadata']['name']} ({', '.join(node_problems(n, tolerations))})"
+            f"{n['metadata']['name']} ({', '.join(problems_of(n))})"
             for n in nodes
-            if not master_reason(n) and node_problems(n, tolerations)
+            if not master_reason(n) and problems_of(n)
         ]
         raise IngressHAError(
             f"only {len(eligible)} ready, schedulable worker(s) ({names}) for {replicas} "

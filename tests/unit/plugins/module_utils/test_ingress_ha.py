@@ -551,3 +551,17 @@ def test_outdated_daemon_pods_are_those_of_an_older_template_generation():
     old = running("old", "w1", {"pod-template-generation": "2"})
     new = running("new", "w2", {"pod-template-generation": "3"})
     assert [p["metadata"]["name"] for p in outdated_daemon_pods(ds, [old, new])] == ["old"]
+
+
+def test_nodes_outside_the_controllers_other_node_selector_are_refused():
+    windows = node("w3")
+    windows["metadata"]["labels"]["kubernetes.io/os"] = "windows"
+    linux = node("w1")
+    linux["metadata"]["labels"]["kubernetes.io/os"] = "linux"
+    with pytest.raises(IngressHAError, match="w3 is not matching the controller's nodeSelector"):
+        select_nodes(
+            [linux, windows],
+            1,
+            [{"host": "w1"}, {"host": "w3"}],
+            node_selector={"kubernetes.io/os": "linux"},
+        )
