@@ -62,6 +62,13 @@ options:
     description: The Markdown report; a trailing newline is added when missing.
     type: str
     required: true
+  extra_files:
+    description:
+      - Further formats of the same report, written together with the JSON and
+        Markdown files, the same way; maps a file suffix (lower-case words joined
+        by C(.), for example C(sarif) or C(junit.xml)) to the file's text.
+    type: dict
+    default: {}
 seealso:
   - module: ansible.builtin.copy
 """
@@ -123,6 +130,7 @@ ARGSPEC = {
     "name": {"type": "str", "required": True},
     "data": {"type": "raw", "required": True},
     "markdown": {"type": "str", "required": True},
+    "extra_files": {"type": "dict", "default": {}},
 }
 
 
@@ -139,6 +147,7 @@ def main():
             check_mode=module.check_mode,
             want_diff=module._diff,
             changes=changes,
+            extra_files=params["extra_files"],
         ),
     )
 

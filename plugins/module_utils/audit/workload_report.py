@@ -1,17 +1,28 @@
-"""Reports for workload audit results: Polaris-shaped JSON, a Markdown table, a CI gate."""
+"""Reports for workload audit results: Polaris-shaped JSON, Markdown, SARIF 2.1.0,
+JUnit XML, a console summary, and the CI gate (severity, minimum score, nothing audited)."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
+from xml.etree import ElementTree
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
     CHECKS,
     SEVERITIES,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
+    finding as finding_of,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 
 POLARIS_OUTPUT_VERSION = "1.0"
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+TOOL_NAME = "ackops.runbooks.workload_audit_info"
+TOOL_URI = "https://github.com/ackops/ack-runbooks/blob/main/docs/audit-workloads.md"
+CONSOLE_FINDINGS = 20  # findings printed in full on the console; the rest are counted
 FAIL_ON_CHOICES = ("none", *SEVERITIES)
 
 
@@ -27,8 +38,19 @@ def _message(result: dict) -> dict:
     }
 
 
+def score(results: list[dict]) -> int:
+    """Polaris' score: the percentage of check results that passed (100 when none ran)."""
+    passed = sum(1 for r in results if r["success"])
+    return round(100 * passed / len(results)) if results else 100
+
+
 def polaris(
-    results: list[dict], source_type: str, source_name: str, cluster_info: dict | None = None
+    results: list[dict],
+    source_type: str,
+    source_name: str,
+    cluster_info: dict | None = None,
+    counts: dict | None = None,
+    notes: list | None = None,
 ) -> dict:
     """Results in the layout of Polaris' JSON audit (PolarisOutputVersion 1.0).
 
@@ -62,7 +84,6 @@ def polaris(
                 match = {"Name": result["container"], "Results": {}}
                 containers.append(match)
             match["Results"][message["ID"]] = message
-    passed = sum(1 for r in results if r["success"])
     return {
         "PolarisOutputVersion": POLARIS_OUTPUT_VERSION,
         "SourceType": source_type,
@@ -70,7 +91,10 @@ def polaris(
         "DisplayName": source_name,
         "ClusterInfo": cluster_info or {},
         "Results": [by_object[key] for key in sorted(by_object)],
-        "Score": round(100 * passed / len(results)) if results else 100,
+        "Score": score(results),
+        # Not in Polaris' layout: what was audited, what was not and why.
+        "AuditCounts": counts or {},
+        "AuditNotes": list(notes or []),
     }
 
 
@@ -78,15 +102,31 @@ def _cell(text: Any) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(findings: list[dict], title: str = "Workload audit") -> str:
-    """A Markdown table, most severe first, one row per finding."""
-    counts = summary(findings)
+def _header(findings: list[dict], counts: dict | None, notes: list | None, points) -> list[str]:
+    total = summary(findings)
     lines = [
-        f"# {title}",
-        "",
-        f"{counts['total']} finding(s): {counts['danger']} danger, {counts['warning']} warning.",
-        "",
+        f"{total['total']} finding(s): {total['danger']} danger, {total['warning']} warning."
+        + (f" Score {points}." if points is not None else ""),
     ]
+    if counts is not None:
+        lines.append(
+            f"Audited {counts.get('audited', 0)} workload(s); skipped {counts.get('skipped', 0)}"
+            + (" object(s):" if counts.get("skipped_by_reason") else " object(s).")
+        )
+        lines += [f"- {n} {reason}" for reason, n in counts.get("skipped_by_reason", {}).items()]
+    lines += [f"Note: {note}" for note in notes or []]
+    return lines
+
+
+def markdown(
+    findings: list[dict],
+    title: str = "Workload audit",
+    counts: dict | None = None,
+    notes: list | None = None,
+    points: int | None = None,
+) -> str:
+    """A Markdown table, most severe first, one row per finding, after the counts."""
+    lines = [f"# {title}", "", *_header(findings, counts, notes, points), ""]
     if not findings:
         return "\n".join([*lines, "No findings."]) + "\n"
     lines += [
@@ -114,6 +154,25 @@ def markdown(findings: list[dict], title: str = "Workload audit") -> str:
     return "\n".join(lines) + "\n"
 
 
+def console(
+    findings: list[dict],
+    counts: dict | None = None,
+    notes: list | None = None,
+    points: int | None = None,
+    limit: int = CONSOLE_FINDINGS,
+) -> str:
+    """What the play prints: counts, findings by check, the first ``limit`` findings."""
+    lines = ["Workload audit", *_header(findings, counts, notes, points)]
+    by_check = summary(findings)["by_check"]
+    if by_check:
+        lines.append("By check: " + ", ".join(f"{c} {n}" for c, n in by_check.items()))
+    for f in findings[:limit]:
+        lines.append(f"[{f['severity']}] {f['message']}")
+    if len(findings) > limit:
+        lines.append(f"... and {len(findings) - limit} more finding(s) in the report files.")
+    return "\n".join(lines) + "\n"
+
+
 def summary(findings: list[dict]) -> dict:
     counts = Counter(f["severity"] for f in findings)
     return {
@@ -131,3 +190,144 @@ def gate(findings: list[dict], fail_on: Any) -> list[dict]:
         return []
     floor = SEVERITIES.index(fail_on)
     return [f for f in findings if SEVERITIES.index(f["severity"]) >= floor]
+
+
+def verdict(findings: list[dict], fail_on: Any, min_score: Any, points: int, counts: dict) -> dict:
+    """The whole gate: severity, minimum score, and a run that audited nothing."""
+    if isinstance(min_score, bool) or not isinstance(min_score, int) or not 0 <= min_score <= 100:
+        raise InputError("min_score", min_score, "must be a whole number from 0 to 100")
+    failing = gate(findings, fail_on)
+    reasons = []
+    if failing:
+        reasons.append(f"{len(failing)} finding(s) at or above {fail_on}")
+    if points < min_score:
+        reasons.append(f"score {points} is below the minimum {min_score}")
+    if not counts.get("audited"):
+        why = "; ".join(f"{n} {r}" for r, n in counts.get("skipped_by_reason", {}).items())
+        reasons.append(
+            "no workload was audited" + (f" ({why})" if why else " (the input holds no object)")
+        )
+    return {
+        "fail_on": fail_on,
+        "min_score": min_score,
+        "score": points,
+        "failed": bool(reasons),
+        "reasons": reasons,
+        "findings": len(failing),
+        "messages": [f["message"] for f in failing],
+    }
+
+
+def _location(ref: dict) -> dict:
+    name = f"{ref['namespace']}/{ref['kind']}/{ref['name']}"
+    location: dict = {"logicalLocations": [{"fullyQualifiedName": name, "kind": "object"}]}
+    source = ref.get("source") or ""
+    if source and source != "cluster":
+        path = source.split("#", 1)[0].split(" (", 1)[0]
+        location["physicalLocation"] = {"artifactLocation": {"uri": path.lstrip("/") and path}}
+    return location
+
+
+def sarif(findings: list[dict], severities: dict | None = None) -> str:
+    """The findings as a SARIF 2.1.0 log (code-scanning UIs): one rule per check."""
+    used = sorted({f["check"] for f in findings} | set(CHECKS))
+    levels = {"danger": "error", "warning": "warning"}
+    rules = [
+        {
+            "id": check,
+            "name": check,
+            "shortDescription": {"text": CHECKS[check].failure},
+            "fullDescription": {
+                "text": f"{CHECKS[check].failure}. Passes when: {CHECKS[check].success}."
+            },
+            "help": {"text": CHECKS[check].fix},
+            "defaultConfiguration": {
+                "level": levels[(severities or {}).get(check, CHECKS[check].severity)]
+            },
+            "properties": {"category": CHECKS[check].category},
+        }
+        for check in used
+    ]
+    index = {rule["id"]: i for i, rule in enumerate(rules)}
+    results = [
+        {
+            "ruleId": f["check"],
+            "ruleIndex": index[f["check"]],
+            "level": levels[f["severity"]],
+            "message": {"text": f"{f['message']}. Fix: {f['fix']}"},
+            "locations": [_location(f["object"])],
+            "partialFingerprints": {
+                "ackopsObject/v1": "/".join(
+                    (
+                        f["object"]["namespace"],
+                        f["object"]["kind"],
+                        f["object"]["name"],
+                        f["container"] or "",
+                        f["check"],
+                    )
+                )
+            },
+        }
+        for f in findings
+    ]
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {"driver": {"name": TOOL_NAME, "informationUri": TOOL_URI, "rules": rules}},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2, sort_keys=True) + "\n"
+
+
+def junit(results: list[dict], severities: dict | None = None) -> str:
+    """Every check result as a JUnit XML test case (CI test reports): one suite per object."""
+    suites = ElementTree.Element("testsuites", name="audit-workloads")
+    by_object: dict[tuple, list] = {}
+    for result in results:
+        ref = result["object"]
+        by_object.setdefault(
+            (ref["namespace"], ref["kind"], ref["name"], ref["source"]), []
+        ).append(result)
+    total = failed = 0
+    for key in sorted(by_object):
+        namespace, kind, name, source = key
+        cases = by_object[key]
+        failures = sum(1 for r in cases if not r["success"])
+        suite = ElementTree.SubElement(
+            suites,
+            "testsuite",
+            name=f"{kind} {namespace}/{name}",
+            tests=str(len(cases)),
+            failures=str(failures),
+            errors="0",
+            skipped="0",
+        )
+        if source and source != "cluster":
+            suite.set("file", source)
+        for result in cases:
+            case = ElementTree.SubElement(
+                suite,
+                "testcase",
+                classname=f"{namespace}.{kind}.{name}",
+                name=result["check"] + (f"[{result['container']}]" if result["container"] else ""),
+            )
+            if not result["success"]:
+                f = finding_of(result, severities)
+                failure = ElementTree.SubElement(
+                    case, "failure", message=f["message"], type=f["severity"]
+                )
+                failure.text = f"{f['message']}\nFix: {f['fix']}"
+        total += len(cases)
+        failed += failures
+    suites.set("tests", str(total))
+    suites.set("failures", str(failed))
+    suites.set("errors", "0")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        + ElementTree.tostring(suites, encoding="unicode")
+        + "\n"
+    )

@@ -38,6 +38,9 @@ EXTENSIONS = ("json", "md")
 # A report name becomes a file name: letters, digits, '.', '_' and '-', not
 # starting with a dot (no hidden files, no path separators, no '..').
 _NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
+# Further formats a runbook may add (SARIF, JUnit XML, ...): their file suffix,
+# for example "sarif" or "junit.xml", and their text, written with the others.
+_EXTRA = re.compile(r"^[a-z0-9]+(?:\.[a-z0-9]+)*$")
 
 
 class ReportWriteError(RunbookError):
@@ -62,8 +65,8 @@ def render_markdown(markdown: str) -> str:
     return markdown.rstrip("\n") + "\n"
 
 
-def report_paths(directory: str, name: str) -> dict[str, str]:
-    """The absolute paths of a report's files, by extension."""
+def report_paths(directory: str, name: str, extra=()) -> dict[str, str]:
+    """The absolute paths of a report's files, by extension (``extra``: further suffixes)."""
     if not _NAME.match(name or ""):
         raise ReportWriteError(
             f"{name!r} is not a report name (letters, digits, '.', '_' and '-', "
@@ -72,8 +75,15 @@ def report_paths(directory: str, name: str) -> dict[str, str]:
         )
     if not directory:
         raise ReportWriteError("the report directory is empty", field="dir")
+    for ext in extra:
+        if not isinstance(ext, str) or not _EXTRA.match(ext) or ext in EXTENSIONS:
+            raise ReportWriteError(
+                f"{ext!r} is not a further report suffix (lower-case words joined by '.', "
+                "not json or md)",
+                field="extra_files",
+            )
     base = os.path.abspath(directory)
-    return {ext: os.path.join(base, f"{name}.{ext}") for ext in EXTENSIONS}
+    return {ext: os.path.join(base, f"{name}.{ext}") for ext in (*EXTENSIONS, *extra)}
 
 
 def _read(path: str) -> str | None:
@@ -128,18 +138,24 @@ def write_report(
     check_mode: bool = False,
     want_diff: bool = False,
     changes: Changes | None = None,
+    extra_files: dict | None = None,
 ) -> dict:
     """Write ``<directory>/<name>.json`` and ``.md``; return the module result.
+
+    ``extra_files`` maps further suffixes to their text (``{"sarif": ...}`` writes
+    ``<name>.sarif``); they are written with the two others, the same way.
 
     A file whose content is already what would be written is left alone (its
     mtime too), so ``changed`` says whether a file's content moved. In check
     mode nothing is created or written.
     """
     changes = Changes() if changes is None else changes
-    paths = report_paths(directory, name)
+    extra_files = dict(extra_files or {})
+    paths = report_paths(directory, name, tuple(extra_files))
     contents = {"json": render_json(data), "md": render_markdown(markdown)}
+    contents |= {ext: str(text) for ext, text in extra_files.items()}
     before = {ext: _read(path) for ext, path in paths.items()}
-    stale = [ext for ext in EXTENSIONS if before[ext] != contents[ext]]
+    stale = [ext for ext in paths if before[ext] != contents[ext]]
     base = os.path.dirname(paths["json"])
     result = {
         "changed": bool(stale),

@@ -24,6 +24,21 @@ CONTAINER = {
     },
     "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
     "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}},
+    "securityContext": {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    },
+}
+# Default deny for the namespace: every workload in it is selected by a NetworkPolicy.
+NETPOL = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "default-deny", "namespace": "shop"},
+    "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
 }
 SPREAD = [
     {
@@ -75,6 +90,7 @@ def job(restart_policy="OnFailure"):
 
 
 def checks_failed(*objects, skip=()):
+    objects = [*objects, NETPOL]
     return sorted(
         (f["check"], f["container"]) for f in findings(audit([(o, "test") for o in objects], skip))
     )
@@ -179,6 +195,7 @@ def test_owned_pods_replica_sets_and_jobs_are_audited_through_their_owner():
         ]
     }
     pod = {
+        "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": "web-1-x", "namespace": "shop", **owned},
         "spec": {"containers": [{"name": "app", "image": "nginx"}]},
@@ -287,19 +304,22 @@ def test_unknown_skip_check_names_the_value():
 def test_a_finding_names_object_container_check_severity_and_fix():
     obj = deployment()
     obj["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx"
-    (finding,) = findings(audit([(obj, "deploy/web.yaml"), (PDB, "deploy/web.yaml")]))
+    (finding,) = findings(
+        audit([(obj, "deploy/web.yaml#1"), (PDB, "deploy/web.yaml#2"), (NETPOL, "np.yaml#1")])
+    )
     assert finding == {
         "object": {
             "kind": "Deployment",
             "namespace": "shop",
             "name": "web",
-            "source": "deploy/web.yaml",
+            "source": "deploy/web.yaml#1",
         },
         "container": "app",
         "check": "tagNotSpecified",
         "severity": "danger",
         "category": "Reliability",
-        "message": "Deployment shop/web container app: Image has no tag or uses latest "
+        "message": "deploy/web.yaml#1: Deployment shop/web container app: "
+        "Image has no tag or uses latest "
         "(image 'nginx')",
         "fix": CHECKS["tagNotSpecified"].fix,
     }
