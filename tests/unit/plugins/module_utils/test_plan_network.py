@@ -331,7 +331,8 @@ def test_export_says_what_ack_would_refuse_and_what_is_missing():
 
 def test_masters_only_and_workers_only_plans_have_no_network_section():
     masters = build_plan(node_count=10)
-    assert masters["network"] is None and masters["valid"] is True
+    assert masters["network"] is None
+    assert masters["valid"] is True
     workers = build_plan(workers={"total_cores": 160, "failure_ratio": 0.1})
     assert workers["workers"]["recommended"]["count"] == 10
 
