@@ -47,6 +47,7 @@ def contract() -> dict:
         "kubeconfig": str(KUBECONFIG),
         "lab_kubeconfig": str(LAB_ADMIN_KUBECONFIG),
         "kubectl": str(BINDIR / "kubectl"),
+        "kubeadm": str(BINDIR / "kubeadm"),
         "ssh": {"user": SSH_USER, "private_key": str(SSH_KEY), "known_hosts": str(KNOWN_HOSTS)},
         "slb": {"address": SLB_IP, "port": 6443, "endpoint": f"https://{SLB_IP}:6443"},
         "ingress_lb_ip": INGRESS_LB_IP,

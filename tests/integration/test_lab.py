@@ -125,7 +125,7 @@ def test_status_json_is_the_documented_contract(lab):
     doc = json.loads(proc.stdout)
     top = {
         "schema_version": int, "up": bool, "inventory": str, "kubeconfig": str,
-        "lab_kubeconfig": str, "kubectl": str, "ssh": dict, "slb": dict, "ingress_lb_ip": str,
+        "lab_kubeconfig": str, "kubectl": str, "kubeadm": str, "ssh": dict, "slb": dict, "ingress_lb_ip": str,
         "versions": dict, "size": str, "args": dict, "up_seconds": float, "hosts": list,
         "node_names": list, "kwok_node_names": list, "crds": list, "daemons": list, "api": dict,
     }  # fmt: skip
@@ -144,7 +144,7 @@ def test_status_json_is_the_documented_contract(lab):
         "kwok": pinned["KWOK_VERSION"],
         "gateway_api": pinned["GATEWAY_API_VERSION"],
     }
-    for key in ("inventory", "kubeconfig", "lab_kubeconfig", "kubectl"):
+    for key in ("inventory", "kubeconfig", "lab_kubeconfig", "kubectl", "kubeadm"):
         assert Path(doc[key]).is_file(), key
     assert Path(doc["ssh"]["private_key"]).is_file()
     assert Path(doc["ssh"]["known_hosts"]).is_file()

@@ -3,7 +3,9 @@
 kubeadm writes certificates and kubeconfigs into any directory, but
 ``kubeadm certs check-expiration`` reads the kubeconfigs from the fixed
 ``/etc/kubernetes``; ``--rootfs`` (a chroot, so root only) points that at the
-temp tree. Skipped when the lab's kubeadm is not built yet or not root.
+temp tree. It runs with the integration tests: they start after `lab up`, which
+builds the kubeadm the lab's status names, and as root, which `--rootfs` needs.
+Nothing here skips: a missing kubeadm fails the test.
 """
 
 from __future__ import annotations
@@ -20,13 +22,17 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
     plan_renewal,
     renew,
 )
+from tests.integration.conftest import LAB
 
-KUBEADM = Path.home() / ".cache/ackops-lab/bin/kubeadm"
+pytestmark = pytest.mark.lab
 
-pytestmark = [
-    pytest.mark.skipif(not os.access(KUBEADM, os.X_OK), reason=f"{KUBEADM} not built yet"),
-    pytest.mark.skipif(os.geteuid() != 0, reason="check-expiration --rootfs needs root (chroot)"),
-]
+
+def kubeadm_path() -> Path:
+    # Where the lab's build put it (honours ACKOPS_LAB_CACHE / XDG_CACHE_HOME).
+    path = Path(LAB.status()["kubeadm"])
+    assert os.access(path, os.X_OK), f"{path} is not built: run `lab/lab up` first"
+    return path
+
 
 CONFIG = """\
 apiVersion: kubeadm.k8s.io/v1beta4
@@ -48,14 +54,14 @@ certificateValidityPeriod: 240h0m0s
 
 def kubeadm(*args: str) -> str:
     done = subprocess.run(
-        [str(KUBEADM), *args], capture_output=True, text=True, timeout=120, check=False
+        [str(kubeadm_path()), *args], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 @pytest.fixture(scope="module")
-def kubeadm_host(tmp_path_factory):
+def kubeadm_host(tmp_path_factory, lab_handle):
     root = tmp_path_factory.mktemp("kubeadm-root")
     etc = root / "etc/kubernetes"
     etc.mkdir(parents=True)
