@@ -353,24 +353,27 @@ def render_match(match: dict) -> str:
 
 
 def render_ack(policy: dict, losses: list | None = None) -> dict:
-    """The two annotations for ``policy`` (``{}`` for neither).
+    """The two annotations for ``policy``.
 
-    ACK takes one match per service: a policy with several matches raises
-    ``ReleaseRuleError``, or, when ``losses`` is a list, keeps the first and
-    says in ``losses`` which were dropped (so more requests reach the canary).
+    ACK takes one match per service: a policy with several (ANDed) matches
+    raises ``ReleaseRuleError``, or, when ``losses`` is a list, is rendered
+    with no traffic to the canary (keeping one of the matches would send it
+    requests the policy does not) and the loss is appended.
     """
     policy = check_policy(policy)
     annotations = {}
     matches = policy["matches"]
     if len(matches) > 1:
-        dropped = ", ".join(describe_match(m) for m in matches[1:])
         reason = (
-            f"ACK takes one match per service: {describe_match(matches[0])} kept, {dropped} dropped "
-            "(requests that satisfy only the kept one now reach the canary too)"
+            f"ACK takes one match per service; the policy's {len(matches)} matches "
+            f"({', '.join(describe_match(m) for m in matches)}) must all hold"
         )
         if losses is None:
-            raise ReleaseRuleError("policy.matches", "matches[1]", reason)
-        losses.append(reason)
+            raise ReleaseRuleError("policy", "matches[1]", reason)
+        losses.append(reason + "; rendered with no traffic to canary")
+        return {
+            SERVICE_WEIGHT: f"{policy['canary']}: 0, {policy['stable']}: {policy['weight_total']}"
+        }
     if matches:
         annotations[SERVICE_MATCH] = f"{policy['canary']}: {render_match(matches[0])}"
     if policy["weight"] is not None or not matches:
@@ -378,6 +381,64 @@ def render_ack(policy: dict, losses: list | None = None) -> dict:
         rest = policy["weight_total"] - weight
         annotations[SERVICE_WEIGHT] = f"{policy['canary']}: {weight}, {policy['stable']}: {rest}"
     return annotations
+
+
+def ingress_services(ingress: dict) -> list[str]:
+    """The Service names an Ingress routes to, in order, each once."""
+    names = []
+    spec = (ingress or {}).get("spec") or {}
+    default = ((spec.get("defaultBackend") or {}).get("service") or {}).get("name")
+    if default:
+        names.append(default)
+    for rule in spec.get("rules") or []:
+        for path in (rule.get("http") or {}).get("paths") or []:
+            name = ((path.get("backend") or {}).get("service") or {}).get("name")
+            if name:
+                names.append(name)
+    return list(dict.fromkeys(names))
+
+
+def ack_ingress(
+    policy: dict,
+    name: str,
+    host: str | None = None,
+    namespace: str | None = None,
+    path: str = "/",
+    path_type: str = "Prefix",
+    port: int | str | dict = 80,
+    ingress_class: str | None = None,
+    losses: list | None = None,
+) -> dict:
+    """An Ingress (networking.k8s.io/v1) with both backends on one host and path and ACK's annotations.
+
+    ``port``: a number or name for both Services, or ``{service: port}``.
+    """
+    policy = check_policy(policy)
+
+    def backend(service: str) -> dict:
+        value = port[service] if isinstance(port, dict) else port
+        key = "number" if isinstance(value, int) else "name"
+        return {"service": {"name": service, "port": {key: value}}}
+
+    paths = [
+        {"path": path, "pathType": path_type, "backend": backend(policy["stable"])},
+        {"path": path, "pathType": path_type, "backend": backend(policy["canary"])},
+    ]
+    rule = {"http": {"paths": paths}}
+    if host:
+        rule["host"] = host
+    metadata = {"name": name, "annotations": render_ack(policy, losses)}
+    if namespace:
+        metadata["namespace"] = namespace
+    spec = {"rules": [rule]}
+    if ingress_class:
+        spec["ingressClassName"] = ingress_class
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": metadata,
+        "spec": spec,
+    }
 
 
 def ack_deprecation(
