@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import quote
 from xml.etree import ElementTree
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
@@ -19,7 +21,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_check
 
 POLARIS_OUTPUT_VERSION = "1.0"
 SARIF_VERSION = "2.1.0"
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 TOOL_NAME = "ackops.runbooks.workload_audit_info"
 TOOL_URI = "https://github.com/ackops/ack-runbooks/blob/main/docs/audit-workloads.md"
 CONSOLE_FINDINGS = 20  # findings printed in full on the console; the rest are counted
@@ -223,8 +225,9 @@ def _location(ref: dict) -> dict:
     location: dict = {"logicalLocations": [{"fullyQualifiedName": name, "kind": "object"}]}
     source = ref.get("source") or ""
     if source and source != "cluster":
-        path = source.split("#", 1)[0].split(" (", 1)[0]
-        location["physicalLocation"] = {"artifactLocation": {"uri": path.lstrip("/") and path}}
+        path = PurePosixPath(source.split("#", 1)[0].split(" (", 1)[0])
+        uri = path.as_uri() if path.is_absolute() else quote(str(path))
+        location["physicalLocation"] = {"artifactLocation": {"uri": uri}}
     return location
 
 
