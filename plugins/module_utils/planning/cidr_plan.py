@@ -460,16 +460,17 @@ def max_nodes(
         pinned = True
     block_pods = max(2 ** (bits - block_prefix) - 2, 0)
     if block_prefix < network.prefixlen:
+        size = 2 ** (bits - block_prefix)
+        block_name = f"a /{block_prefix} block" if block_prefix >= 0 else "a block"
         cause = (
-            f"{pods} pods per node need a /{block_prefix} block per node "
-            f"({2 ** (bits - block_prefix)} addresses)"
+            f"{pods} pods per node need {block_name} of {size} addresses per node"
             if not pinned
-            else f"a /{block_prefix} per-node block ({2 ** (bits - block_prefix)} addresses)"
+            else f"the pinned /{block_prefix} per-node block has {size} addresses"
         )
         raise InputError(
             field,
             network.with_prefixlen,
-            f"holds no node: {cause} is larger than the pod CIDR /{network.prefixlen} "
+            f"holds no node: {cause}, more than the pod CIDR /{network.prefixlen} "
             f"({addresses} addresses); use a larger pod CIDR or fewer pods per node",
         )
     if pinned and block_prefix - network.prefixlen > NODE_MASK_MAX_DIFF:
@@ -721,6 +722,10 @@ def propose(
                     f"{SERVICE_MAX_HOST_BITS} host bits (/{bits - SERVICE_MAX_HOST_BITS} or longer)",
                 )
         search = request.get(space_key) or (space if space_key == "search_space" else default_space)
+        family = (6,) if space_key.endswith("_v6") else (4,)
+        if not isinstance(search, str) and isinstance(search, (list, tuple)):
+            for i, entry in enumerate(search):
+                parse_cidr(f"{field}.{space_key}[{i}]", entry, family)
         found = free_cidrs(used, prefix, count, search, field_root=field, prefix_name=key)
         used += [parse_cidr(f"{field}.{key}", cidr) for cidr in found]
         used = [u if isinstance(u, Block) else block(role, role, None, u) for u in used]

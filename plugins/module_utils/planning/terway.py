@@ -103,6 +103,14 @@ def plan_zones(plan: dict, vpc: Block | None, blocks: list[Block], field: str = 
                 raise InputError(f"{zwhere}.name", name, "is listed twice in this cluster")
             seen.add(name)
             nodes = positive_int(f"{zwhere}.nodes", zone.get("nodes"))
+            for key in ("pod_vswitch", "pod_vswitch_id"):
+                if not terway and zone.get(key) is not None:
+                    raise InputError(
+                        f"{zwhere}.{key}",
+                        zone[key],
+                        "is for Terway: a Flannel cluster's pods use pod_cidr "
+                        "(set network_mode: terway or remove it)",
+                    )
             entry = {
                 "cluster": settings["name"],
                 "zone": name,
@@ -135,7 +143,7 @@ def plan_zones(plan: dict, vpc: Block | None, blocks: list[Block], field: str = 
             raise InputError(
                 requests[0][3],
                 None,
-                "is not given and cannot be proposed without network.vpc_cidr to carve it from",
+                "is not given, and there is no network.vpc_cidr to propose it from",
             )
         used = [b for b in blocks if b.role != "vpc"] + new_blocks
         for prefix, sizing, label, where in sorted(requests, key=lambda r: r[0]):

@@ -363,8 +363,8 @@ def test_sweep_finds_exactly_what_all_pairs_find():
                     }
                 ]
             },
-            "network.clusters[0].pod_cidr: '172.20.0.0/16' holds no node: a /12 per-node block (1048576 "
-            "addresses) is larger than the pod CIDR /16",
+            "network.clusters[0].pod_cidr: '172.20.0.0/16' holds no node: the pinned /12 per-node "
+            "block has 1048576 addresses, more than the pod CIDR /16",
         ),
         (
             {
