@@ -314,7 +314,10 @@ def test_sweep_finds_exactly_what_all_pairs_find():
             {"vpc_cidr": "192.168.0.0"},
             "network.vpc_cidr: '192.168.0.0' has no prefix length: write it as a CIDR, e.g. /16",
         ),
-        ({"vpc_cidr": "fd00::/8"}, "network.vpc_cidr: 'fd00::/8' is IPv6: this field takes IPv4 only"),
+        (
+            {"vpc_cidr": "fd00::/8"},
+            "network.vpc_cidr: 'fd00::/8' is IPv6: this field takes IPv4 only",
+        ),
         ({"vpc_cidr": 10}, "network.vpc_cidr: 10 must be a CIDR string such as 10.0.0.0/16"),
         (
             {"vswitches": ["192.168.0.0/24", "nonsense"]},

@@ -168,9 +168,24 @@ def test_service_cidr_size_limits_are_kube_apiservers(cidr, ok):
 @pytest.mark.parametrize(
     ("pod_cidr", "pods", "prefix", "message"),
     [
-        ("10.0.0.0/26", 128, None, "holds no node: 128 pods per node need a /24 block of 256 addresses"),
-        ("10.0.0.0/8", 10**10, None, "holds no node: 10000000000 pods per node need a block of 17179869184"),
-        ("10.0.0.0/16", 16, 12, "holds no node: the pinned /12 per-node block has 1048576 addresses"),
+        (
+            "10.0.0.0/26",
+            128,
+            None,
+            "holds no node: 128 pods per node need a /24 block of 256 addresses",
+        ),
+        (
+            "10.0.0.0/8",
+            10**10,
+            None,
+            "holds no node: 10000000000 pods per node need a block of 17179869184",
+        ),
+        (
+            "10.0.0.0/16",
+            16,
+            12,
+            "holds no node: the pinned /12 per-node block has 1048576 addresses",
+        ),
         ("10.0.0.0/8", 2, 25, "node_prefix: 25 is 17 bits longer than the pod CIDR /8"),
         ("fd00::/56", 110, 40, "holds no node"),
         ("fd00::/40", 110, 57, "17 bits longer"),

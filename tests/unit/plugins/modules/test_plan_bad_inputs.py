@@ -137,12 +137,18 @@ MODULE_ROWS = [
     (
         "pod_cidr /26 at 128 pods per node",
         cluster(pod_cidr="172.20.0.0/26"),
-        ["network.clusters[0].pod_cidr", "holds no node: 128 pods per node need a /24 block of 256 addresses"],
+        [
+            "network.clusters[0].pod_cidr",
+            "holds no node: 128 pods per node need a /24 block of 256 addresses",
+        ],
     ),
     (
         "pods_per_node: 10000000000",
         cluster(pods_per_node=10**10),
-        ["network.clusters[0].pod_cidr", "10000000000 pods per node need a block of 17179869184 addresses"],
+        [
+            "network.clusters[0].pod_cidr",
+            "10000000000 pods per node need a block of 17179869184 addresses",
+        ],
     ),
     (
         "pods_per_node: 0",
@@ -157,7 +163,10 @@ MODULE_ROWS = [
     (
         "node_prefix: 12 on a /16 pod CIDR",
         cluster(node_prefix=12),
-        ["network.clusters[0].pod_cidr", "the pinned /12 per-node block has 1048576 addresses, more than"],
+        [
+            "network.clusters[0].pod_cidr",
+            "the pinned /12 per-node block has 1048576 addresses, more than",
+        ],
     ),
     (
         "node_prefix: 25 on a /8 pod CIDR",
