@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.release.policy import (
+    DEFAULT_TOTAL,
     ReleaseRuleError,
     check_match,
     check_policy,
@@ -455,6 +456,6 @@ def parse_httproute(route: dict, stable: str | None = None, losses: list | None 
             "canary": canary,
             "matches": found[0],
             "weight": None if stable_weight == 0 else canary_weight,
-            "weight_total": canary_weight + stable_weight,
+            "weight_total": DEFAULT_TOTAL if stable_weight == 0 else canary_weight + stable_weight,
         }
     )
