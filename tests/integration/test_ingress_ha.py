@@ -28,8 +28,13 @@ def ha_lab(lab_handle):
     return lab_handle.up("small", workers=4)
 
 
-def run(lab, tmp_path, hosts, *args):
-    """The runbook with ``hosts`` as the ingress group (an extra inventory layered on the lab's)."""
+def run(lab, tmp_path, hosts, *args, take_ownership=True):
+    """The runbook with ``hosts`` as the ingress group (an extra inventory layered on the lab's).
+
+    The lab deploys the controller by server-side apply as field manager
+    ``ackops-lab`` (standing in for ACK's add-on manager), so changing its
+    replicas and nodeSelector needs ``ingress_ha_take_ownership``.
+    """
     extra = tmp_path / "ingress.yml"
     group = {"hosts": {h: {} for h in hosts}}
     extra.write_text(yaml.safe_dump({"all": {"children": {"ingress": group}}}))
@@ -41,6 +46,8 @@ def run(lab, tmp_path, hosts, *args):
         f"ingress_ha_report_dir={tmp_path}",
         "-e",
         "ingress_ha_wait_timeout=90",
+        "-e",
+        f"ingress_ha_take_ownership={str(take_ownership).lower()}",
         *args,
     )
 
@@ -67,6 +74,22 @@ def assert_failed_unchanged(lab, proc, before, *fragments):
     for fragment in fragments:
         assert fragment in output, output
     assert snapshot(lab) == before
+
+
+def test_fields_of_another_field_manager_are_not_taken_without_the_flag(ha_lab, tmp_path):
+    before = snapshot(ha_lab)
+    workers = [w.name for w in ha_lab.workers[:3]]
+    proc = run(ha_lab, tmp_path, workers, "-e", "ingress_ha_replicas=3", take_ownership=False)
+    assert_failed_unchanged(
+        ha_lab,
+        proc,
+        before,
+        "ackops-lab",
+        ".spec.replicas",
+        ".spec.template.spec.nodeSelector",
+        "ingress_ha_take_ownership=true",
+    )
+    assert not labelled_nodes(ha_lab)
 
 
 def test_check_mode_before_the_first_run_changes_nothing(ha_lab, tmp_path):
