@@ -42,6 +42,7 @@ FAILING = {
     ],
     "k8s_cert_backup": [("missing backup", {"state": "restored", "path": "{tmp}/nowhere"})],
     "k8s_cert_info": [("corrupt certificate", {"pki_dir": "{tmp}/pki"})],
+    "k8s_control_plane_info": [("negative timeout", {"timeout": -1, "started_after": 0})],
     "k8s_cert_renew": [
         ("corrupt certificate", {"pki_dir": "{tmp}/pki", "backup_dir": "{tmp}/backups"})
     ],
