@@ -79,6 +79,37 @@ def test_manifest_audit_runs_with_no_lab_and_no_inventory(clone):
     assert report["Results"], result.stdout
 
 
+def test_quick_start_audit_of_the_examples_from_the_readme(clone):
+    """The README's command, verbatim: a relative directory, no -i, no source."""
+    result = play(
+        clone, "audit-workloads.yml", {"audit_workloads_manifest_dir": "examples/workloads"}
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    reports = clone / "reports"
+    report = json.loads((reports / "audit-workloads.json").read_text())
+    # shop/web, legacy/reports, legacy/node-agent and the Argo Rollout legacy/checkout
+    assert report["AuditCounts"]["audited"] == 4
+    assert report["SourceType"] == "Path"
+    names = {(r["Kind"], r["Name"]) for r in report["Results"]}
+    assert ("Rollout", "checkout") in names
+    assert json.loads((reports / "audit-workloads.sarif").read_text())["version"] == "2.1.0"
+    assert (reports / "audit-workloads.junit.xml").read_text().startswith("<?xml")
+    assert "Audited 4 workload(s)" in result.stdout
+    # A summary on the console, not a table of every finding.
+    assert "| Severity |" not in result.stdout
+    assert not (clone / "playbooks" / "reports").exists()
+
+
+def test_a_manifest_audit_that_finds_no_workload_fails_the_gate(clone, tmp_path):
+    (tmp_path / "values.yaml").write_text("replicaCount: 3\nimage: {tag: latest}\n")
+    result = play(clone, "audit-workloads.yml", {"audit_workloads_manifest_dir": str(tmp_path)})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (
+        "no workload was audited (1 not a Kubernetes object (no apiVersion or kind))"
+        in result.stdout
+    )
+
+
 def test_renew_certs_with_no_hosts_says_so_and_touches_nothing(clone):
     result = play(clone, "renew-certs.yml")
     assert result.returncode != 0
