@@ -311,6 +311,13 @@ report_markdown:
   description: The whole plan as a Markdown report.
   returned: always
   type: str
+export_files:
+  description:
+    - The ACK exports as file texts by suffix, for the report writer; empty without clusters.
+    - C(auto.tfvars.json) maps C(ack_clusters) to the Terraform variables of each cluster by
+      name; C(createcluster.json) maps each cluster name to its CreateCluster body.
+  returned: always
+  type: dict
 error:
   description:
     - On failure (unusable input), C(type) (V(input), or V(internal) for a bug), C(field) (the
@@ -332,6 +339,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cluster_plan import (
     build_plan,
+    export_files,
     markdown,
 )
 
@@ -415,7 +423,12 @@ def plan_cluster(params: dict) -> dict:
     plan = build_plan(
         params["node_count"], params["workers"], params["network"], params["proposals"]
     )
-    return {"changed": False, "report_markdown": markdown(plan), **plan}
+    return {
+        "changed": False,
+        "report_markdown": markdown(plan),
+        "export_files": export_files(plan),
+        **plan,
+    }
 
 
 def main():

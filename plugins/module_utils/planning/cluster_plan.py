@@ -44,6 +44,28 @@ def build_plan(node_count=None, workers=None, network=None, proposals=None) -> d
     return result
 
 
+def export_files(plan: dict) -> dict:
+    """The ACK exports as further report files, by suffix; empty without clusters.
+
+    ``auto.tfvars.json`` holds ``{"ack_clusters": {name: variables}}`` (a map for
+    ``for_each`` over alicloud_cs_managed_kubernetes), ``createcluster.json``
+    ``{name: CreateCluster body}``.
+    """
+    exports = (plan.get("network") or {}).get("exports") or {}
+    if not exports:
+        return {}
+
+    def text(data: dict) -> str:
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+    return {
+        "auto.tfvars.json": text(
+            {"ack_clusters": {name: e["terraform"] for name, e in exports.items()}}
+        ),
+        "createcluster.json": text({name: e["create_cluster"] for name, e in exports.items()}),
+    }
+
+
 def _table(header: tuple, rows: list) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
