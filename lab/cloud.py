@@ -14,7 +14,8 @@
   class's parameters, without the `csi.storage.k8s.io/` keys the external
   provisioner keeps for itself, with the disk category actually created as
   `type` (the first of a list; `available` becomes cloud_ssd, the first the driver tries) and, for
-  NAS `volumeAs: subpath`, the claim's own sub-directory as `path`.
+  NAS `volumeAs: subpath`, the class's `server` split into the host and the
+  volume's own sub-directory `<path>/<PV name>`, as the NAS driver creates it.
 - Released PVs of a Delete class are deleted; Retain ones are kept.
 - LoadBalancer Services get an ingress address in their status, as the cloud
   controller manager does once the SLB exists.
@@ -116,17 +117,20 @@ def volume_id(kind: str, claim_uid: str) -> str:
     }[kind]
 
 
-def volume_attributes(kind: str, params: dict, vid: str, pvc) -> dict:
+def volume_attributes(kind: str, params: dict, pv_name: str, pvc) -> dict:
     attrs = {k: str(v) for k, v in params.items() if not k.startswith("csi.storage.k8s.io/")}
     if kind == "disk":
         attrs["type"] = disk_category(params, pvc.spec.resources.requests["storage"])
     if kind == "nas" and params.get("volumeAs", "subpath") == "subpath":
-        base = (params.get("path") or "/").rstrip("/")
-        attrs["path"] = f"{base}/{pvc.metadata.namespace}-{pvc.metadata.name}-{vid}"
+        # The class names "server:/base"; the volume gets the host and /base/<PV name>.
+        host, _, base = (params.get("server") or "").partition(":")
+        base = (base or params.get("path") or "/").rstrip("/")
+        attrs["server"] = host
+        attrs["path"] = f"{base}/{pv_name}"
     return attrs
 
 
-def volume_source(kind: str, provisioner: str, vid: str, params: dict, pvc=None) -> dict:
+def volume_source(kind: str, provisioner: str, vid: str, params: dict, pvc=None, name=None) -> dict:
     fstype = (
         params.get("fstype")
         or params.get("fsType")
@@ -134,7 +138,7 @@ def volume_source(kind: str, provisioner: str, vid: str, params: dict, pvc=None)
         or "ext4"
     )
     if provisioner in CSI:
-        attrs = volume_attributes(kind, params, vid, pvc)
+        attrs = volume_attributes(kind, params, name or vid, pvc)
         source = {"driver": provisioner, "volumeHandle": vid, "volumeAttributes": attrs}
         if kind == "disk":
             source["fsType"] = fstype
@@ -289,7 +293,7 @@ class Cloud:
                     "name": pvc.metadata.name,
                     "uid": pvc.metadata.uid,
                 },
-                **volume_source(kind, provisioner, vid, params, pvc),
+                **volume_source(kind, provisioner, vid, params, pvc, name),
             },
         }
         if zone and kind == "disk":
