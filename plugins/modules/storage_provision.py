@@ -77,7 +77,10 @@ options:
     elements: dict
     default: []
   secrets:
-    description: Credentials (OSS AccessKeys) made into Secrets the volumes reference; never logged.
+    description:
+      - Credentials (OSS AccessKeys) made into Secrets the volumes reference.
+      - The values of C(access_key_id) and C(access_key_secret) are masked in every output; they
+        never appear in a PV, a diff or the report.
     type: list
     elements: dict
     default: []
@@ -213,7 +216,9 @@ OPTIONS = {
     "volumes": {"type": "list", "elements": "dict", "default": []},
     "claims": {"type": "list", "elements": "dict", "default": []},
     "statefulsets": {"type": "list", "elements": "dict", "default": []},
-    "secrets": {"type": "list", "elements": "dict", "default": [], "no_log": True},
+    # Not no_log as a whole: that would mask every name and namespace the Secrets share with
+    # the volumes. Only the values of the secret keys are masked (hide_secret_values).
+    "secrets": {"type": "list", "elements": "dict", "default": [], "no_log": False},
     "create_namespaces": {"type": "bool", "default": True},
     "batch_size": {"type": "int", "default": 200},
     "wait": {"type": "bool", "default": True},
@@ -573,10 +578,25 @@ def markdown(result: dict) -> str:
 # ---- the module
 
 
+def hide_secret_values(module, secret_keys) -> None:
+    """Mask the AccessKey values of ``secrets`` everywhere Ansible prints or returns the result."""
+    for item in module.params["secrets"] or []:
+        if not isinstance(item, dict):
+            continue
+        for key in secret_keys:
+            value = item.get(key)
+            if value not in (None, ""):
+                module.no_log_values.add(str(value))
+
+
 def provision(module, connect, changes) -> dict:
-    from ansible_collections.ackops.runbooks.plugins.module_utils.storage.plan import build_plan
+    from ansible_collections.ackops.runbooks.plugins.module_utils.storage.plan import (
+        SECRET_VALUE_KEYS,
+        build_plan,
+    )
 
     params = module.params
+    hide_secret_values(module, SECRET_VALUE_KEYS)
     if params["batch_size"] < 1:
         raise RunbookError("must be at least 1", obj="module options", field="batch_size")
     plan = build_plan({key: params[key] for key in PLAN_KEYS})

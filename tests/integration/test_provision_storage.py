@@ -1,0 +1,455 @@
+"""provision-storage.yml against the lab: bindings through the lab's provisioner, StatefulSet
+scaling, refusals, idempotence, check mode and secrets kept out of every output.
+
+Everything lives in namespaces and cluster objects prefixed ``pst-`` (the lab is shared): the
+module fixture deletes them first, so a re-run starts clean. Tests run in file order: the
+check-mode preview first, then the converge, the second run, the StatefulSet scaling, the
+refusals. The lab's provisioner is lab/cloud.py: it answers claims the way the CSI drivers do
+(zones, categories, sizes, volume attributes).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import yaml
+
+from tests.integration.conftest import recap
+
+pytestmark = pytest.mark.lab
+
+NS = "pst-apps"
+AK_ID = "LTAI5tPstIdNeverLogged"
+AK_SECRET = "pstSecretValueThatMustNeverAppear0123"
+CATEGORIES = [
+    ("cloud_efficiency", None, "20Gi"),
+    ("cloud_ssd", None, "20Gi"),
+    ("cloud_essd", "PL0", "10Gi"),
+    ("cloud_essd", "PL1", "20Gi"),
+    ("cloud_essd", "PL2", "461Gi"),
+    ("cloud_essd", "PL3", "1261Gi"),
+    ("cloud_auto", None, "10Gi"),
+    ("cloud_essd_entry", None, "10Gi"),
+    ("available", None, "20Gi"),
+]
+
+
+def wffc(category: str, level: str | None) -> bool:
+    return CATEGORIES.index(next(c for c in CATEGORIES if c[:2] == (category, level))) % 2 == 0
+
+
+def class_name(category: str, level: str | None) -> str:
+    return "pst-" + category.replace("_", "-") + (f"-{level.lower()}" if level else "")
+
+
+def storage_vars(lab, replicas: int = 2) -> dict:
+    zones = sorted({h.zone for h in lab.workers})
+    classes = []
+    claims = []
+    for category, level, size in CATEGORIES:
+        item = {"name": class_name(category, level), "type": "disk", "category": category}
+        if level:
+            item["performance_level"] = level
+        if category == "cloud_auto":
+            item.update(provisioned_iops=3000, bursting_enabled=True)
+        # Every other class in the last zone only (Immediate: the disk is made there and the
+        # pod must follow it), the others over the workers' zones (WaitForFirstConsumer: the
+        # disk is made in the zone of the node the scheduler picks).
+        item["zones"] = zones if wffc(category, level) else [zones[-1]]
+        classes.append(item)
+        claims.append(
+            {
+                "name": class_name(category, level),
+                "namespace": NS,
+                "storage_class": item["name"],
+                "size": size,
+            }
+        )
+    classes.append({"name": "pst-nas-subpath", "type": "nas", "volume_as": "subpath",
+                    "server": "0cd8b4a576-grs79.cn-hangzhou.nas.aliyuncs.com", "path": "/k8s", "vers": "3"})  # fmt: skip
+    claims.append(
+        {"name": "pst-nas-dyn", "namespace": NS, "storage_class": "pst-nas-subpath", "size": "20Gi"}
+    )
+    return {
+        "provision_storage_region": lab_region(lab),
+        "provision_storage_zones": sorted({h.zone for h in lab.hosts}),
+        "provision_storage_storage_classes": classes,
+        "provision_storage_claims": claims,
+        "provision_storage_secrets": [
+            {
+                "name": "pst-oss-keys",
+                "namespace": NS,
+                "access_key_id": AK_ID,
+                "access_key_secret": AK_SECRET,
+            }
+        ],
+        "provision_storage_volumes": [
+            {
+                "name": "pst-static-disk",
+                "namespace": NS,
+                "type": "disk",
+                "disk_id": "d-bp1pststatic0000001",
+                "zone": zones[0],
+                "size": "40Gi",
+                "category": "cloud_essd",
+                "performance_level": "PL1",
+            },
+            {
+                "name": "pst-static-nas",
+                "namespace": NS,
+                "type": "nas",
+                "pv_name": "pst-static-nas",
+                "server": "0cd8b4a576-grs79.cn-hangzhou.nas.aliyuncs.com",
+                "path": "/shared",
+                "vers": "4.0",
+                "size": "100Gi",
+            },
+            {
+                "name": "pst-static-oss",
+                "namespace": NS,
+                "type": "oss",
+                "pv_name": "pst-static-oss",
+                "bucket": "pst-bucket",
+                "url": "oss-cn-hangzhou-internal.aliyuncs.com",
+                "path": "/data",
+                "other_opts": "-o max_stat_cache_size=0 -o allow_other",
+                "secret": "pst-oss-keys",
+                "size": "50Gi",
+            },
+        ],
+        "provision_storage_statefulsets": [
+            {
+                "name": "pst-db",
+                "namespace": NS,
+                "replicas": replicas,
+                "image": "nginx:1.27",
+                "volume_claim_templates": [
+                    {
+                        "name": "data",
+                        "storage_class": class_name("cloud_essd", "PL1"),
+                        "size": "20Gi",
+                        "mount_path": "/data",
+                    }
+                ],
+            }
+        ],
+        "provision_storage_wait_timeout": 120,
+    }
+
+
+def lab_region(lab) -> str:
+    return lab.hosts[0].node_name.split(".", 1)[0]
+
+
+def run(lab, tmp_path, variables: dict, *args, name: str = "vars.yml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(variables))
+    return lab.playbook(
+        "provision-storage.yml",
+        "-e",
+        f"@{path}",
+        "-e",
+        f"provision_storage_report_dir={tmp_path}",
+        *args,
+    )
+
+
+def snapshot(lab) -> dict[str, str]:
+    states = lab.object_states("storageclasses,pv,pvc,statefulsets,services,secrets")
+    return {k: v for k, v in states.items() if "pst-" in k}
+
+
+def consumer_pod(name: str, claim: str) -> dict:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": NS},
+        "spec": {
+            "containers": [
+                {
+                    "name": "c",
+                    "image": "busybox",
+                    "volumeMounts": [{"name": "d", "mountPath": "/d"}],
+                }
+            ],
+            "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": claim}}],
+        },
+    }
+
+
+def pvc(lab, name: str) -> dict:
+    return lab.kubectl_json("get", "pvc", "-n", NS, name)
+
+
+def pv(lab, name: str) -> dict:
+    return lab.kubectl_json("get", "pv", name)
+
+
+def wait_bound(lab, name: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        claim = pvc(lab, name)
+        if claim.get("status", {}).get("phase") == "Bound" or time.monotonic() > deadline:
+            return claim
+        time.sleep(1)
+
+
+def wait_running(lab, name: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        pod = lab.kubectl_json("get", "pod", "-n", NS, name)
+        if pod.get("spec", {}).get("nodeName") or time.monotonic() > deadline:
+            return pod
+        time.sleep(1)
+
+
+def pv_zone(volume: dict) -> str | None:
+    terms = volume["spec"].get("nodeAffinity", {}).get("required", {}).get("nodeSelectorTerms", [])
+    for term in terms:
+        for expr in term.get("matchExpressions", []):
+            if expr["key"].endswith("/zone"):
+                return expr["values"][0]
+    return None
+
+
+def cleanup(lab) -> None:
+    lab.kubectl(
+        "delete",
+        "namespace",
+        NS,
+        "pst-bad",
+        "--ignore-not-found",
+        "--wait=true",
+        "--timeout=120s",
+        check=False,
+    )
+    names = [
+        i["metadata"]["name"]
+        for kind in ("pv", "storageclass")
+        for i in lab.kubectl_json("get", kind)["items"]
+        if i["metadata"]["name"].startswith(("pst-", "d-bp1pst"))
+        or (kind == "pv" and (i["spec"].get("claimRef") or {}).get("namespace") == NS)
+    ]
+    for kind in ("pv", "storageclass"):
+        for name in names:
+            lab.kubectl("delete", kind, name, "--ignore-not-found", check=False)
+
+
+@pytest.fixture(scope="module")
+def st_lab(lab_handle):
+    lab = lab_handle.ensure("small")
+    cleanup(lab)
+    yield lab
+    lab.dirty = True  # PVs, classes and namespaces left for inspection; the next test starts fresh
+
+
+# ---- check mode first: nothing may change
+
+
+def test_check_mode_previews_and_changes_nothing(st_lab, tmp_path):
+    before = snapshot(st_lab)
+    proc = run(st_lab, tmp_path, storage_vars(st_lab), "--check", "--diff")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert snapshot(st_lab) == before
+    report = json.loads((tmp_path / "provision-storage.json").read_text())
+    assert report["provision"]["check_mode"] is True
+    assert any("StorageClass pst-cloud-ssd" in c for c in report["provision"]["changes"])
+
+
+# ---- the converge
+
+
+def test_converge_binds_static_volumes_by_selector(st_lab, tmp_path):
+    proc = run(st_lab, tmp_path, storage_vars(st_lab), "-vvv")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert recap(proc.stdout)["localhost"]["changed"] >= 1
+    # Secrets never in the output, the report, or any PV.
+    assert AK_SECRET not in out
+    assert AK_ID not in out
+    for report in tmp_path.glob("provision-storage.*"):
+        text = report.read_text()
+        assert AK_SECRET not in text, report
+        assert AK_ID not in text, report
+    pvs = json.dumps(st_lab.kubectl_json("get", "pv"))
+    assert AK_SECRET not in pvs
+    assert AK_ID not in pvs
+    secret = st_lab.kubectl_json("get", "secret", "-n", NS, "pst-oss-keys")
+    assert set(secret["data"]) >= {"akId", "akSecret"}
+
+    disk = wait_bound(st_lab, "pst-static-disk")
+    assert disk["status"]["phase"] == "Bound"
+    assert disk["spec"]["selector"]["matchLabels"]["alicloud-pvname"] == disk["spec"]["volumeName"]
+    volume = pv(st_lab, disk["spec"]["volumeName"])
+    assert volume["spec"]["csi"]["volumeHandle"] == "d-bp1pststatic0000001"
+    assert pv_zone(volume) == sorted({h.zone for h in st_lab.workers})[0]
+    for name, key, value in (
+        ("pst-static-nas", "server", "0cd8b4a576-grs79.cn-hangzhou.nas.aliyuncs.com"),
+        ("pst-static-oss", "bucket", "pst-bucket"),
+    ):
+        claim = wait_bound(st_lab, name)
+        assert claim["status"]["phase"] == "Bound", name
+        assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+        assert (
+            pv(st_lab, claim["spec"]["volumeName"])["spec"]["csi"]["volumeAttributes"][key] == value
+        )
+    oss = pv(st_lab, pvc(st_lab, "pst-static-oss")["spec"]["volumeName"])
+    assert oss["spec"]["csi"]["nodePublishSecretRef"]["name"] == "pst-oss-keys"
+
+    report = json.loads((tmp_path / "provision-storage.json").read_text())
+    bindings = {c["claim"]: c for c in report["provision"]["claims"]}
+    assert bindings[f"{NS}/pst-static-disk"]["volume"] == disk["spec"]["volumeName"]
+    # WaitForFirstConsumer claims without a pod yet are reported as such, not failed;
+    # Immediate ones are bound in their class's zone.
+    last_zone = sorted({h.zone for h in st_lab.workers})[-1]
+    for category, level, _ in CATEGORIES:
+        row = bindings[f"{NS}/{class_name(category, level)}"]
+        if wffc(category, level):
+            assert row["waiting_for_consumer"] is True, row
+            assert row["phase"] == "Pending", row
+        else:
+            assert (row["phase"], row["zone"]) == ("Bound", last_zone), row
+
+
+def test_every_disk_category_binds_in_the_right_zone(st_lab):
+    last_zone = sorted({h.zone for h in st_lab.workers})[-1]
+    for category, level, _ in CATEGORIES:
+        name = class_name(category, level)
+        st_lab.kubectl("apply", "-f", "-", input=json.dumps(consumer_pod(name, name)))
+    for category, level, _ in CATEGORIES:
+        name = class_name(category, level)
+        claim = wait_bound(st_lab, name, 90)
+        assert claim["status"]["phase"] == "Bound", (name, claim.get("status"))
+        volume = pv(st_lab, claim["spec"]["volumeName"])
+        pod = wait_running(st_lab, name)
+        node = st_lab.kubectl_json("get", "node", pod["spec"]["nodeName"])
+        node_zone = node["metadata"]["labels"]["topology.kubernetes.io/zone"]
+        assert pv_zone(volume) == node_zone, name
+        if not wffc(category, level):
+            assert node_zone == last_zone, name
+        attrs = volume["spec"]["csi"]["volumeAttributes"]
+        wanted = {"available": "cloud_ssd"}.get(category, category)
+        assert attrs["type"] == wanted, name
+        if level:
+            assert attrs["performanceLevel"] == level
+
+
+def test_dynamic_nas_claim_binds_with_its_subpath(st_lab):
+    claim = wait_bound(st_lab, "pst-nas-dyn")
+    assert claim["status"]["phase"] == "Bound"
+    attrs = pv(st_lab, claim["spec"]["volumeName"])["spec"]["csi"]["volumeAttributes"]
+    assert attrs["path"] == f"/k8s/{claim['spec']['volumeName']}"
+    assert attrs["server"] == "0cd8b4a576-grs79.cn-hangzhou.nas.aliyuncs.com"
+    assert attrs["volumeAs"] == "subpath"
+
+
+def test_second_run_changes_nothing(st_lab, tmp_path):
+    before = snapshot(st_lab)
+    proc = run(st_lab, tmp_path, storage_vars(st_lab))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert recap(proc.stdout)["localhost"]["changed"] == 0, proc.stdout[-4000:]
+    assert snapshot(st_lab) == before
+
+
+# ---- StatefulSet scaling 2 -> 3 -> 2 -> 3
+
+
+def sts_claims(lab) -> dict[str, str]:
+    items = lab.kubectl_json("get", "pvc", "-n", NS)["items"]
+    return {
+        i["metadata"]["name"]: i["metadata"]["uid"]
+        for i in items
+        if i["metadata"]["name"].startswith("data-pst-db-")
+    }
+
+
+def test_statefulset_scaling_keeps_claims_and_ordinals(st_lab, tmp_path):
+    first = sts_claims(st_lab)
+    assert sorted(first) == ["data-pst-db-0", "data-pst-db-1"]
+    proc = run(st_lab, tmp_path, storage_vars(st_lab, replicas=3))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    three = sts_claims(st_lab)
+    assert sorted(three) == ["data-pst-db-0", "data-pst-db-1", "data-pst-db-2"]
+    assert {k: three[k] for k in first} == first
+    volume_2 = pvc(st_lab, "data-pst-db-2")["spec"]["volumeName"]
+
+    proc = run(st_lab, tmp_path, storage_vars(st_lab, replicas=2))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert sts_claims(st_lab) == three  # nothing deleted on scale-down
+    report = json.loads((tmp_path / "provision-storage.json").read_text())
+    assert report["provision"]["statefulsets"][0]["kept_claims"] == [f"{NS}/data-pst-db-2"]
+    pods = st_lab.kubectl_json("get", "pods", "-n", NS, "-l", "app=pst-db")["items"]
+    assert "pst-db-2" not in {
+        p["metadata"]["name"] for p in pods if not p["metadata"].get("deletionTimestamp")
+    }
+
+    proc = run(st_lab, tmp_path, storage_vars(st_lab, replicas=3))
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert sts_claims(st_lab) == three
+    pod = st_lab.kubectl_json("get", "pod", "-n", NS, "pst-db-2")
+    claims = [
+        v["persistentVolumeClaim"]["claimName"]
+        for v in pod["spec"]["volumes"]
+        if "persistentVolumeClaim" in v
+    ]
+    assert claims == ["data-pst-db-2"]
+    assert pvc(st_lab, "data-pst-db-2")["spec"]["volumeName"] == volume_2
+
+
+# ---- refusals: a clear message, nothing changed
+
+
+def bad(lab, mutate) -> dict:
+    variables = storage_vars(lab, replicas=3)
+    mutate(variables)
+    return variables
+
+
+REFUSALS = [
+    (
+        "zone outside the region",
+        lambda v: v["provision_storage_volumes"][0].update(zone="cn-beijing-a"),
+        ["pst-static-disk", "zone", "cn-beijing-a"],
+    ),
+    (
+        "unknown disk category",
+        lambda v: v["provision_storage_storage_classes"][0].update(category="cloud_hdd"),
+        ["cloud_hdd", "category"],
+    ),
+    (
+        "PL3 on cloud_ssd",
+        lambda v: v["provision_storage_storage_classes"][1].update(performance_level="PL3"),
+        ["performance_level"],
+    ),
+    (
+        "NAS vers 5",
+        lambda v: v["provision_storage_volumes"][1].update(vers="5"),
+        ["vers", "pst-static-nas"],
+    ),
+    (
+        "OSS other_opts without -o",
+        lambda v: v["provision_storage_volumes"][2].update(other_opts="max_stat_cache_size=0"),
+        ["other_opts"],
+    ),
+    (
+        "StatefulSet volumeClaimTemplates changed in place",
+        lambda v: v["provision_storage_statefulsets"][0]["volume_claim_templates"][0].update(
+            size="40Gi"
+        ),
+        ["StatefulSet pst-apps/pst-db", "volumeClaimTemplates", "nothing was changed"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("why", "mutate", "words"), REFUSALS, ids=[r[0] for r in REFUSALS])
+def test_refusals_change_nothing(st_lab, tmp_path, why, mutate, words):
+    before = snapshot(st_lab)
+    proc = run(st_lab, tmp_path, bad(st_lab, mutate))
+    assert proc.returncode != 0, why
+    assert "Traceback" not in proc.stdout
+    for word in words:
+        assert word in proc.stdout, (why, word, proc.stdout[-3000:])
+    assert AK_SECRET not in proc.stdout
+    assert snapshot(st_lab) == before, why
