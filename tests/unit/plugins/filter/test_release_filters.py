@@ -30,7 +30,7 @@ def test_release_split_refuses_impossible_requests():
         AnsibleFilterError, match="release_split: total: 3 cannot keep min_per_side=2"
     ):
         release_split(50, total=3, min_per_side=2)
-    with pytest.raises(AnsibleFilterError, match="release_split: .*unsupported option"):
+    with pytest.raises(AnsibleFilterError, match=r"release_split: .*unsupported option"):
         release_split(50, replicas=3)
 
 
