@@ -159,7 +159,7 @@ def _cluster_list(cluster, key: str) -> list[dict]:
         return []
     if not isinstance(value, list) or not all(isinstance(o, dict) for o in value):
         raise StorageInputError(
-            "must be a list of objects as read from the API server",
+            "must be a list; allowed: a list of objects as read from the API server",
             obj="cluster",
             field=f"cluster.{key}",
         )
@@ -550,7 +550,9 @@ def _step(pv: dict, kind: str, pvcs: dict, flex_classes: set, opts: dict, warn) 
 def plan_flex_migration(cluster: dict, options: dict | None = None) -> dict:
     """The flexVolume -> CSI plan for ``cluster`` (see the module docstring)."""
     if not isinstance(cluster, dict):
-        raise StorageInputError("must be a dict of object lists", obj="cluster", field="cluster")
+        raise StorageInputError(
+            "must be a dict; allowed: a dict of object lists", obj="cluster", field="cluster"
+        )
     opts = _options(options)
     pvs = _cluster_list(cluster, "persistent_volumes")
     pvcs = {

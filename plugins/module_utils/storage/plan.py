@@ -96,7 +96,9 @@ def _namespace(item: Item) -> str:
 def _context(params: dict) -> Context:
     if not isinstance(params, dict):
         raise StorageInputError(
-            f"must be a dict with keys among: {one_of(TOP_KEYS)}", obj=PLAN_OBJECT, field="params"
+            f"must be a dict; allowed: a dict with keys among {one_of(TOP_KEYS)}",
+            obj=PLAN_OBJECT,
+            field="params",
         )
     # Only the storage keys are read: the module's connection options may travel in the same dict.
     top = Item({k: v for k, v in params.items() if k in TOP_KEYS}, "", PLAN_OBJECT, TOP_KEYS)
@@ -346,7 +348,9 @@ def build_plan(params: dict) -> dict:
             value = []
         if not isinstance(value, (list, tuple)):
             raise StorageInputError(
-                f"must be a list of dicts; got {type(value).__name__}", obj=PLAN_OBJECT, field=key
+                f"must be a list, got {type(value).__name__}; allowed: a list of dicts",
+                obj=PLAN_OBJECT,
+                field=key,
             )
         lists[key] = list(value)
     secrets = _secrets(lists["secrets"], ctx)

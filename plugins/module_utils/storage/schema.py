@@ -81,7 +81,7 @@ class Item:
         self.secret_keys = secret_keys
         if not isinstance(raw, dict):
             raise StorageInputError(
-                f"must be a dict (mapping) with keys among: {one_of(keys)}; got {type(raw).__name__}",
+                f"must be a dict, got {type(raw).__name__}; allowed: a dict with keys among {one_of(keys)}",
                 obj=obj,
                 field=path,
                 allowed=list(keys),
@@ -90,7 +90,7 @@ class Item:
         for key in raw:
             if key not in keys:
                 raise StorageInputError(
-                    f"unknown key {key!r}; allowed keys: {one_of(keys)}",
+                    f"unknown key {key!r}; allowed: the keys {one_of(keys)}",
                     obj=obj,
                     field=f"{path}.{key}" if path else str(key),
                     allowed=list(keys),
@@ -122,18 +122,20 @@ class Item:
         value = self.raw.get(key)
         if value is None:
             if required:
-                allowed = (
-                    f"one of: {one_of(choices)}" if choices else (what or "a non-empty string")
-                )
+                allowed = one_of(choices) if choices else (what or "a non-empty string")
                 self.fail(
-                    key, f"is required: {allowed}", allowed=list(choices) if choices else None
+                    key,
+                    f"is required; allowed: {allowed}",
+                    allowed=list(choices) if choices else None,
                 )
             return default
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.fail(key, f"must be a string ({what or 'text'}); got {type(value).__name__}")
+            self.fail(
+                key, f"must be a string, got {type(value).__name__}; allowed: {what or 'text'}"
+            )
         text = str(value).strip()
         if not text:
-            self.fail(key, f"must not be empty ({what or 'a non-empty string'})")
+            self.fail(key, f"must not be empty; allowed: {what or 'a non-empty string'}")
         if choices is not None and text not in choices:
             self.fail(
                 key,
@@ -141,7 +143,7 @@ class Item:
                 allowed=list(choices),
             )
         if pattern is not None and not pattern.match(text):
-            self.fail(key, f"{self._shown(key, value)} is not valid; must be {what}")
+            self.fail(key, f"{self._shown(key, value)} is not valid; allowed: {what}")
         return text
 
     def name(
@@ -183,7 +185,7 @@ class Item:
         value = self.raw.get(key)
         if value is None:
             if required:
-                self.fail(key, f"is required: a whole number{_bounds(minimum, maximum)}")
+                self.fail(key, f"is required; allowed: a whole number{_bounds(minimum, maximum)}")
             return default
         number = None
         if isinstance(value, int) and not isinstance(value, bool):
@@ -191,7 +193,10 @@ class Item:
         elif isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
             number = int(value.strip())
         if number is None:
-            self.fail(key, f"{show(value)} is not a whole number{_bounds(minimum, maximum)}")
+            self.fail(
+                key,
+                f"{show(value)} is not a whole number; allowed: a whole number{_bounds(minimum, maximum)}",
+            )
         if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
             self.fail(
                 key, f"{number} is out of range; allowed: a whole number{_bounds(minimum, maximum)}"
@@ -205,28 +210,32 @@ class Item:
         value = self.raw.get(key)
         if value is None:
             if required:
-                self.fail(key, "is required: a non-empty list of strings")
+                self.fail(key, "is required; allowed: a non-empty list of strings")
             return list(default or [])
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, (list, tuple)):
-            self.fail(key, f"must be a list of strings; got {type(value).__name__}")
+            self.fail(
+                key, f"must be a list, got {type(value).__name__}; allowed: a list of strings"
+            )
         items = []
         for index, element in enumerate(value):
             if isinstance(element, bool) or not isinstance(element, (str, int, float)):
                 raise StorageInputError(
-                    f"must be a string; got {type(element).__name__}",
+                    f"must be a string, got {type(element).__name__}; allowed: a string",
                     obj=self.obj,
                     field=f"{self.field(key)}[{index}]",
                 )
             text = str(element).strip()
             if not text:
                 raise StorageInputError(
-                    "must not be empty", obj=self.obj, field=f"{self.field(key)}[{index}]"
+                    "must not be empty; allowed: a non-empty string",
+                    obj=self.obj,
+                    field=f"{self.field(key)}[{index}]",
                 )
             items.append(text)
         if required and not items:
-            self.fail(key, "must not be empty: a non-empty list of strings")
+            self.fail(key, "must not be empty; allowed: a non-empty list of strings")
         return items
 
     def mapping(self, key: str, *, labels: bool = False) -> dict[str, str]:
@@ -235,20 +244,23 @@ class Item:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            self.fail(key, f"must be a dict of string to string; got {type(value).__name__}")
+            self.fail(
+                key,
+                f"must be a dict, got {type(value).__name__}; allowed: a dict of string to string",
+            )
         result = {}
         for name in sorted(value, key=str):
             element = value[name]
             if isinstance(element, bool) or not isinstance(element, (str, int, float)):
                 raise StorageInputError(
-                    f"must be a string; got {type(element).__name__}",
+                    f"must be a string, got {type(element).__name__}; allowed: a string",
                     obj=self.obj,
                     field=f"{self.field(key)}.{name}",
                 )
             if labels and not (LABEL_KEY.match(str(name)) and LABEL_VALUE.match(str(element))):
                 raise StorageInputError(
-                    f"{show(name)}: {show(element)} is not a valid label; keys are [prefix/]name "
-                    "and values at most 63 characters of letters, digits, '-', '_' and '.'",
+                    f"{show(name)}: {show(element)} is not a valid label; allowed: keys [prefix/]name "
+                    "and values of at most 63 letters, digits, '-', '_' and '.'",
                     obj=self.obj,
                     field=f"{self.field(key)}.{name}",
                 )
@@ -260,14 +272,14 @@ class Item:
         if value is None:
             return []
         if not isinstance(value, (list, tuple)):
-            self.fail(key, f"must be a list of dicts; got {type(value).__name__}")
+            self.fail(key, f"must be a list, got {type(value).__name__}; allowed: a list of dicts")
         return list(value)
 
     def size(self, key: str, *, required: bool = True) -> Size | None:
         value = self.raw.get(key)
         if value is None:
             if required:
-                self.fail(key, f"is required: {Size.WHAT}")
+                self.fail(key, f"is required; allowed: {Size.WHAT}")
             return None
         try:
             return Size.parse(value)
