@@ -99,52 +99,52 @@ class _Scanner:
             self.fail(f"expected {what}, found {found}")
         return self.text[start : self.pos], start
 
-    def quoted(self, what: str) -> tuple[str, int]:
-        """A double-quoted string; ``\\"`` and ``\\\\`` are its only escapes."""
-        self.spaces()
+    def known(self, service: str, at: int, services: list[str]) -> None:
+        """Refuse a service that is not one of the Ingress's backends for the host and path."""
+        if service not in services:
+            self.fail(
+                f"service {service!r} is not a backend of this Ingress's host and path "
+                f"({', '.join(services) or 'none'})",
+                at,
+            )
+
+    def delimited(self, close: str, what: str, unescape) -> tuple[str, int]:
+        """Text from the opening delimiter at the cursor up to ``close``; ``unescape(c)`` reads ``\\c``."""
         start = self.pos
-        if self.peek() != '"':
-            found = repr(self.peek()) if self.peek() else "the end of the line"
-            self.fail(f"expected {what} in double quotes, found {found}")
         self.pos += 1
         out = []
         while self.pos < self.end:
             char = self.text[self.pos]
             if char == "\\":
                 following = self.text[self.pos + 1] if self.pos + 1 < self.end else ""
-                if following not in ('"', "\\"):
-                    self.fail(f'unknown escape \\{following} in {what} (only \\" and \\\\)')
-                out.append(following)
+                out.append(unescape(following))
                 self.pos += 2
                 continue
-            if char == '"':
+            if char == close:
                 self.pos += 1
                 return "".join(out), start
             out.append(char)
             self.pos += 1
-        self.fail(f"unbalanced quote: {what} opened at character {start} is never closed", start)
+        kind = "quote" if close == '"' else "slash"
+        self.fail(f"unbalanced {kind}: {what} opened at character {start} is never closed", start)
+
+    def quoted(self, what: str) -> tuple[str, int]:
+        """A double-quoted string; ``\\"`` and ``\\\\`` are its only escapes."""
+        self.spaces()
+        if self.peek() != '"':
+            found = repr(self.peek()) if self.peek() else "the end of the line"
+            self.fail(f"expected {what} in double quotes, found {found}")
+
+        def unescape(following: str) -> str:
+            if following not in ('"', "\\"):
+                self.fail(f'unknown escape \\{following} in {what} (only \\" and \\\\)')
+            return following
+
+        return self.delimited('"', what, unescape)
 
     def regex(self) -> tuple[str, int]:
         """``/.../``; ``\\/`` stands for a slash inside, every other escape is the regex's own."""
-        start = self.pos
-        self.pos += 1
-        out = []
-        while self.pos < self.end:
-            char = self.text[self.pos]
-            if char == "\\" and self.pos + 1 < self.end:
-                following = self.text[self.pos + 1]
-                out.append("/" if following == "/" else char + following)
-                self.pos += 2
-                continue
-            if char == "/":
-                self.pos += 1
-                return "".join(out), start
-            out.append(char)
-            self.pos += 1
-        self.fail(
-            f"unbalanced slash: regular expression opened at character {start} is never closed",
-            start,
-        )
+        return self.delimited("/", "regular expression", lambda c: "/" if c == "/" else "\\" + c)
 
 
 def _lines(text: str):
@@ -191,12 +191,7 @@ def parse_service_match(text: str, services: list[str]) -> dict[str, tuple[dict,
             )
         if not name:
             scan.fail(f"empty {kind} name", name_at)
-        if service not in services:
-            scan.fail(
-                f"service {service!r} is not a backend of this Ingress's host and path "
-                f"({', '.join(services) or 'none'})",
-                service_at,
-            )
+        scan.known(service, service_at, services)
         if service in found:
             scan.fail(
                 f"a second match for service {service!r} (ACK takes one per service)", service_at
@@ -244,12 +239,7 @@ def parse_service_weight(text: str, services: list[str]) -> dict[str, int]:
             scan.fail(
                 f"weight {raw!r} for service {service!r} is not a non-negative integer", number_at
             )
-        if service not in services:
-            scan.fail(
-                f"service {service!r} is not a backend of this Ingress's host and path "
-                f"({', '.join(services) or 'none'})",
-                service_at,
-            )
+        scan.known(service, service_at, services)
         if service in weights:
             scan.fail(f"a second weight for service {service!r}", service_at)
         weights[service] = int(raw)

@@ -39,6 +39,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.release.policy imp
     check_policy,
     check_service,
     describe_match,
+    lose,
 )
 
 API_VERSION = "gateway.networking.k8s.io/v1"
@@ -131,12 +132,6 @@ def cookie_from_pattern(pattern: str) -> dict | None:
     return {"type": "cookie", "name": name, "value": inner, "regex": True}
 
 
-def _lose(losses: list | None, rule: str, position, reason: str) -> None:
-    if losses is None:
-        raise ReleaseRuleError(rule, position, reason)
-    losses.append(reason)
-
-
 def _backend(service: str, port: int | dict, weight: int | None) -> dict:
     ref = {"name": service, "port": port[service] if isinstance(port, dict) else port}
     if weight is not None:
@@ -186,7 +181,7 @@ def _route_matches(policy: dict, path: dict, losses: list | None) -> list[dict] 
         problems.append("more than 16 header or query matches")
     if problems:
         for problem in problems:
-            _lose(losses, "policy", None, problem + "; rendered with no traffic to canary")
+            lose(losses, "policy", None, problem + "; rendered with no traffic to canary")
         return None
     route_match = {"path": path}
     if headers:
@@ -291,36 +286,23 @@ def _service_refs(rule: dict, where: str) -> dict[str, int]:
 
 
 def _matches_of(route_match: dict, where: str) -> list[dict]:
+    """The policy matches of one HTTPRouteMatch (a Cookie header regex read back as a cookie)."""
     found = []
-    for index, header in enumerate(route_match.get("headers") or []):
-        at = f"{where}.headers[{index}]"
-        kind = header.get("type", "Exact")
-        if kind not in ("Exact", "RegularExpression"):
-            raise ReleaseRuleError("HTTPRoute", at, f"unknown header match type {kind!r}")
-        regex = kind == "RegularExpression"
-        cookie = cookie_from_pattern(str(header.get("value"))) if regex else None
-        if cookie and str(header.get("name", "")).lower() == "cookie":
-            found.append(check_match(cookie, "HTTPRoute", at))
-            continue
-        entry = {
-            "type": "header",
-            "name": header.get("name"),
-            "value": header.get("value"),
-            "regex": regex,
-        }
-        found.append(check_match(entry, "HTTPRoute", at))
-    for index, query in enumerate(route_match.get("queryParams") or []):
-        at = f"{where}.queryParams[{index}]"
-        kind = query.get("type", "Exact")
-        if kind not in ("Exact", "RegularExpression"):
-            raise ReleaseRuleError("HTTPRoute", at, f"unknown query match type {kind!r}")
-        entry = {
-            "type": "query",
-            "name": query.get("name"),
-            "value": query.get("value"),
-            "regex": kind == "RegularExpression",
-        }
-        found.append(check_match(entry, "HTTPRoute", at))
+    for field, kind in (("headers", "header"), ("queryParams", "query")):
+        for index, entry in enumerate(route_match.get(field) or []):
+            at = f"{where}.{field}[{index}]"
+            match_type = entry.get("type", "Exact")
+            if match_type not in ("Exact", "RegularExpression"):
+                raise ReleaseRuleError("HTTPRoute", at, f"unknown {kind} match type {match_type!r}")
+            match = {
+                "type": kind,
+                "name": entry.get("name"),
+                "value": entry.get("value"),
+                "regex": match_type == "RegularExpression",
+            }
+            if kind == "header" and match["regex"] and str(match["name"]).lower() == "cookie":
+                match = cookie_from_pattern(str(match["value"])) or match
+            found.append(check_match(match, "HTTPRoute", at))
     return found
 
 
@@ -425,7 +407,7 @@ def parse_httproute(route: dict, stable: str | None = None, losses: list | None 
         )
 
     if default_weights.get(canary, 0) > 0:
-        _lose(
+        lose(
             losses,
             "HTTPRoute",
             f"spec.rules[{default_at}]",
@@ -434,7 +416,7 @@ def parse_httproute(route: dict, stable: str | None = None, losses: list | None 
         )
     index, found, weights = conditional[0]
     if len(conditional) > 1 or len(found) > 1:
-        _lose(
+        lose(
             losses,
             "HTTPRoute",
             f"spec.rules[{index}]",

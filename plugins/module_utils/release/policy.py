@@ -184,6 +184,13 @@ def check_policy(policy: Any, rule: str = "policy") -> dict:
     }
 
 
+def lose(losses: list | None, rule: str, position: int | str | None, reason: str) -> None:
+    """Refuse (``losses`` None) or record (a list) what a dialect cannot express."""
+    if losses is None:
+        raise ReleaseRuleError(rule, position, reason)
+    losses.append(reason)
+
+
 def same_match(a: dict, b: dict) -> bool:
     """Two matches select the same requests (header names compare case-insensitively)."""
     name_a, name_b = a["name"], b["name"]

@@ -48,6 +48,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.release.policy imp
     check_service,
     compile_regex,
     describe_match,
+    lose,
 )
 
 PREFIX = "nginx.ingress.kubernetes.io/"
@@ -91,12 +92,6 @@ def _string(annotations: dict, key: str) -> str | None:
     if not raw.strip():
         raise ReleaseRuleError(key, 0, "is empty", text=raw)
     return raw
-
-
-def _lose(losses: list | None, rule: str, position, reason: str) -> None:
-    if losses is None:
-        raise ReleaseRuleError(rule, position, reason)
-    losses.append(reason)
 
 
 def parse_upstream(annotations: dict, stable: str, canary: str, losses: list | None = None) -> dict:
@@ -166,7 +161,7 @@ def parse_upstream(annotations: dict, stable: str, canary: str, losses: list | N
     if cookie is not None:
         cookie_match = {"type": "cookie", "name": cookie, "value": "always", "regex": False}
         if matches:
-            _lose(
+            lose(
                 losses,
                 BY_COOKIE,
                 None,
@@ -177,7 +172,7 @@ def parse_upstream(annotations: dict, stable: str, canary: str, losses: list | N
         else:
             matches.append(cookie_match)
     if matches and weight:
-        _lose(
+        lose(
             losses,
             WEIGHT,
             None,
@@ -248,7 +243,7 @@ def render_upstream(policy: dict, losses: list | None = None) -> dict:
         )
     if problems:
         for problem in problems:
-            _lose(losses, "policy", None, problem + "; rendered with no traffic to canary")
+            lose(losses, "policy", None, problem + "; rendered with no traffic to canary")
         annotations[WEIGHT] = "0"
         return annotations
     if match["type"] == "header":
