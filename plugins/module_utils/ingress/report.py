@@ -102,4 +102,28 @@ def markdown(report: dict) -> str:
     lines += [f"- {c}" for c in report["changes"]]
     for problem in report["placement_problems"]:
         lines.append(f"- problem: {problem}")
+    extra = [
+        ("Plan for the pods off the ingress nodes", report.get("plan")),
+        ("Warnings", report.get("warnings")),
+        ("Dedication", report.get("dedication")),
+        ("Pods to delete (OnDelete)", report.get("pods_to_delete")),
+    ]
+    pdb = report.get("pdb") or {}
+    if pdb and not pdb.get("managed"):
+        extra.append(("PodDisruptionBudget", [pdb.get("reason", "")]))
+    hpa = report.get("hpa")
+    if hpa:
+        extra.append(
+            (
+                "HorizontalPodAutoscaler",
+                [
+                    f"{hpa['name']}: minReplicas {hpa['min_replicas']}, maxReplicas "
+                    f"{hpa['max_replicas']}, {hpa['labelled_nodes']} labelled node(s); "
+                    "replicas left to it"
+                ],
+            )
+        )
+    for title, items in extra:
+        if items:
+            lines += ["", f"{title}:"] + [f"- {item}" for item in items]
     return "\n".join(lines) + "\n"

@@ -290,3 +290,24 @@ def test_timeout_through_the_injected_clock():
         cluster.converger().run()
     assert set(cluster.fake.clock.sleeps) == {2}
     assert cluster.fake.clock.now - start >= 300
+
+
+def test_the_markdown_carries_warnings_plan_and_hpa():
+    cluster = Cluster()
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "ing", "namespace": NS},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
+            "minReplicas": 2,
+            "maxReplicas": 4,
+        },
+    }
+    cluster.fake.add(hpa)
+    report = converge(cluster.client, params(), check_mode=True)
+    assert report["hpa"]["max_replicas"] == 4
+    assert not any("spec.replicas" in c for c in report["changes"])
+    assert "HorizontalPodAutoscaler:\n- ing: minReplicas 2, maxReplicas 4" in report["markdown"]
+    assert "maxReplicas 4, more than the 2 labelled" in report["markdown"]
+    assert "Plan for the pods off the ingress nodes:\n- evict pod p-w3 on w3" in report["markdown"]
