@@ -28,6 +28,8 @@ MARK = "ackops.io/iha-test"
 INGRESS_LABEL = "node-role.kubernetes.io/ingress"
 NODES = [f"iha-n{i}" for i in range(1, 7)]
 ZONES = ["iha-zone-a", "iha-zone-b", "iha-zone-c"]
+# Three replicas, and the nodes that leave the group lose the label.
+MOVE = ("-e", "ingress_ha_replicas=3", "-e", "ingress_ha_prune=true")
 IMAGE = "registry-cn-hangzhou.ack.aliyuncs.com/acs/aliyun-ingress-controller:v1.2.1-aliyun.1"
 
 
@@ -214,31 +216,11 @@ def ok(proc):
 def test_moving_three_replicas_never_leaves_fewer_than_two_ready(iha, tmp_path):
     create(iha, controller("mover"))
     wait_ready(iha, "mover", 3)
-    ok(
-        run(
-            iha,
-            tmp_path,
-            "mover",
-            NODES[:3],
-            "-e",
-            "ingress_ha_replicas=3",
-            "-e",
-            "ingress_ha_prune=true",
-        )
-    )
+    ok(run(iha, tmp_path, "mover", NODES[:3], *MOVE))
     assert placed_on(iha, "mover") == NODES[:3]
 
-    # PDB on: a rerun moves nothing, then the group changes to the three others.
-    proc, samples = sampled_run(
-        iha,
-        tmp_path,
-        "mover",
-        NODES[3:],
-        "-e",
-        "ingress_ha_replicas=3",
-        "-e",
-        "ingress_ha_prune=true",
-    )
+    # PDB on: the group changes to the three other nodes.
+    proc, samples = sampled_run(iha, tmp_path, "mover", NODES[3:], *MOVE)
     ok(proc)
     assert len(samples) >= 5, samples
     assert min(samples) >= 2, samples
@@ -252,7 +234,7 @@ def test_moving_three_replicas_never_leaves_fewer_than_two_ready(iha, tmp_path):
     iha.kubectl("delete", "pdb", "-n", NS, "mover")
     proc, samples = sampled_run(
         iha, tmp_path, "mover", NODES[:3],
-        "-e", "ingress_ha_replicas=3", "-e", "ingress_ha_prune=true", "-e", "ingress_ha_pdb=false",
+        *MOVE, "-e", "ingress_ha_pdb=false",
     )  # fmt: skip
     ok(proc)
     assert min(samples) >= 2, samples
@@ -265,22 +247,11 @@ def test_a_budget_forbidding_evictions_stops_after_waiting_in_a_consistent_state
     if placed_on(iha, "mover") != NODES[:3]:
         iha.kubectl("delete", "deployment", "-n", NS, "mover", "--ignore-not-found")
         create(iha, controller("mover"))
-        ok(
-            run(
-                iha,
-                tmp_path,
-                "mover",
-                NODES[:3],
-                "-e",
-                "ingress_ha_replicas=3",
-                "-e",
-                "ingress_ha_prune=true",
-            )
-        )
+        ok(run(iha, tmp_path, "mover", NODES[:3], *MOVE))
     started = time.time()
     proc = run(
         iha, tmp_path, "mover", NODES[3:],
-        "-e", "ingress_ha_replicas=3", "-e", "ingress_ha_prune=true",
+        *MOVE,
         "-e", "ingress_ha_pdb_max_unavailable=0", "-e", "ingress_ha_wait_timeout=20",
     )  # fmt: skip
     output = proc.stdout + proc.stderr
@@ -296,18 +267,7 @@ def test_a_budget_forbidding_evictions_stops_after_waiting_in_a_consistent_state
     pdb = iha.kubectl_json("get", "pdb", "-n", NS, "mover")
     assert pdb["spec"]["maxUnavailable"] == 0
     # Once the budget allows one disruption, a rerun finishes the move.
-    ok(
-        run(
-            iha,
-            tmp_path,
-            "mover",
-            NODES[3:],
-            "-e",
-            "ingress_ha_replicas=3",
-            "-e",
-            "ingress_ha_prune=true",
-        )
-    )
+    ok(run(iha, tmp_path, "mover", NODES[3:], *MOVE))
     assert placed_on(iha, "mover") == NODES[3:]
     iha.kubectl("delete", "deployment,pdb", "-n", NS, "mover")
 
@@ -381,18 +341,7 @@ def test_with_an_hpa_the_replicas_are_left_to_it_and_max_replicas_checked(iha, t
     create(iha, hpa)
     wait_ready(iha, "scaled", 2)
     hosts = NODES[:3]
-    ok(
-        run(
-            iha,
-            tmp_path,
-            "scaled",
-            hosts,
-            "-e",
-            "ingress_ha_replicas=3",
-            "-e",
-            "ingress_ha_prune=true",
-        )
-    )
+    ok(run(iha, tmp_path, "scaled", hosts, *MOVE))
     first = report(tmp_path)
     assert first["hpa"]["max_replicas"] == 5
     assert any("maxReplicas 5, more than the 3 labelled" in w for w in first["warnings"])
@@ -400,9 +349,7 @@ def test_with_an_hpa_the_replicas_are_left_to_it_and_max_replicas_checked(iha, t
     assert deployment["spec"]["replicas"] == 2  # not the 3 asked for: the HPA owns it
     assert not any("spec.replicas" in c for c in first["changes"])
 
-    proc = run(
-        iha, tmp_path, "scaled", hosts, "-e", "ingress_ha_replicas=3", "-e", "ingress_ha_prune=true"
-    )
+    proc = run(iha, tmp_path, "scaled", hosts, *MOVE)
     ok(proc)
     assert recap(proc.stdout)["localhost"]["changed"] == 0, proc.stdout
     assert report(tmp_path)["changes"] == []
