@@ -33,8 +33,14 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.errors impor
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.interpolation import (
     parse_dotenv,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.model import parse_constraint
-from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.project import Project
+from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.model import (
+    FileModel,
+    parse_constraint,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.project import (
+    Project,
+    load_project,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.report import (
     KeyReport,
     build_report,
@@ -2287,3 +2293,69 @@ _FACTORS = {
 def _quantity(text: str) -> Fraction:
     match = _QUANTITY.match(text)
     return Fraction(int(match.group(1))) * _FACTORS[match.group(2)]
+
+
+def convert_compose(
+    files: list[str],
+    options: ConvertOptions | None = None,
+    *,
+    variables: dict | None = None,
+    dotenv: str | bool | None = None,
+    project_name: str | None = None,
+    project_directory: str | None = None,
+    profiles: list[str] | None = None,
+    texts: dict[str, str] | None = None,
+) -> Conversion:
+    """Read, merge and convert ``files`` (in ``-f`` order): the one call a caller needs."""
+    project = load_project(
+        files,
+        variables=variables,
+        dotenv=dotenv,
+        project_name=project_name,
+        project_directory=project_directory,
+        profiles=profiles,
+        texts=texts,
+    )
+    return convert(project, options)
+
+
+def placement_affinity(
+    constraints: list[str],
+    *,
+    label_map: dict[str, str] | None = None,
+    node_names: dict[str, str] | None = None,
+    node_labels: dict[str, list[str]] | None = None,
+) -> dict:
+    """Swarm placement constraints alone: the node affinity, tolerations and report entries.
+
+    For the runbook's labels step, which needs the same mapping as the
+    conversion without a compose file.
+    """
+    model = FileModel(None)
+    checked = model.string_list(constraints, None, "constraints")
+    for index, text in enumerate(checked):
+        parse_constraint(text, model, None, f"constraints[{index}]")
+    project = Project(
+        name="placement",
+        directory=".",
+        files=["<constraints>"],
+        services={"placement": {"image": "-", "deploy": {"placement": {"constraints": checked}}}},
+    )
+    options = ConvertOptions(
+        label_map=dict(label_map or {}), node_names=dict(node_names or {}), node_labels=node_labels
+    )
+    converter = _ServiceConverter(_Stack(project, options), "placement")
+    for index, text in enumerate(checked):
+        converter._constraint(f"constraints[{index}]", text)
+    affinity = {}
+    if converter.affinity_terms:
+        affinity = {
+            "requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": converter.affinity_terms}]
+            }
+        }
+    return {
+        "nodeAffinity": affinity,
+        "tolerations": converter.tolerations,
+        "entries": converter.report.entries,
+    }

@@ -827,7 +827,7 @@ def _deploy(model, name, value) -> dict:
     return result
 
 
-def _deploy_value(model, name, key, item):  # noqa: PLR0911
+def _deploy_value(model, name, key, item):
     field = f"deploy.{key}"
     if key == "mode":
         return model.choice(item, DEPLOY_MODES, name, field)

@@ -60,6 +60,7 @@ FAILING = {
     "report_write": [
         ("bad name", {"dir": "{tmp}/reports", "name": "../escape", "data": {}, "markdown": ""})
     ],
+    "swarm_compose_convert": [("missing compose file", {"files": ["{tmp}/none.yml"]})],
     "workload_audit_info": [
         ("unreachable API", {"host": UNREACHABLE_API, "validate_certs": False})
     ],
