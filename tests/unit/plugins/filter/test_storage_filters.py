@@ -38,7 +38,14 @@ def test_storage_objects_returns_the_objects_in_apply_order():
 
 def test_storage_objects_plan_result_and_driver_override():
     plan = storage_objects(
-        DESCRIPTION, region="cn-hangzhou", zones=ZONES, driver="flexvolume", result="plan"
+        {
+            **DESCRIPTION,
+            "storage_classes": [{"name": "alicloud-disk-ssd", "category": "cloud_ssd"}],
+        },
+        region="cn-hangzhou",
+        zones=ZONES,
+        driver="flexvolume",
+        result="plan",
     )
     assert set(plan) == {"objects", "warnings", "volumes"}
     assert plan["objects"][0]["provisioner"] == "alicloud/disk"
