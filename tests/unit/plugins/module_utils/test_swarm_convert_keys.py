@@ -10,7 +10,7 @@ import base64
 
 import pytest
 
-from tests.unit.plugins.module_utils.swarm_helpers import (
+from tests.unit.plugins.module_utils.test_swarm_helpers import (
     container,
     convert_text,
     entry,

@@ -1,4 +1,4 @@
-"""Helpers of the converter's tests: a compose stack from text in a temporary directory."""
+"""Helpers of the converter's tests (no tests here; the name keeps it among the swarm test files)."""
 
 from __future__ import annotations
 
