@@ -14,8 +14,8 @@ time (Retain first, scale the workload down, replace the PVC, scale up).
 ``options`` (all optional):
 
 =================  ===========================================================
-pvs                list of PV names to migrate (default: every flexVolume PV
-                   with an ``alicloud/disk|nas|oss`` driver).
+volumes            list of PV names to migrate (default, or empty: every
+                   flexVolume PV with an ``alicloud/disk|nas|oss`` driver).
 pv_suffix          appended to the old PV name for the new CSI PV
                    (default ``-csi``): the old PV stays, retained, until the
                    end, so the names must differ.
@@ -32,7 +32,7 @@ region             region id, for the topology labels of new disk PVs.
 
 Returns::
 
-    {"steps": [step, ...],                     # sorted by old PV name
+    {"volumes": [step, ...],                   # one per PV, sorted by old PV name
      "storage_classes": [CSI StorageClass, ...],
      "warnings": ["<object>: <why>", ...],
      "skipped": [{"pv": name, "reason": why}, ...]}
@@ -42,10 +42,15 @@ A step::
     {"pv": old PV name, "type": "disk"|"nas"|"oss",
      "state": "pending" | "migrated" (the claim is already bound to the new PV),
      "source": {"disk_id"} | {"server", "path"} | {"bucket", "url", "path"},
-     "pvc": {"namespace", "name", "uid"} or None (PV not bound),
+     "old_pv": a reference to the old PV (apiVersion, kind, metadata name,
+               uid, resourceVersion; spec persistentVolumeReclaimPolicy) --
+               never its volume source, which may hold inline keys,
+     "old_pvc": the claim as read (status and managedFields dropped), or
+                None when the PV is not bound (then there is no new_pvc),
      "old_reclaim_policy": str, "final_reclaim_policy": str,
      "retain_patch": merge patch setting the old PV to Retain,
-     "secret": Secret manifest or None (OSS keys moved out of the PV),
+     "objects": manifests to apply before new_pv: the Secret holding the
+                OSS keys moved out of the PV, when there were some,
      "new_pv": CSI PV, pre-bound (claimRef) to the new PVC, policy Retain
                until the runbook sets final_reclaim_policy,
      "new_pvc": PVC with the old name/namespace, volumeName = new PV, or None,
@@ -54,7 +59,7 @@ A step::
                   "delete": [new PVC, new PV identities], "text": how}}
 
 No value of an inline ``akId``/``akSecret`` appears anywhere but in the
-``secret`` manifests' ``data``.
+``data`` of the Secret manifests in ``objects``.
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.storage.schema imp
 )
 
 OPTION_KEYS = (
-    "pvs",
+    "volumes",
     "pv_suffix",
     "class_suffix",
     "class_names",
@@ -117,7 +122,7 @@ def _options(options) -> dict:
     if options is None:
         options = {}
     item = Item(options, "options", OPTIONS_OBJECT, OPTION_KEYS)
-    pvs = item.strings("pvs") if item.has("pvs") else None
+    pvs = item.strings("volumes") or None
     oss_secret = None
     if item.has("oss_secret"):
         ref = Item(
@@ -144,7 +149,7 @@ def _options(options) -> dict:
             )
         suffixes[key] = suffix
     return {
-        "pvs": pvs,
+        "volumes": pvs,
         "class_names": class_names,
         "secret_namespace": item.name("secret_namespace", required=False),
         "oss_secret": oss_secret,
@@ -397,6 +402,15 @@ class _Skip(Exception):
     """This PV cannot be migrated; the message says why (never a secret value)."""
 
 
+def _as_read(obj: dict) -> dict:
+    """The object as the API server returned it, without status and managedFields."""
+    body = {key: copy.deepcopy(value) for key, value in obj.items() if key != "status"}
+    body.setdefault("apiVersion", "v1")
+    body.setdefault("kind", "PersistentVolumeClaim")
+    body["metadata"] = {k: v for k, v in body.get("metadata", {}).items() if k != "managedFields"}
+    return body
+
+
 def _clean_pvc(pvc: dict) -> dict:
     meta = pvc.get("metadata") or {}
     spec = pvc.get("spec") or {}
@@ -479,10 +493,10 @@ def _step(pv: dict, kind: str, pvcs: dict, flex_classes: set, opts: dict, warn) 
         new_pv_spec["volumeMode"] = spec["volumeMode"]
     new_pvc = None
     rollback = None
-    pvc_identity = None
+    old_pvc = None
     if pvc is not None:
         meta = pvc["metadata"]
-        pvc_identity = {"namespace": namespace, "name": meta["name"], "uid": meta.get("uid")}
+        old_pvc = _as_read(pvc)
         new_pv_spec["claimRef"] = {
             "apiVersion": "v1",
             "kind": "PersistentVolumeClaim",
@@ -495,16 +509,16 @@ def _step(pv: dict, kind: str, pvcs: dict, flex_classes: set, opts: dict, warn) 
         new_pvc["spec"]["storageClassName"] = new_class
         new_pvc["spec"]["volumeName"] = new_name
         new_pvc["spec"].pop("selector", None)
-        old_pvc = _clean_pvc(pvc)
-        old_pvc["spec"]["volumeName"] = name
-        old_pvc["spec"]["storageClassName"] = old_class
-        old_pvc["metadata"].get("labels", {}).pop(MANAGED_BY_LABEL, None)
-        if not old_pvc["metadata"].get("labels"):
-            old_pvc["metadata"].pop("labels", None)
+        restore_pvc = _clean_pvc(pvc)
+        restore_pvc["spec"]["volumeName"] = name
+        restore_pvc["spec"]["storageClassName"] = old_class
+        restore_pvc["metadata"].get("labels", {}).pop(MANAGED_BY_LABEL, None)
+        if not restore_pvc["metadata"].get("labels"):
+            restore_pvc["metadata"].pop("labels", None)
         if (pvc.get("spec") or {}).get("selector"):
-            old_pvc["spec"]["selector"] = copy.deepcopy(pvc["spec"]["selector"])
+            restore_pvc["spec"]["selector"] = copy.deepcopy(pvc["spec"]["selector"])
         rollback = {
-            "pvc": old_pvc,
+            "pvc": restore_pvc,
             "pv_patch": {"spec": {"claimRef": {"uid": None, "resourceVersion": None}}},
             "delete": [
                 {"kind": "PersistentVolumeClaim", "namespace": namespace, "name": meta["name"]},
@@ -536,11 +550,21 @@ def _step(pv: dict, kind: str, pvcs: dict, flex_classes: set, opts: dict, warn) 
         "type": kind,
         "state": state,
         "source": identity,
-        "pvc": pvc_identity,
+        "old_pv": {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {
+                key: value
+                for key, value in (pv.get("metadata") or {}).items()
+                if key in ("name", "uid", "resourceVersion")
+            },
+            "spec": {"persistentVolumeReclaimPolicy": old_policy},
+        },
+        "old_pvc": old_pvc,
         "old_reclaim_policy": old_policy,
         "final_reclaim_policy": old_policy,
         "retain_patch": {"spec": {"persistentVolumeReclaimPolicy": "Retain"}},
-        "secret": secret,
+        "objects": [secret] if secret else [],
         "new_pv": new_pv,
         "new_pvc": new_pvc,
         "rollback": rollback,
@@ -573,7 +597,7 @@ def plan_flex_migration(cluster: dict, options: dict | None = None) -> dict:
         new = _migrate_class(sc, opts, warn)
         if new is not None:
             new_classes.append(new)
-    wanted = set(opts["pvs"]) if opts["pvs"] is not None else None
+    wanted = set(opts["volumes"]) if opts["volumes"] else None
     steps, skipped = [], []
     flex_names = set()
     for pv in sorted(pvs, key=_name):
@@ -602,7 +626,7 @@ def plan_flex_migration(cluster: dict, options: dict | None = None) -> dict:
     for entry in skipped:
         warn(f"volume {entry['pv']}", f"not migrated: {entry['reason']}")
     return {
-        "steps": steps,
+        "volumes": steps,
         "storage_classes": new_classes,
         "warnings": warnings,
         "skipped": skipped,

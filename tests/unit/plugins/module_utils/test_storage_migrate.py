@@ -32,11 +32,11 @@ def plan():
 
 
 def step(plan, pv):
-    return next(s for s in plan["steps"] if s["pv"] == pv)
+    return next(s for s in plan["volumes"] if s["pv"] == pv)
 
 
 def test_steps_cover_every_alibaba_flexvolume_pv_that_can_move(plan):
-    assert [s["pv"] for s in plan["steps"]] == [
+    assert [s["pv"] for s in plan["volumes"]] == [
         "d-bp1flexdisk000001",
         "nas-spare",
         "nas-uploads",
@@ -54,12 +54,9 @@ def test_steps_cover_every_alibaba_flexvolume_pv_that_can_move(plan):
 
 def test_every_object_of_the_plan_validates(plan):
     objects = list(plan["storage_classes"])
-    for s in plan["steps"]:
-        objects += [
-            o
-            for o in (s["secret"], s["new_pv"], s["new_pvc"], (s["rollback"] or {}).get("pvc"))
-            if o
-        ]
+    for s in plan["volumes"]:
+        objects += s["objects"]
+        objects += [o for o in (s["new_pv"], s["new_pvc"], (s["rollback"] or {}).get("pvc")) if o]
     assert_valid_manifests(objects)
 
 
@@ -70,14 +67,21 @@ def test_disk_step(plan):
         "pending",
         {"disk_id": "d-bp1flexdisk000001"},
     )
-    assert s["pvc"] == {
-        "namespace": "shop",
-        "name": "mysql-data",
-        "uid": "9d2e0000-0000-4000-8000-0000000000a1",
+    claim = cluster()["persistent_volume_claims"][0]
+    assert s["old_pvc"] == {k: v for k, v in claim.items() if k != "status"}
+    assert s["old_pv"] == {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {
+            "name": "d-bp1flexdisk000001",
+            "uid": "6a1c0f0e-0000-4000-8000-000000000001",
+            "resourceVersion": "1201",
+        },
+        "spec": {"persistentVolumeReclaimPolicy": "Delete"},
     }
     assert (s["old_reclaim_policy"], s["final_reclaim_policy"]) == ("Delete", "Delete")
     assert s["retain_patch"] == {"spec": {"persistentVolumeReclaimPolicy": "Retain"}}
-    assert s["secret"] is None
+    assert s["objects"] == []
     assert s["new_pv"] == {
         "apiVersion": "v1",
         "kind": "PersistentVolume",
@@ -189,7 +193,7 @@ def test_nas_server_with_path_and_no_claim(plan):
     s = step(plan, "nas-spare")
     assert s["source"] == {"server": "0a1b2c3d-xyz1.cn-hangzhou.nas.aliyuncs.com", "path": "/spare"}
     assert s["new_pv"]["spec"]["csi"]["volumeAttributes"]["vers"] == "3"
-    assert (s["pvc"], s["new_pvc"], s["rollback"]) == (None, None, None)
+    assert (s["old_pvc"], s["new_pvc"], s["rollback"]) == (None, None, None)
     assert "claimRef" not in s["new_pv"]["spec"]
 
 
@@ -200,10 +204,12 @@ def test_oss_step_moves_inline_keys_into_a_secret(plan):
         "url": "oss-cn-hangzhou-internal.aliyuncs.com",
         "path": "/",
     }
-    assert s["secret"]["metadata"]["name"] == "oss-docs-oss-credentials"
-    assert s["secret"]["metadata"]["namespace"] == "media"
-    assert base64.b64decode(s["secret"]["data"]["akId"]).decode() == "FLEX-INLINE-AKID-5e1"
-    assert base64.b64decode(s["secret"]["data"]["akSecret"]).decode() == "FLEX-INLINE-AKSECRET-0b7"
+    [secret] = s["objects"]
+    assert (secret["kind"], secret["type"]) == ("Secret", "Opaque")
+    assert secret["metadata"]["name"] == "oss-docs-oss-credentials"
+    assert secret["metadata"]["namespace"] == "media"
+    assert base64.b64decode(secret["data"]["akId"]).decode() == "FLEX-INLINE-AKID-5e1"
+    assert base64.b64decode(secret["data"]["akSecret"]).decode() == "FLEX-INLINE-AKSECRET-0b7"
     assert s["new_pv"]["spec"]["csi"] == {
         "driver": "ossplugin.csi.alibabacloud.com",
         "volumeHandle": "oss-docs-csi",
@@ -222,9 +228,9 @@ def test_oss_step_moves_inline_keys_into_a_secret(plan):
 
 def test_inline_keys_appear_only_in_the_secret_data(plan):
     without_secret_data = copy.deepcopy(plan)
-    for s in without_secret_data["steps"]:
-        if s["secret"]:
-            s["secret"]["data"] = {}
+    for s in without_secret_data["volumes"]:
+        for obj in s["objects"]:
+            obj["data"] = {}
     text = json.dumps(without_secret_data) + repr(without_secret_data)
     for value in INLINE:
         assert value not in text
@@ -262,28 +268,28 @@ def test_oss_secret_option_migrates_pvs_that_used_the_plugin_key():
     plan = plan_flex_migration(
         cluster(),
         {
-            "pvs": ["oss-daemon-keys"],
+            "volumes": ["oss-daemon-keys"],
             "oss_secret": {"name": "oss-keys", "namespace": "kube-system"},
         },
     )
-    [s] = plan["steps"]
+    [s] = plan["volumes"]
     assert s["new_pv"]["spec"]["csi"]["nodePublishSecretRef"] == {
         "name": "oss-keys",
         "namespace": "kube-system",
     }
-    assert s["secret"] is None
+    assert s["objects"] == []
 
 
 def test_options_select_and_rename():
     plan = plan_flex_migration(
         cluster(),
         {
-            "pvs": ["d-bp1flexdisk000001", "nope"],
+            "volumes": ["d-bp1flexdisk000001", "nope"],
             "pv_suffix": "-v2",
             "class_names": {"alicloud-disk-ssd": "alicloud-disk-ssd-v2"},
         },
     )
-    [s] = plan["steps"]
+    [s] = plan["volumes"]
     assert s["new_pv"]["metadata"]["name"] == "d-bp1flexdisk000001-v2"
     assert s["new_pvc"]["spec"]["storageClassName"] == "alicloud-disk-ssd-v2"
     assert {"pv": "nope", "reason": "no flexVolume PV of that name in the cluster"} in plan[
