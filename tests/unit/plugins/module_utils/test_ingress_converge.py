@@ -116,7 +116,11 @@ class Cluster:
         key = ("apps/v1", "Deployment", NS, NAME)
         dep = self.fake.objects[key]
         wanted = dep["spec"]["replicas"]
-        pods = [o for k, o in self.fake.objects.items() if k[1] == "Pod"]
+        pods = [
+            o
+            for k, o in self.fake.objects.items()
+            if k[1] == "Pod" and o["metadata"]["labels"] == LABELS
+        ]
         labelled = sorted(
             o["metadata"]["name"]
             for k, o in self.fake.objects.items()
@@ -311,3 +315,38 @@ def test_the_markdown_carries_warnings_plan_and_hpa():
     assert "HorizontalPodAutoscaler:\n- ing: minReplicas 2, maxReplicas 4" in report["markdown"]
     assert "maxReplicas 4, more than the 2 labelled" in report["markdown"]
     assert "Plan for the pods off the ingress nodes:\n- evict pod p-w3 on w3" in report["markdown"]
+
+
+def test_a_node_changed_between_read_and_patch_is_re_read_and_patched():
+    cluster = Cluster()
+    changed = node("w1")
+    changed["metadata"]["labels"]["team"] = "edge"  # someone labels w1 meanwhile
+    cluster.fake.when("PATCH", "/nodes/w1", lambda: cluster.fake.add(changed))
+    report = cluster.converger().run()
+    patches = [r for r in cluster.fake.writes() if r.path.endswith("/nodes/w1")]
+    assert len(patches) == 2  # refused on the stale resourceVersion, then re-planned
+    stored = cluster.fake.stored("v1", "Node", "w1")
+    assert stored["metadata"]["labels"]["team"] == "edge"
+    assert stored["metadata"]["labels"][INGRESS_LABEL] == "true"
+    assert report["changes"].count("label node w1") == 1
+
+
+def test_dedication_evicts_other_pods_safely_and_leaves_daemonset_pods():
+    cluster = Cluster()
+    web = pod("web-1", "w1")
+    web["metadata"]["labels"] = {"app": "web"}
+    web["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "web", "uid": "u"}]
+    agent = pod("agent-1", "w1")
+    agent["metadata"]["labels"] = {"app": "agent"}
+    agent["metadata"]["ownerReferences"] = [{"kind": "DaemonSet", "name": "agent", "uid": "u"}]
+    cluster.fake.add(web, agent)
+    report = cluster.converger(dedicate=True).run()
+    evicted = [r.path.split("/")[-2] for r in cluster.fake.requests if r.path.endswith("eviction")]
+    assert "web-1" in evicted
+    assert "agent-1" not in evicted
+    assert "dedicate: evict pod web-1 off w1" in report["changes"]
+    assert report["dedication"] == [f"Pod {NS}/agent-1 on w1 left: DaemonSet pod"]
+    stored = cluster.fake.stored("v1", "Node", "w1")
+    assert {"key": INGRESS_LABEL, "value": "true", "effect": "NoSchedule"} in stored["spec"][
+        "taints"
+    ]
