@@ -175,30 +175,60 @@ def reclaim_policy(item: Item, default: str, *, only: str | None = None, why: st
     return policy
 
 
-def static_pvc(
-    name: str,
-    namespace: str,
-    pv_name: str,
+def claim_spec(
     size: Size,
     modes: list[str],
-    labels: dict,
+    class_name: str,
     volume_mode: str | None = None,
+    pv_name: str | None = None,
 ) -> dict:
-    """The PVC of a static PV: no class, bound by the guide's ``alicloud-pvname`` selector."""
+    """A PVC spec; with ``pv_name``, bound to that PV by the guide's ``alicloud-pvname`` selector."""
     spec: dict = {
         "accessModes": modes,
         "resources": {"requests": {"storage": size.quantity}},
-        # "" rather than unset: unset would let the default class provision a new volume.
-        "storageClassName": "",
-        "selector": {"matchLabels": {PV_NAME_LABEL: pv_name}},
+        "storageClassName": class_name,
     }
+    if pv_name:
+        spec["selector"] = {"matchLabels": {PV_NAME_LABEL: pv_name}}
     if volume_mode:
         spec["volumeMode"] = volume_mode
+    return spec
+
+
+def static_pvc(
+    name: str, namespace: str, pv_name: str, size: Size, modes: list[str], labels: dict
+) -> dict:
+    """The PVC of a static PV: no class, bound by selector."""
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "metadata": metadata(name, namespace, labels),
-        "spec": spec,
+        # "" rather than unset: unset would let the default class provision a new volume.
+        "spec": claim_spec(size, modes, "", pv_name=pv_name),
+    }
+
+
+def volume_row(
+    name: str,
+    namespace: str,
+    kind: str,
+    static: bool,
+    class_name: str,
+    size: str,
+    modes: list[str],
+    pv: str | None,
+) -> dict:
+    """One row of the plan's ``volumes`` summary (``pvc`` is the claim's name)."""
+    return {
+        "name": name,
+        "namespace": namespace,
+        "type": kind,
+        "kind": "static" if static else "dynamic",
+        "class": class_name,
+        "size": size,
+        "access_modes": list(modes),
+        "pv": pv,
+        "pvc": name,
     }
 
 

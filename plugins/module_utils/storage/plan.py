@@ -26,7 +26,9 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.storage.model impo
     Context,
     SecretRef,
     access_modes,
+    claim_spec,
     metadata,
+    volume_row,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.storage.schema import (
     PLAN_OBJECT,
@@ -206,20 +208,6 @@ class _Names:
         self.pvcs[namespace, name] = item.obj
 
 
-def _row(name, namespace, kind, static, cls, size, modes, pv, pvc) -> dict:
-    return {
-        "name": name,
-        "namespace": namespace,
-        "type": kind,
-        "kind": "static" if static else "dynamic",
-        "class": cls,
-        "size": size,
-        "access_modes": list(modes),
-        "pv": pv,
-        "pvc": pvc,
-    }
-
-
 def _volumes(
     raws: list, ctx: Context, names: _Names, claims_index: dict
 ) -> tuple[list, list, list]:
@@ -238,17 +226,11 @@ def _volumes(
         claims_index[namespace, name] = (kind, item.obj)
         pvs.append(pv)
         pvcs.append(pvc)
+        spec = pvc["spec"]
+        size = spec["resources"]["requests"]["storage"]
         rows.append(
-            _row(
-                name,
-                namespace,
-                kind,
-                True,
-                "",
-                pvc["spec"]["resources"]["requests"]["storage"],
-                pvc["spec"]["accessModes"],
-                pv["metadata"]["name"],
-                name,
+            volume_row(
+                name, namespace, kind, True, "", size, spec["accessModes"], pv["metadata"]["name"]
             )
         )
     return pvs, pvcs, rows
@@ -298,18 +280,11 @@ def class_claim(
 
 
 def claim_manifest(name, namespace, spec: ClassSpec, size, modes, volume_mode, labels) -> dict:
-    body = {
-        "accessModes": modes,
-        "storageClassName": spec.name,
-        "resources": {"requests": {"storage": size.quantity}},
-    }
-    if volume_mode:
-        body["volumeMode"] = volume_mode
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
         "metadata": metadata(name, namespace, labels),
-        "spec": body,
+        "spec": claim_spec(size, modes, spec.name, volume_mode),
     }
 
 
@@ -327,7 +302,7 @@ def _claims(raws, ctx, classes, names: _Names, claims_index: dict) -> tuple[list
         claims_index[namespace, name] = (spec.type, item.obj)
         pvcs.append(claim_manifest(name, namespace, spec, size, modes, volume_mode, labels))
         rows.append(
-            _row(name, namespace, spec.type, False, spec.name, size.quantity, modes, None, name)
+            volume_row(name, namespace, spec.type, False, spec.name, size.quantity, modes, None)
         )
     return pvcs, rows
 

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.storage.model import metadata
+from ansible_collections.ackops.runbooks.plugins.module_utils.storage.model import (
+    claim_spec,
+    metadata,
+    volume_row,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.storage.schema import (
     Item,
     one_of,
@@ -161,34 +165,32 @@ def statefulsets(raws, ctx, classes, names, claims_index, class_claim) -> tuple[
                 template.fail(
                     "name", f"template {t_name!r} is declared twice; allowed: unique names"
                 )
-            for ordinal in range(replicas):
-                names.pvc(template, "name", namespace, f"{t_name}-{name}-{ordinal}")
-                rows.append(
-                    {
-                        "name": f"{t_name}-{name}-{ordinal}",
-                        "namespace": namespace,
-                        "type": spec.type,
-                        "kind": "dynamic",
-                        "class": spec.name,
-                        "size": size.quantity,
-                        "access_modes": list(modes),
-                        "pv": None,
-                        "pvc": f"{t_name}-{name}-{ordinal}",
-                    }
-                )
-            body = {
-                "accessModes": modes,
-                "storageClassName": spec.name,
-                "resources": {"requests": {"storage": size.quantity}},
-            }
-            if volume_mode:
-                body["volumeMode"] = volume_mode
-            templates.append({"metadata": {"name": t_name}, "spec": body})
             if volume_mode == "Block":
                 template.fail(
                     "volume_mode",
                     "a template is mounted at mount_path as a file system; allowed: Filesystem",
                 )
+            for ordinal in range(replicas):
+                claim_name = f"{t_name}-{name}-{ordinal}"
+                names.pvc(template, "name", namespace, claim_name)
+                rows.append(
+                    volume_row(
+                        claim_name,
+                        namespace,
+                        spec.type,
+                        False,
+                        spec.name,
+                        size.quantity,
+                        modes,
+                        None,
+                    )
+                )
+            templates.append(
+                {
+                    "metadata": {"name": t_name},
+                    "spec": claim_spec(size, modes, spec.name, volume_mode),
+                }
+            )
             volume_mounts.append({"name": t_name, "mountPath": mount})
             if spec.type == "oss":
                 oss_paths.append(mount)
