@@ -90,17 +90,16 @@ class Context:
             )
 
     def check_zone(self, item: Item, key: str, zone: str) -> None:
-        if not zone_in_region(zone, self.region):
-            item.fail(
-                key,
-                f"zone {zone!r} is not in region {self.region}; allowed: the cluster's zones "
-                f"{one_of(self.zones)}",
-                allowed=list(self.zones),
-            )
+        """A zone of the cluster: in its region, and one where it has nodes."""
         if zone not in self.zones:
+            where = (
+                "has no nodes of this cluster"
+                if zone_in_region(zone, self.region)
+                else f"is not in region {self.region}"
+            )
             item.fail(
                 key,
-                f"zone {zone!r} has no nodes of this cluster; allowed: {one_of(self.zones)}",
+                f"zone {zone!r} {where}; allowed: the cluster's zones {one_of(self.zones)}",
                 allowed=list(self.zones),
             )
 
