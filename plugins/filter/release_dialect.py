@@ -16,7 +16,8 @@ description:
     (deprecated; a warning says so); ACK 1.12 and newer dropped them, so
     those and every other ingress-nginx get the upstream C(canary-*) dialect.
   - O(dialect) (the inventory's choice) wins, except C(ack) on a controller
-    that does not have the annotations, which fails with the reason.
+    that does not have the annotations, and C(upstream) on an ACK controller
+    older than 0.22.0 (no C(canary-*) there), which fail with the reason.
 options:
   _input:
     description: The ingress controller's Deployment or DaemonSet as the API returns it; null when the cluster has none.

@@ -9,7 +9,9 @@ including, 1.12 speaks ACK's ``service-match``/``service-weight``; from 1.12
 ACK dropped them (``release/ack.py`` cites the source) and speaks only the
 upstream ``canary-*`` annotations, as does every non-ACK ingress-nginx. The
 inventory's choice wins, but ``ack`` on a controller without the annotations
-is refused.
+is refused, and so is ``upstream`` on an ACK build older than 0.22.0: ACK's
+table of canary-* annotations gives "applicable ACK Nginx Ingress Controller
+version >= v0.22.0" for each of them (help.aliyun.com/document_detail/200941.html).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.release.ack import
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.release.policy import DIALECTS
 
+# The first ACK controller with the canary-* annotations (see the module docstring).
+ACK_CANARY_MINIMUM = "0.22.0"
+
 
 def _controller_facts(controller: dict) -> dict:
     image = controller_container(controller).get("image", "")
@@ -36,7 +41,14 @@ def _controller_facts(controller: dict) -> dict:
     removed = None
     if ack_build and gate["tag"]:
         removed = ack_deprecation(gate["tag"], ACK_ANNOTATIONS_REMOVED_IN)
-    return {"image": image, "ack_build": ack_build, "gate": gate, "ack_problem": removed}
+    canary = version_gate(image, ACK_CANARY_MINIMUM)["supported"] if ack_build else None
+    return {
+        "image": image,
+        "ack_build": ack_build,
+        "gate": gate,
+        "ack_problem": removed,
+        "ack_canary": canary,
+    }
 
 
 def choose_dialect(controller: dict | None, inventory_choice: str | None = None) -> dict:
@@ -76,6 +88,13 @@ def choose_dialect(controller: dict | None, inventory_choice: str | None = None)
                 raise InputError(
                     "release_dialect", "ack", f"cannot be used: {facts['ack_problem']}"
                 )
+        if inventory_choice == "upstream" and facts is not None and facts["ack_canary"] is False:
+            raise InputError(
+                "release_dialect",
+                "upstream",
+                f"needs ACK's controller {ACK_CANARY_MINIMUM} or newer for the canary-* annotations; "
+                f"{facts['image']} is older (use ack)",
+            )
         if inventory_choice == "ack":
             warnings.append(
                 "ACK's service-match/service-weight are deprecated (removed in "

@@ -631,6 +631,10 @@ def test_choose_dialect_inventory_wins_but_not_against_the_controller():
         choose_dialect(controller(ACK_IMAGE + "v1.12.2-aliyun.1"), "ack")
     with pytest.raises(InputError, match="not an ACK build"):
         choose_dialect(controller("registry.k8s.io/ingress-nginx/controller:v1.11.3"), "ack")
+    with pytest.raises(InputError, match=r"0\.22\.0 or newer for the canary-\* annotations"):
+        choose_dialect(controller(ACK_IMAGE + "0.20.0-1"), "upstream")
+    assert choose_dialect(controller(ACK_IMAGE + "0.20.0-1"), None)["dialect"] == "ack"
+    assert choose_dialect(controller(ACK_IMAGE + "0.22.0-1"), "upstream")["dialect"] == "upstream"
     with pytest.raises(InputError, match="must be one of"):
         choose_dialect(None, "istio")
     with pytest.raises(InputError, match="no ingress controller"):
