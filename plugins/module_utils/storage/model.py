@@ -109,10 +109,11 @@ class Context:
             known = one_of(sorted(self.secrets)) or "none declared"
             item.fail(
                 key,
-                f"secret {name!r} is not in secrets; allowed: the name of a secrets item ({known})",
+                # The value is not echoed: it may be a key pasted where its Secret's name belongs.
+                f"is not the name of a secrets item; allowed: {known}",
                 allowed=sorted(self.secrets),
             )
-        ref = self.secrets[name]
+        ref = self.secrets[name]  # a declared name: safe to show from here on
         ref.used = True
         return ref
 

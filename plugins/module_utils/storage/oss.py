@@ -65,6 +65,8 @@ INLINE_KEY_NAMES = (
     "AccessKeySecret",
 )
 
+# ``secret`` names a secrets item; a key pasted there by mistake is not echoed back.
+SECRET_NAME_KEYS = ("secret",)
 _OSS_KEYS = (
     "bucket",
     "url",

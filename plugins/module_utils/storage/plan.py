@@ -166,7 +166,7 @@ def _classes(raws: list, ctx: Context) -> dict[str, ClassSpec]:
         obj = f"storage class {_raw_name(raw, f'#{index}')}"
         oss.refuse_inline_keys(raw, path, obj)
         kind = _type(raw, path, obj, default="disk")
-        item = Item(raw, path, obj, CLASS_KEYS_BY_TYPE[kind])
+        item = Item(raw, path, obj, CLASS_KEYS_BY_TYPE[kind], secret_keys=oss.SECRET_NAME_KEYS)
         spec = CLASS_BUILDERS[kind](item, ctx)
         if spec.name in classes:
             item.fail(
@@ -217,7 +217,7 @@ def _volumes(
         obj = f"volume {_raw_name(raw, f'#{index}')}"
         oss.refuse_inline_keys(raw, path, obj)
         kind = _type(raw, path, obj)
-        item = Item(raw, path, obj, VOLUME_KEYS_BY_TYPE[kind])
+        item = Item(raw, path, obj, VOLUME_KEYS_BY_TYPE[kind], secret_keys=oss.SECRET_NAME_KEYS)
         name = item.name()
         namespace = _namespace(item)
         pv, pvc, _extra = VOLUME_BUILDERS[kind](item, ctx, name, namespace)

@@ -256,7 +256,7 @@ REFUSALS = [
         plan(volumes=[oss(secret="other-keys")]),
         "volume models",
         "volumes[0].secret",
-        ["'other-keys' is not in secrets", "keys"],
+        ["is not the name of a secrets item", "allowed: keys"],
     ),
     (
         "oss-other-opts-item-without-dash-o",
@@ -520,3 +520,20 @@ def test_a_refused_plan_returns_nothing_half_built():
     # The same plan without the bad item builds: the refusal came from that item alone.
     params["volumes"] = [nas()]
     assert len(build_plan(params)["objects"]) == 4
+
+
+@pytest.mark.parametrize("pasted", ["LTAI5tQz8Xr2Vb9Kp3Wd7Nf", "abcdefghijklmnopqrstuvwxyz0123"])
+def test_a_key_pasted_where_the_secret_name_belongs_is_not_echoed(pasted):
+    for params in (
+        plan(volumes=[oss(secret=pasted)]),
+        plan(
+            storage_classes=[
+                {"name": "o", "type": "oss", "bucket": "b-1", "url": OSS_URL, "secret": pasted}
+            ]
+        ),
+    ):
+        with pytest.raises(StorageInputError) as info:
+            build_plan(params)
+        assert info.value.field.endswith(".secret")
+        assert pasted not in str(info.value)
+        assert pasted not in repr(info.value.as_error())
