@@ -513,6 +513,19 @@ class _Fields:
             return default
         return value
 
+    def labels(self, mapping: dict, path: str) -> dict:
+        """A labels map: string keys to string values; the others are problems, left out."""
+        labels = self.get(mapping, "labels", dict, path, {})
+        good = {}
+        for key, value in labels.items():
+            if isinstance(key, str) and isinstance(value, str):
+                good[key] = value
+            else:
+                self.problems.append(
+                    (f"{path}.labels.{key}", f"is {_describe(value)}, expected a string")
+                )
+        return good
+
     def mapping_items(self, items: list, path: str) -> list[tuple[int, dict]]:
         """The mappings of a list, each other entry a problem."""
         out = []
@@ -566,6 +579,8 @@ def _labels_match(selector: Any, labels: dict, empty_matches_all: bool = False) 
         if not isinstance(expr, dict):
             return False
         key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        if not isinstance(key, str) or not isinstance(values, list):
+            return False  # malformed: selects nothing
         present = key in labels
         if (
             (op == "In" and labels.get(key) not in values)
@@ -827,7 +842,7 @@ class Auditor:
         fields = _Fields()
         meta = fields.get(obj, "metadata", dict, "", {})
         annotations = fields.get(meta, "annotations", dict, "metadata", {})
-        fields.get(meta, "labels", dict, "metadata", {})
+        fields.labels(meta, "metadata")
         for key in ("name", "namespace"):
             fields.get(meta, key, str, "metadata")
         skipped = self._exemptions(ref, annotations)
@@ -892,6 +907,12 @@ class Auditor:
             self.netpols.append((namespace, fields.get(spec, "podSelector", dict, "spec", {})))
         elif kind == "Service":
             selector = fields.get(spec, "selector", dict, "spec", {})
+            bad = [k for k, v in selector.items() if not isinstance(v, str)]
+            for key in bad:
+                fields.problems.append(
+                    (f"spec.selector.{key}", f"is {_describe(selector[key])}, expected a string")
+                )
+            selector = {k: v for k, v in selector.items() if k not in bad}
             if selector and spec.get("type") != "ExternalName":
                 self.services.append((ref, selector, skipped))
 
@@ -918,7 +939,7 @@ class Auditor:
             pod_spec = fields.get(template, "spec", dict, f"{base}.template", {})
             prefix = f"{base}.template.spec"
         meta_path = "metadata" if kind == "Pod" else f"{prefix[: -len('.spec')]}.metadata"
-        labels = fields.get(template_meta, "labels", dict, meta_path, {})
+        labels = fields.labels(template_meta, meta_path)
         policy = fields.get(pod_spec, "restartPolicy", str, prefix)
         if workload == "custom":
             long_running = kind in _CUSTOM_LONG_RUNNING
@@ -1161,11 +1182,25 @@ class Auditor:
         for namespace, kind, name, minimum in self.hpas:
             key = (namespace, kind, name)
             hpa_min[key] = max(hpa_min.get(key, 1), minimum)
+        # Indexes by namespace (and pod label), so that thousands of workloads
+        # and Services are matched in linear time, not pairwise.
+        pdbs: dict[str, list] = {}
+        for namespace, selector in self.pdbs:
+            pdbs.setdefault(namespace, []).append(selector)
+        netpols: dict[str, list] = {}
+        for namespace, selector in self.netpols:
+            netpols.setdefault(namespace, []).append(selector)
+        by_label: dict[tuple, list] = {}
         for item in self.pending:
+            namespace = item.ref["namespace"]
+            for key, value in item.labels.items():
+                if not isinstance(value, str):
+                    continue  # label values are strings; anything else matches nothing
+                by_label.setdefault((namespace, key, value), []).append(item.labels)
             ref = item.ref
             replicas = item.replicas
             if replicas is not None:
-                replicas = max(replicas, hpa_min.get((ref["namespace"], item.kind, ref["name"]), 0))
+                replicas = max(replicas, hpa_min.get((namespace, item.kind, ref["name"]), 0))
                 if item.replicas_checked:
                     self._result(
                         ref,
@@ -1177,8 +1212,7 @@ class Auditor:
                     )
                 if replicas > 1:
                     has_pdb = any(
-                        ns == ref["namespace"] and _labels_match(sel, item.labels)
-                        for ns, sel in self.pdbs
+                        _labels_match(sel, item.labels) for sel in pdbs.get(namespace, ())
                     )
                     self._result(ref, "missingPodDisruptionBudget", None, has_pdb, "", item.skipped)
                     self._result(
@@ -1190,15 +1224,19 @@ class Auditor:
                         item.skipped,
                     )
             covered = any(
-                ns == ref["namespace"] and _labels_match(sel, item.labels, empty_matches_all=True)
-                for ns, sel in self.netpols
+                _labels_match(sel, item.labels, empty_matches_all=True)
+                for sel in netpols.get(namespace, ())
             )
             self._result(ref, "missingNetworkPolicy", None, covered, "", item.skipped)
         for ref, selector, skipped in self.services:
+            first_key, first_value = next(iter(selector.items()))
+            candidates = (
+                by_label.get((ref["namespace"], first_key, first_value), ())
+                if isinstance(first_value, str)
+                else ()
+            )
             target = any(
-                p.ref["namespace"] == ref["namespace"]
-                and all(p.labels.get(k) == v for k, v in selector.items())
-                for p in self.pending
+                all(labels.get(k) == v for k, v in selector.items()) for labels in candidates
             )
             self._result(
                 ref, "serviceTargetsNothing", None, target, f"selector {selector}", skipped

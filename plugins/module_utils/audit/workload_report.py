@@ -21,7 +21,9 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_check
 
 POLARIS_OUTPUT_VERSION = "1.0"
 SARIF_VERSION = "2.1.0"
-SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SARIF_SCHEMA = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 TOOL_NAME = "ackops.runbooks.workload_audit_info"
 TOOL_URI = "https://github.com/ackops/ack-runbooks/blob/main/docs/audit-workloads.md"
 CONSOLE_FINDINGS = 20  # findings printed in full on the console; the rest are counted

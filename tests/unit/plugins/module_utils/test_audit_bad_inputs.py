@@ -12,7 +12,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
+    audit,
+    findings,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
 from ansible_collections.ackops.runbooks.plugins.modules.workload_audit_info import (
     OPTIONS,
@@ -306,6 +311,49 @@ def test_bad_input_gives_a_message_naming_file_object_and_field(tmp_path, what, 
 
 def test_the_table_has_at_least_thirty_rows():
     assert len(BAD_INPUTS) >= 30
+
+
+EXAMPLES = [
+    *sorted((REPO / "examples" / "workloads").rglob("*.yaml")),
+    REPO / "tests" / "unit" / "fixtures" / "audit" / "mixed-security.yaml",
+]
+WRONG_VALUES = ([], {}, "x", 3, True, None, [None], {"a": [1]})
+
+
+def _paths(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*path, index))
+
+
+def _replace(value, path, new):
+    if not path:
+        return new
+    copy = list(value) if isinstance(value, list) else dict(value)
+    copy[path[0]] = _replace(value[path[0]], path[1:], new)
+    return copy
+
+
+def test_no_field_of_any_example_can_crash_the_audit():
+    """Every field of every example object, replaced by a value of each wrong type:
+    the audit reports, it never raises."""
+    objects = [doc for path in EXAMPLES for doc in yaml.safe_load_all(path.read_text()) if doc]
+    checked = malformed = 0
+    for index, obj in enumerate(objects):
+        others = [(o, "t") for o in objects[:index] + objects[index + 1 :]]
+        for path in _paths(obj):
+            for wrong in WRONG_VALUES:
+                found = findings(audit([*others, (_replace(obj, path, wrong), "t")]))
+                checked += 1
+                malformed += any(f["check"] == "invalidObject" for f in found)
+    assert checked > 1000
+    # Most wrong types are noticed (not all: a list for a list, None for an
+    # optional field, a string where any string goes are fine).
+    assert malformed > checked // 3
 
 
 def render_table(tmp_path: Path) -> str:
