@@ -142,7 +142,7 @@ encrypt_type       filesystem extreme: ``0`` | ``1``.
 =================  =========================================================
 
 type oss (``ossplugin.csi.alibabacloud.com``; CSI only): the OSS keys below,
-plus ``volume_as`` ``sharepath`` | ``subpath``. Reclaim policy Retain only.
+plus ``volume_as`` ``sharepath`` | ``subpath`` | ``direct``. Reclaim policy Retain only.
 
 OSS keys (classes and volumes)
 ------------------------------

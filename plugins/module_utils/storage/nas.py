@@ -340,7 +340,8 @@ def nas_class(item: Item, ctx: Context) -> ClassSpec:
         default=common.default,
         labels=common.labels,
         mount_options=options,
-        zones=common.zones or None,
+        # The file system's zone travels as zoneId; NAS is mounted from every zone of the
+        # VPC, so no allowedTopologies restricts the pods.
     )
     return ClassSpec(
         name=common.name,

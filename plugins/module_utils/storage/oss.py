@@ -44,8 +44,9 @@ AUTH_TYPES = ("secret", "rrsa", "sts")
 FLEX_AUTH_TYPES = ("daemon",)
 # pkg/mounter/fuse_pod_manager/oss/oss_fuse_pod_manager.go EncryptedTypeKms/Aes256.
 ENCRYPTION = ("kms", "aes256")
-# pkg/oss/utils.go parseVolumeAsOptions: bucketspace is refused for dynamic volumes.
-VOLUME_AS = ("sharepath", "subpath")
+# pkg/oss/utils.go parseVolumeAsOptions (direct is sharepath's other name);
+# bucketspace is refused for dynamic volumes (buildVolumeContext).
+VOLUME_AS = ("sharepath", "subpath", "direct")
 ACCESS = ("ReadWriteMany", "ReadOnlyMany", "ReadWriteOnce")
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 ENDPOINT = re.compile(

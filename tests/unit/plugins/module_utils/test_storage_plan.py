@@ -245,6 +245,8 @@ def test_nas_dynamic_modes(full_plan):
         "vpcId": "vpc-bp1example",
         "vSwitchId": "vsw-bp1example",
     }
+    # NAS mounts from every zone of the VPC: the zone only says where the file system lives.
+    assert "allowedTopologies" not in fs
 
 
 def test_oss_static_pv_references_the_secret_and_the_secret_holds_the_keys(full_plan):
