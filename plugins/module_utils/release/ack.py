@@ -27,8 +27,9 @@ not list weighs 100.
 ACK stops serving these annotations: "service-* annotations are not
 available in Nginx Ingress Controller v1.12 and later; do not use them"
 (Alibaba Cloud, "Implement phased releases and blue-green deployments using
-Nginx Ingress", https://help.aliyun.com/document_detail/200941.html, English:
-https://www.alibabacloud.com/help/en/container-service-for-kubernetes/latest/nginx-ingress-management-use-ingresses-to-implement-canary-releases-and-blue-green-releases,
+Nginx Ingress", https://help.aliyun.com/document_detail/200941.html; in
+English on www.alibabacloud.com/help/en/container-service-for-kubernetes/latest/
+as nginx-ingress-management-use-ingresses-to-implement-canary-releases-and-blue-green-releases;
 read 2026-12). The same page calls them deprecated, no longer maintained, in
 every version, and points to the ``canary-*`` annotations (``upstream.py``).
 They need at least 0.12.0-5 (ACK-GUIDE section 3; ingress-ha's gate).
@@ -175,10 +176,10 @@ def parse_service_match(text: str, services: list[str]) -> dict[str, tuple[dict,
         scan.spaces()
         value_at = scan.pos
         if scan.peek() == "/":
-            value, _ = scan.regex()
+            value = scan.regex()[0]
             regex = True
         elif scan.peek() == '"':
-            value, _ = scan.quoted(f"the {kind} value")
+            value = scan.quoted(f"the {kind} value")[0]
             regex = False
         else:
             found_char = repr(scan.peek()) if scan.peek() else "the end of the line"
@@ -270,7 +271,7 @@ def parse_ack(annotations: dict, services: list[str], stable: str | None = None)
     if len(matches) > 1:
         raise ReleaseRuleError(
             SERVICE_MATCH,
-            sorted(offset for _, offset in matches.values())[1],
+            sorted(entry[1] for entry in matches.values())[1],
             "both backends have a match: one of them must be the old service, which takes what does not match",
             text=annotations[SERVICE_MATCH],
         )
@@ -312,7 +313,7 @@ def parse_ack(annotations: dict, services: list[str], stable: str | None = None)
         {
             "stable": stable,
             "canary": canary,
-            "matches": [match for match, _ in matches.values()],
+            "matches": [entry[0] for entry in matches.values()],
             "weight": weight,
             "weight_total": total,
         }

@@ -11,7 +11,7 @@ upstream ``canary-*`` annotations, as does every non-ACK ingress-nginx. The
 inventory's choice wins, but ``ack`` on a controller without the annotations
 is refused, and so is ``upstream`` on an ACK build older than 0.22.0: ACK's
 table of canary-* annotations gives "applicable ACK Nginx Ingress Controller
-version >= v0.22.0" for each of them (help.aliyun.com/document_detail/200941.html).
+version >= v0.22.0" for each of them (help.aliyun.com/document_detail/211732.htm).
 """
 
 from __future__ import annotations

@@ -365,7 +365,9 @@ def parse_httproute(route: dict, stable: str | None = None, losses: list | None 
             f"{len(defaults)} rules without header/query matches: a release has exactly one (for the unmatched)",
         )
     default_at, default_weights = defaults[0]
-    services = list(dict.fromkeys([*default_weights, *(s for _, _, w in conditional for s in w)]))
+    services = list(
+        dict.fromkeys([*default_weights, *(s for entry in conditional for s in entry[2])])
+    )
     if len(services) != 2:
         raise ReleaseRuleError(
             "HTTPRoute", "spec.rules", f"a release has two backend services, found {services}"
