@@ -746,8 +746,12 @@ class _ServiceConverter:
                 "add a healthcheck to the service (it becomes probes)",
                 behaviour_change=True,
             )
-        if "extends" in self.project.origins.get(self.service, {}) or self.spec.get("extends"):
+        if "extends" in self.project.origins.get(self.service, {}):
             self.report.converted("extends", "merged into the service")
+        if self.spec.get("profiles"):
+            self.report.converted(
+                "profiles", f"converted: a profile {self.spec['profiles']} is active"
+            )
         services = self._services()
         self._network_notes()
         if self.kind == "none":
@@ -1375,6 +1379,8 @@ class _ServiceConverter:
                 ),
             )
         replicas = deploy.get("replicas", self.spec.get("scale"))
+        if "replicas" in deploy and self.spec.get("scale") is not None:
+            self.report.converted("scale", "deploy.replicas is used (Compose requires them equal)")
         if replicas is not None:
             key = "deploy.replicas" if "replicas" in deploy else "scale"
             if self.kind == "DaemonSet":

@@ -152,6 +152,9 @@ class _Reader:
         self.variables = variables
         self.warnings = warnings
         self.cache: dict[str, dict] = {}
+        # (file, service) -> the file each key of an extended service came from,
+        # so its relative paths (env_file, bind mounts) resolve where they were written.
+        self.key_files: dict[tuple[str, str], dict[str, str]] = {}
 
     def read(self, path: str) -> dict:
         path = os.path.abspath(path)
@@ -238,8 +241,11 @@ class _Reader:
                 key="healthcheck.disable",
                 value=True,
             )
-        for key in base:
-            origins.setdefault(name, {}).setdefault(key, base_file)
+        base_keys = self.key_files.get((base_file, reference["service"]), {})
+        keys = {key: base_keys.get(key, base_file) for key in base}
+        keys.update(dict.fromkeys(own, file))
+        keys["extends"] = file
+        self.key_files[(file, name)] = keys
         return merge(base, own)
 
 
@@ -297,8 +303,11 @@ def load_project(
             if isinstance(spec, dict):
                 keys = origins.setdefault(service, {})
                 keys.setdefault("", path)
+                from_extends = reader.key_files.get((path, service), {})
                 for key in spec:
-                    keys[key] = path
+                    keys[key] = from_extends.get(key, path)
+                if "extends" in from_extends:
+                    keys["extends"] = path
         merged = merge(merged, model)
     merged = strip_markers(merged)
     name = project_name or merged.get("name") or os.path.basename(directory)
