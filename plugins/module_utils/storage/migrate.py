@@ -16,6 +16,8 @@ time (Retain first, scale the workload down, replace the PVC, scale up).
 =================  ===========================================================
 volumes            list of PV names to migrate (default, or empty: every
                    flexVolume PV with an ``alicloud/disk|nas|oss`` driver).
+                   Only PVs bound to an existing claim move; the others are
+                   in ``skipped`` with the reason.
 pv_suffix          appended to the old PV name for the new CSI PV
                    (default ``-csi``): the old PV stays, retained, until the
                    end, so the names must differ.
@@ -45,15 +47,14 @@ A step::
      "old_pv": a reference to the old PV (apiVersion, kind, metadata name,
                uid, resourceVersion; spec persistentVolumeReclaimPolicy) --
                never its volume source, which may hold inline keys,
-     "old_pvc": the claim as read (status and managedFields dropped), or
-                None when the PV is not bound (then there is no new_pvc),
+     "old_pvc": the claim as read (status and managedFields dropped),
      "old_reclaim_policy": str, "final_reclaim_policy": str,
      "retain_patch": merge patch setting the old PV to Retain,
      "objects": manifests to apply before new_pv: the Secret holding the
                 OSS keys moved out of the PV, when there were some,
      "new_pv": CSI PV, pre-bound (claimRef) to the new PVC, policy Retain
                until the runbook sets final_reclaim_policy,
-     "new_pvc": PVC with the old name/namespace, volumeName = new PV, or None,
+     "new_pvc": PVC with the old name/namespace, volumeName = new PV,
      "rollback": {"pvc": the old PVC, bound to the old PV again,
                   "pv_patch": merge patch clearing the old PV's claimRef uid,
                   "delete": [new PVC, new PV identities], "text": how}}
@@ -439,26 +440,20 @@ def _step(pv: dict, kind: str, pvcs: dict, flex_classes: set, opts: dict, warn) 
     flex = spec["flexVolume"]
     claim_ref = spec.get("claimRef") or {}
     new_name = _suffixed(name, opts["pv_suffix"])
-    pvc = None
-    state = "pending"
-    if claim_ref.get("name"):
-        key = (claim_ref.get("namespace") or "default", claim_ref["name"])
-        pvc = pvcs.get(key)
-        bound_to = (pvc or {}).get("spec", {}).get("volumeName")
-        if pvc is not None and bound_to == new_name:
-            state = "migrated"  # an earlier run swapped the claim already
-        elif pvc is None:
-            warn(
-                f"volume {name}",
-                f"its claim {key[0]}/{key[1]} no longer exists: only the PV is migrated",
-            )
-        elif bound_to not in (None, "", name):
-            warn(
-                f"volume {name}",
-                f"claim {key[0]}/{key[1]} is bound to another PV: only the PV is migrated",
-            )
-            pvc = None
-    namespace = (pvc or {}).get("metadata", {}).get("namespace") or "default"
+    # Only a bound PV moves: a second, unbound PV on the same disk, path or bucket
+    # could be bound by any new claim and mounted twice.
+    if not claim_ref.get("name"):
+        raise _Skip("not bound to a claim; bind it or delete it before migrating")
+    key = (claim_ref.get("namespace") or "default", claim_ref["name"])
+    pvc = pvcs.get(key)
+    if pvc is None:
+        raise _Skip(f"its claim {key[0]}/{key[1]} no longer exists (the PV is Released)")
+    bound_to = (pvc.get("spec") or {}).get("volumeName")
+    if bound_to not in (None, "", name, new_name):
+        raise _Skip(f"its claim {key[0]}/{key[1]} is bound to PV {bound_to}")
+    # An earlier run already swapped the claim: the same objects, nothing left to do.
+    state = "migrated" if bound_to == new_name else "pending"
+    namespace = key[0]
     secret = None
     topology: dict = {}
     if kind == "disk":
@@ -491,45 +486,41 @@ def _step(pv: dict, kind: str, pvcs: dict, flex_classes: set, opts: dict, warn) 
         new_pv_spec["storageClassName"] = new_class
     if spec.get("volumeMode"):
         new_pv_spec["volumeMode"] = spec["volumeMode"]
-    new_pvc = None
-    rollback = None
-    old_pvc = None
-    if pvc is not None:
-        meta = pvc["metadata"]
-        old_pvc = _as_read(pvc)
-        new_pv_spec["claimRef"] = {
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "namespace": namespace,
-            "name": meta["name"],
-        }
-        new_pvc = _clean_pvc(pvc)
-        new_pvc["metadata"].setdefault("labels", {})[MANAGED_BY_LABEL] = MANAGED_BY
-        new_pvc["metadata"]["annotations"] = {MIGRATED_FROM: name}
-        new_pvc["spec"]["storageClassName"] = new_class
-        new_pvc["spec"]["volumeName"] = new_name
-        new_pvc["spec"].pop("selector", None)
-        restore_pvc = _clean_pvc(pvc)
-        restore_pvc["spec"]["volumeName"] = name
-        restore_pvc["spec"]["storageClassName"] = old_class
-        restore_pvc["metadata"].get("labels", {}).pop(MANAGED_BY_LABEL, None)
-        if not restore_pvc["metadata"].get("labels"):
-            restore_pvc["metadata"].pop("labels", None)
-        if (pvc.get("spec") or {}).get("selector"):
-            restore_pvc["spec"]["selector"] = copy.deepcopy(pvc["spec"]["selector"])
-        rollback = {
-            "pvc": restore_pvc,
-            "pv_patch": {"spec": {"claimRef": {"uid": None, "resourceVersion": None}}},
-            "delete": [
-                {"kind": "PersistentVolumeClaim", "namespace": namespace, "name": meta["name"]},
-                {"kind": "PersistentVolume", "name": new_name},
-            ],
-            "text": (
-                f"delete PVC {namespace}/{meta['name']} and PV {new_name} (Retain: the data stays), "
-                f"clear the claimRef uid of PV {name}, recreate PVC {namespace}/{meta['name']} "
-                f"with volumeName {name}, set PV {name} back to {old_policy}, scale the workload up"
-            ),
-        }
+    meta = pvc["metadata"]
+    old_pvc = _as_read(pvc)
+    new_pv_spec["claimRef"] = {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "namespace": namespace,
+        "name": meta["name"],
+    }
+    new_pvc = _clean_pvc(pvc)
+    new_pvc["metadata"].setdefault("labels", {})[MANAGED_BY_LABEL] = MANAGED_BY
+    new_pvc["metadata"]["annotations"] = {MIGRATED_FROM: name}
+    new_pvc["spec"]["storageClassName"] = new_class
+    new_pvc["spec"]["volumeName"] = new_name
+    new_pvc["spec"].pop("selector", None)
+    restore_pvc = _clean_pvc(pvc)
+    restore_pvc["spec"]["volumeName"] = name
+    restore_pvc["spec"]["storageClassName"] = old_class
+    restore_pvc["metadata"].get("labels", {}).pop(MANAGED_BY_LABEL, None)
+    if not restore_pvc["metadata"].get("labels"):
+        restore_pvc["metadata"].pop("labels", None)
+    if (pvc.get("spec") or {}).get("selector"):
+        restore_pvc["spec"]["selector"] = copy.deepcopy(pvc["spec"]["selector"])
+    rollback = {
+        "pvc": restore_pvc,
+        "pv_patch": {"spec": {"claimRef": {"uid": None, "resourceVersion": None}}},
+        "delete": [
+            {"kind": "PersistentVolumeClaim", "namespace": namespace, "name": meta["name"]},
+            {"kind": "PersistentVolume", "name": new_name},
+        ],
+        "text": (
+            f"delete PVC {namespace}/{meta['name']} and PV {new_name} (Retain: the data stays), "
+            f"clear the claimRef uid of PV {name}, recreate PVC {namespace}/{meta['name']} "
+            f"with volumeName {name}, set PV {name} back to {old_policy}, scale the workload up"
+        ),
+    }
     new_pv = {
         "apiVersion": "v1",
         "kind": "PersistentVolume",
@@ -554,9 +545,9 @@ def _step(pv: dict, kind: str, pvcs: dict, flex_classes: set, opts: dict, warn) 
             "apiVersion": "v1",
             "kind": "PersistentVolume",
             "metadata": {
-                key: value
-                for key, value in (pv.get("metadata") or {}).items()
-                if key in ("name", "uid", "resourceVersion")
+                field: value
+                for field, value in (pv.get("metadata") or {}).items()
+                if field in ("name", "uid", "resourceVersion")
             },
             "spec": {"persistentVolumeReclaimPolicy": old_policy},
         },

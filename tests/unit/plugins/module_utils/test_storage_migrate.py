@@ -38,7 +38,6 @@ def step(plan, pv):
 def test_steps_cover_every_alibaba_flexvolume_pv_that_can_move(plan):
     assert [s["pv"] for s in plan["volumes"]] == [
         "d-bp1flexdisk000001",
-        "nas-spare",
         "nas-uploads",
         "oss-docs",
     ]
@@ -48,6 +47,7 @@ def test_steps_cover_every_alibaba_flexvolume_pv_that_can_move(plan):
         "oss-daemon-keys": "the PV has no AccessKey of its own (the flexVolume plugin used its DaemonSet's); "
         "give options.oss_secret, a Secret with akId/akSecret, to migrate it",
         "other-vendor": "flexVolume driver 'example.com/lvm' is not an Alibaba Cloud one",
+        "nas-spare": "not bound to a claim; bind it or delete it before migrating",
     }
     assert any(w.startswith("volume oss-daemon-keys: not migrated") for w in plan["warnings"])
 
@@ -189,12 +189,44 @@ def test_nas_step_keeps_server_path_version_mode_and_options(plan):
     }
 
 
-def test_nas_server_with_path_and_no_claim(plan):
-    s = step(plan, "nas-spare")
+def test_nas_server_with_the_path_in_it():
+    state = cluster()
+    spare = next(pv for pv in state["persistent_volumes"] if pv["metadata"]["name"] == "nas-spare")
+    spare["spec"]["claimRef"] = {"namespace": "shop", "name": "spare"}
+    state["persistent_volume_claims"].append(
+        {
+            "metadata": {"name": "spare", "namespace": "shop"},
+            "spec": {"accessModes": ["ReadWriteMany"], "volumeName": "nas-spare"},
+        }
+    )
+    s = step(plan_flex_migration(state, {"volumes": ["nas-spare"]}), "nas-spare")
     assert s["source"] == {"server": "0a1b2c3d-xyz1.cn-hangzhou.nas.aliyuncs.com", "path": "/spare"}
-    assert s["new_pv"]["spec"]["csi"]["volumeAttributes"]["vers"] == "3"
-    assert (s["old_pvc"], s["new_pvc"], s["rollback"]) == (None, None, None)
-    assert "claimRef" not in s["new_pv"]["spec"]
+    assert s["new_pv"]["spec"]["csi"]["volumeAttributes"] == {
+        "server": "0a1b2c3d-xyz1.cn-hangzhou.nas.aliyuncs.com",
+        "path": "/spare",
+        "vers": "3",
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            lambda c: c["persistent_volume_claims"].pop(0),
+            "its claim shop/mysql-data no longer exists",
+        ),
+        (
+            lambda c: c["persistent_volume_claims"][0]["spec"].update(volumeName="d-other"),
+            "its claim shop/mysql-data is bound to PV d-other",
+        ),
+    ],
+)
+def test_a_pv_without_its_claim_is_not_migrated(change, reason):
+    state = cluster()
+    change(state)
+    plan = plan_flex_migration(state, {"volumes": ["d-bp1flexdisk000001"]})
+    assert plan["volumes"] == []
+    assert plan["skipped"][0]["reason"].startswith(reason)
 
 
 def test_oss_step_moves_inline_keys_into_a_secret(plan):
