@@ -206,6 +206,13 @@ def statefulsets(raws, ctx, classes, names, claims_index, class_claim) -> tuple[
                     allowed=known,
                 )
             kind, _owner = claims_index[namespace, claim]
+            if kind == "disk" and replicas > 1:
+                mount_item.fail(
+                    "claim",
+                    f"claim {namespace}/{claim} is a cloud disk, which attaches to one node, and "
+                    f"{replicas} pods would share it; allowed: replicas 1, a NAS or OSS claim, or "
+                    "volume_claim_templates (one disk per pod)",
+                )
             mount = _mount_path(mount_item, "mount_path", mounts_seen)
             mounts_seen[mount] = f"claim {claim}"
             volume_name = f"claim-{claim}"[:63].rstrip("-")

@@ -416,6 +416,23 @@ REFUSALS = [
         ["not among the volumes and claims"],
     ),
     (
+        "statefulset-pods-sharing-one-disk",
+        plan(
+            volumes=[disk()],
+            statefulsets=[
+                {
+                    "name": "db",
+                    "image": "mysql:8",
+                    "replicas": 3,
+                    "mounts": [{"claim": "data", "mount_path": "/d"}],
+                }
+            ],
+        ),
+        "statefulset default/db",
+        "statefulsets[0].mounts[0].claim",
+        ["attaches to one node", "volume_claim_templates"],
+    ),
+    (
         "liveness-probe-without-oss",
         plan(
             volumes=[nas()],
