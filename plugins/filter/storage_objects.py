@@ -32,7 +32,8 @@ options:
   _input:
     description:
       - The storage description, a dict with the keys C(region), C(zones), C(driver),
-        C(secrets), C(storage_classes), C(volumes), C(claims) and C(statefulsets).
+        C(secrets), C(storage_classes), C(existing_storage_classes), C(volumes), C(claims)
+        and C(statefulsets).
       - Other top-level keys are ignored; unknown keys inside items are refused.
     type: dict
     required: true

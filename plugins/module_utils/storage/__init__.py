@@ -44,6 +44,12 @@ driver            ``csi`` (default) | ``flexvolume``: the legacy
                   ``alicloud/disk|nas|oss`` forms, for clusters still on it.
 secrets           list of secret items (AccessKey pairs for OSS).
 storage_classes   list of class items.
+existing_storage_classes
+                  list of classes already in the cluster (ACK's
+                  alicloud-disk-essd, ...) that claims may name; nothing
+                  is written for them: ``name`` (required), ``type``
+                  (disk default | nas | oss), and for disk ``category`` /
+                  ``performance_level`` to check claim sizes.
 volumes           list of static volume items (PV + PVC).
 claims            list of dynamic claim items (PVC against a class).
 statefulsets      list of statefulset items (headless Service + StatefulSet).
@@ -181,7 +187,7 @@ Common: ``name`` (required, the PVC name), ``namespace``, ``type``
 claims[] (dynamic)
 ------------------
 ``name`` (required), ``namespace``, ``storage_class`` (required, a class of
-``storage_classes``), ``size`` (required, within the class's limits),
+``storage_classes`` or ``existing_storage_classes``), ``size`` (required, within the class's limits),
 ``access_modes`` (default RWO for disk, RWX for nas/oss), ``volume_mode``
 (Filesystem | Block, Block for disk only), ``labels``.
 

@@ -402,6 +402,30 @@ def disk_class(item: Item, ctx: Context) -> ClassSpec:
     )
 
 
+def existing_disk_class(item: Item, ctx: Context, name: str) -> ClassSpec:
+    """A disk class already in the cluster (ACK's alicloud-disk-*): not written, claims checked.
+
+    With ``category`` (and ``performance_level``) the claims' sizes are checked as for
+    a class of the plan; without, only the access modes are.
+    """
+    check_size = None
+    if item.has("category"):
+        _written, tried = _categories(item, ctx)
+        levels = _performance_levels(item, tried)
+        check_size = size_checker(tried, levels, False)
+    elif item.has("performance_level"):
+        item.fail("performance_level", "needs category; allowed: set category too")
+    return ClassSpec(
+        name=name,
+        type="disk",
+        manifest=None,
+        default_access_modes=["ReadWriteOnce"],
+        allowed_access_modes=SINGLE_NODE_MODES,
+        block=True,
+        check_size=check_size,
+    )
+
+
 def disk_volume(item: Item, ctx: Context, name: str, namespace: str) -> tuple[dict, dict, dict]:
     """A static disk: (PV named after the disk id, PVC bound by selector, summary row)."""
     disk_id = item.text(

@@ -134,7 +134,7 @@ class ClassSpec:
 
     name: str
     type: str  # disk | nas | oss
-    manifest: dict
+    manifest: dict | None  # None: the class is already in the cluster
     default_access_modes: list[str]
     allowed_access_modes: tuple[str, ...]
     block: bool = False  # volumeMode Block allowed

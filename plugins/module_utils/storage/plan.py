@@ -18,6 +18,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.storage import (
     workloads,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.storage.model import (
+    ACCESS_MODES,
     DRIVERS,
     REGION,
     VOLUME_MODES,
@@ -42,6 +43,7 @@ TOP_KEYS = (
     "zones",
     "driver",
     "storage_classes",
+    "existing_storage_classes",
     "volumes",
     "claims",
     "statefulsets",
@@ -51,6 +53,7 @@ SECRET_KEYS = ("name", "namespace", "access_key_id", "access_key_secret", "exist
 SECRET_VALUE_KEYS = ("access_key_id", "access_key_secret")
 # pkg/oss/utils.go parseCredentialsFromSecret: the keys the OSS driver reads first.
 SECRET_DATA_KEYS = {"access_key_id": "akId", "access_key_secret": "akSecret"}
+EXISTING_CLASS_KEYS = ("name", "type", "category", "performance_level")
 CLAIM_KEYS = ("name", "namespace", "storage_class", "size", "access_modes", "volume_mode", "labels")
 DEFAULT_NAMESPACE = "default"
 
@@ -181,6 +184,31 @@ def _classes(raws: list, ctx: Context) -> dict[str, ClassSpec]:
             f"several default storage classes ({one_of(defaults)}): Kubernetes picks the newest",
         )
     return classes
+
+
+def _existing_classes(raws: list, ctx: Context, classes: dict[str, ClassSpec]) -> None:
+    """Classes already in the cluster that claims may name; nothing is written for them."""
+    for index, raw in enumerate(raws):
+        path = f"existing_storage_classes[{index}]"
+        obj = f"storage class {_raw_name(raw, f'#{index}')}"
+        kind = _type(raw, path, obj, default="disk")
+        item = Item(raw, path, obj, EXISTING_CLASS_KEYS)
+        name = item.name(subdomain=True)
+        if name in classes:
+            item.fail(
+                "name",
+                f"storage class {name!r} is also in storage_classes; allowed: one of the two",
+            )
+        if kind == "disk":
+            classes[name] = disk.existing_disk_class(item, ctx, name)
+            continue
+        for key in ("category", "performance_level"):
+            if item.has(key):
+                item.fail(key, "applies to disk classes only; allowed: type disk")
+        modes = ACCESS_MODES if kind == "nas" else oss.ACCESS
+        classes[name] = ClassSpec(
+            name, kind, None, ["ReadWriteMany"], tuple(modes), oss=kind == "oss"
+        )
 
 
 class _Names:
@@ -317,7 +345,14 @@ def build_plan(params: dict) -> dict:
     ctx = _context(params)
     get = params.get
     lists = {}
-    for key in ("secrets", "storage_classes", "volumes", "claims", "statefulsets"):
+    for key in (
+        "secrets",
+        "storage_classes",
+        "existing_storage_classes",
+        "volumes",
+        "claims",
+        "statefulsets",
+    ):
         value = get(key)
         if value is None:
             value = []
@@ -330,6 +365,7 @@ def build_plan(params: dict) -> dict:
         lists[key] = list(value)
     secrets = _secrets(lists["secrets"], ctx)
     classes = _classes(lists["storage_classes"], ctx)
+    _existing_classes(lists["existing_storage_classes"], ctx, classes)
     names = _Names()
     claims_index: dict = {}
     pvs, static_pvcs, rows = _volumes(lists["volumes"], ctx, names, claims_index)
@@ -342,7 +378,7 @@ def build_plan(params: dict) -> dict:
             ctx.warn(f"secret {name}", "is not referenced by any OSS volume or class")
     objects = [
         *secrets,
-        *(spec.manifest for spec in classes.values()),
+        *(spec.manifest for spec in classes.values() if spec.manifest),
         *pvs,
         *static_pvcs,
         *dynamic_pvcs,

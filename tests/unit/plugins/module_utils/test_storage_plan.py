@@ -494,3 +494,27 @@ def test_hundreds_of_pairs_in_one_plan_stay_valid_and_unique():
         == 500
     )
     assert_valid_manifests(plan["objects"][:2] + plan["objects"][-2:])
+
+
+def test_claims_may_name_classes_already_in_the_cluster():
+    existing = [
+        {"name": "alicloud-disk-essd", "category": "cloud_essd"},
+        {"name": "alicloud-nas-subpath", "type": "nas"},
+    ]
+    plan = plan_of(
+        existing_storage_classes=existing,
+        claims=[
+            {"name": "db", "storage_class": "alicloud-disk-essd", "size": "40Gi"},
+            {"name": "files", "storage_class": "alicloud-nas-subpath", "size": "1Ti"},
+        ],
+    )
+    assert [o["kind"] for o in plan["objects"]] == ["PersistentVolumeClaim"] * 2
+    assert plan["objects"][0]["spec"]["storageClassName"] == "alicloud-disk-essd"
+    assert plan["objects"][1]["spec"]["accessModes"] == ["ReadWriteMany"]
+    with pytest.raises(StorageInputError) as info:
+        plan_of(
+            existing_storage_classes=existing,
+            claims=[{"name": "db", "storage_class": "alicloud-disk-essd", "size": "10Gi"}],
+        )
+    assert info.value.field == "claims[0].size"
+    assert "cloud_essd: 20..65536 GiB" in str(info.value)

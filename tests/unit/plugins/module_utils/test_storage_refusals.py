@@ -377,6 +377,16 @@ REFUSALS = [
         ["'alicloud-disk-ssd' is not in storage_classes", "essd"],
     ),
     (
+        "existing-class-also-declared",
+        plan(
+            storage_classes=[{"name": "essd", "category": "cloud_essd"}],
+            existing_storage_classes=[{"name": "essd"}],
+        ),
+        "storage class essd",
+        "existing_storage_classes[0].name",
+        ["also in storage_classes"],
+    ),
+    (
         "disk-rwx-filesystem-claim",
         plan(
             storage_classes=[{"name": "m", "category": "cloud_essd", "multi_attach": True}],
