@@ -260,6 +260,23 @@ def _migrate_class(sc: dict, opts: dict, warn) -> dict | None:
     return new
 
 
+# The beta labels kubelets no longer set; a PV still selecting nodes by them
+# would fit no node once the old labels are gone.
+CURRENT_KEYS = {
+    "failure-domain.beta.kubernetes.io/zone": ZONE_LABEL,
+    "failure-domain.beta.kubernetes.io/region": REGION_LABEL,
+}
+
+
+def _current_topology_keys(affinity: dict) -> dict:
+    """``affinity`` with the beta zone/region keys renamed to topology.kubernetes.io/*."""
+    new = copy.deepcopy(affinity)
+    for term in ((new.get("required") or {}).get("nodeSelectorTerms")) or []:
+        for expression in term.get("matchExpressions") or []:
+            expression["key"] = CURRENT_KEYS.get(expression.get("key"), expression.get("key"))
+    return new
+
+
 def _other_opts_ok(value: str) -> bool:
     """pkg/oss/utils.go parseOtherOpts: every word is -o, follows -o, or starts with -o."""
     words = value.split()
@@ -481,7 +498,7 @@ def _step(pv: dict, kind: str, pvcs: dict, flex_classes: set, opts: dict, warn) 
     if spec.get("mountOptions") and "mountOptions" not in new_pv_spec:
         new_pv_spec["mountOptions"] = list(spec["mountOptions"])
     if spec.get("nodeAffinity"):
-        new_pv_spec["nodeAffinity"] = copy.deepcopy(spec["nodeAffinity"])
+        new_pv_spec["nodeAffinity"] = _current_topology_keys(spec["nodeAffinity"])
     if new_class:
         new_pv_spec["storageClassName"] = new_class
     if spec.get("volumeMode"):

@@ -364,3 +364,30 @@ def test_bad_inputs_are_refused(cluster_value, options, field):
         plan_flex_migration(cluster_value, options)
     assert info.value.field == field
     assert "allowed" in str(info.value)
+
+
+def test_a_node_affinity_on_beta_labels_moves_to_the_current_keys():
+    state = cluster()
+    disk = state["persistent_volumes"][0]
+    beta = "failure-domain.beta.kubernetes.io/zone"
+    disk["spec"]["nodeAffinity"] = {
+        "required": {
+            "nodeSelectorTerms": [
+                {"matchExpressions": [{"key": beta, "operator": "In", "values": ["cn-hangzhou-h"]}]}
+            ]
+        }
+    }
+    s = step(
+        plan_flex_migration(state, {"volumes": ["d-bp1flexdisk000001"]}), "d-bp1flexdisk000001"
+    )
+    [term] = s["new_pv"]["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"]
+    assert term["matchExpressions"] == [
+        {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["cn-hangzhou-h"]}
+    ]
+    # The input is left as it was read.
+    assert (
+        disk["spec"]["nodeAffinity"]["required"]["nodeSelectorTerms"][0]["matchExpressions"][0][
+            "key"
+        ]
+        == beta
+    )
