@@ -217,12 +217,13 @@ class _Stack:
         self.claims_used: dict[str, list[str]] = {}
         self.secret_names: list[str] = []
         self.statefulset_volumes: dict[str, set[str]] = {}
+        owners: dict[str, str] = {}
         for service in project.services:
             name = k8s_name(service)
             if not name:
                 raise project.error("gives no usable Kubernetes name", service, None, service)
-            clash = next((s for s, n in self.names.items() if n == name), None)
-            if clash:
+            clash = owners.setdefault(name, service)
+            if clash != service:
                 raise project.error(
                     f"becomes the Kubernetes name {name!r}, as service {clash!r} does; rename one",
                     service,
@@ -553,16 +554,19 @@ def _service_networks(spec: dict) -> set[str]:
 def _networks(stack: _Stack) -> None:
     project = stack.project
     declared = dict(project.networks)
-    used = {n for s in project.services.values() for n in _service_networks(s)}
+    joined = {service: _service_networks(spec) for service, spec in project.services.items()}
+    by_network: dict[str, list[str]] = {}
+    for service, networks in joined.items():
+        for network in networks:
+            by_network.setdefault(network, []).append(service)
+    used = set(by_network)
     if "default" in used:
         declared.setdefault("default", {})
     policies = stack.options.network_policies
     for network in sorted(declared):
         spec = declared[network] or {}
         key = f"networks.{network}"
-        members = sorted(
-            s for s, sp in project.services.items() if network in _service_networks(sp)
-        )
+        members = sorted(by_network.get(network, []))
         lost = "pods share one flat network: every pod can reach every other"
         if policies:
             stack.report.converted(
@@ -597,13 +601,14 @@ def _networks(stack: _Stack) -> None:
             )
     if not policies:
         return
+    peers_of: dict[frozenset, list[str]] = {}
     for service, spec in project.services.items():
-        networks = _service_networks(spec)
+        networks = frozenset(joined[service])
         if not networks:
             continue
-        peers = sorted(
-            stack.names[s] for s, sp in project.services.items() if networks & _service_networks(sp)
-        )
+        if networks not in peers_of:
+            peers_of[networks] = sorted({stack.names[s] for n in networks for s in by_network[n]})
+        peers = list(peers_of[networks])
         rules: list[dict] = [
             {
                 "from": [

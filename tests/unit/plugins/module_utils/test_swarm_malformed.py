@@ -85,6 +85,8 @@ CASES = [
     ("env-file-missing", {"compose.yml": svc(IMG + "env_file: [missing.env]\n")}, "compose.yml", "web", "env_file[0]", "'missing.env'"),
     ("override-file-type", {"compose.yml": svc(IMG), "override.yml": svc("deploy: {replicas: many}\n")},
      "override.yml", "web", "deploy.replicas", "'many'"),
+    ("name-clash", {"compose.yml": "services:\n  my_api: {image: a}\n  my-api: {image: b}\n"},
+     "compose.yml", "my-api", None, "as service 'my_api' does"),
     ("extends-cycle", {"compose.yml": "services:\n  a: {image: x, extends: b}\n  b: {image: y, extends: a}\n"},
      "compose.yml", "a", "extends", "a -> b -> a"),
     ("extends-unknown", {"compose.yml": svc(IMG + "extends: {service: base}\n")}, "compose.yml", "web", "extends.service", "'base'"),
@@ -118,7 +120,7 @@ def test_malformed_input_names_file_service_key_and_value(
     assert error.service == service
     assert error.key == key
     if service:
-        assert f"services.{service}.{key}" in message
+        assert f"services.{service}" + (f".{key}" if key else "") + ": " in message
     elif key:
         assert f": {key}: " in message
     assert shown in message
