@@ -30,6 +30,14 @@ GOOD_CONTAINER = {
     },
     "livenessProbe": {"tcpSocket": {"port": 8080}},
     "readinessProbe": {"tcpSocket": {"port": 8080}},
+    "securityContext": {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    },
 }
 
 
@@ -71,7 +79,21 @@ def seeded(ns: str) -> list[dict]:
             "metadata": {"name": "web", "namespace": ns},
             "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}},
         },
-        # One replica of latest with no resources and no probes.
+        # Default deny: every workload here is selected by a NetworkPolicy.
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "default-deny", "namespace": ns},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+        },
+        # A Service whose selector matches no pod.
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "ghost", "namespace": ns},
+            "spec": {"selector": {"app": "gone"}, "ports": [{"port": 80}]},
+        },
+        # One replica of latest with no resources, no probes, no securityContext.
         workload(
             "Deployment", "lonely", ns, 1, {"name": "app", "image": "nginx:latest"}, spread=False
         ),
@@ -119,8 +141,14 @@ EXPECTED = {
             "livenessProbeMissing",
             "readinessProbeMissing",
             "tagNotSpecified",
+            "runAsRootAllowed",
+            "privilegeEscalationAllowed",
+            "notReadOnlyRootFilesystem",
+            "insecureCapabilities",
+            "seccompProfileMissing",
         )
     ),
+    ("Service", "ghost", None, "serviceTargetsNothing"),
     ("StatefulSet", "db", None, "missingPodDisruptionBudget"),
     ("StatefulSet", "db", None, "podSpreadMissing"),
     ("Pod", "debug", None, "barePod"),
