@@ -144,3 +144,13 @@ def test_refusals_name_field_and_cause_and_write_nothing(tmp_path, extra, messag
     assert message in output
     assert "Traceback" not in output
     assert not (tmp_path / "plan-cluster.json").exists()
+
+
+def test_an_unknown_key_prints_the_field_and_rule_not_the_whole_spec(tmp_path):
+    result = run(tmp_path, {"plan_cluster_network": {"vswitch": []}})
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "plan_cluster_network.vswitch. Supported parameters include" in output
+    assert "argument_spec_data" not in output
+    assert "short_description" not in output
+    assert len(output.splitlines()) < 60
