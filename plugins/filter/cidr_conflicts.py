@@ -18,6 +18,15 @@ description:
     the IDC; service CIDRs disjoint from the VPC (they may repeat across clusters).
   - Also reports planned node counts the pod CIDR cannot hold, and pods per node
     that do not fit a pinned per-node block.
+  - IPv4 and IPv6 (and dual-stack clusters, one CIDR per family) are checked, each
+    family on its own. Pod, service and vSwitch CIDRs on a reserved range (the
+    Docker bridge 172.17.0.0/16, link-local 169.254.0.0/16 and fe80::/10,
+    100.64.0.0/10, and the plan's C(reserved) list) are conflicts.
+  - Terway clusters (C(network_mode=terway)) list C(zones); each zone's node and pod
+    vSwitches are sized from its nodes and C(pods_per_node), checked when given.
+  - Refused outright, naming the field and the numbers, is what cannot work (a
+    service CIDR with more than 20 host bits (kube-apiserver's limit), a pod CIDR
+    that holds no node, a malformed CIDR).
   - Overlaps are found by one sort and a sweep, so route tables of thousands of
     entries are checked in about the time it takes to sort them.
 options:
@@ -25,7 +34,8 @@ options:
     description:
       - The plan, with keys C(vpc_cidr), C(vswitches), C(clusters) (each with
         C(name), C(pod_cidr), C(service_cidr), optional C(pods_per_node),
-        C(node_prefix), C(nodes)), C(peer_routes) and C(idc_routes).
+        C(node_prefix), C(nodes), C(ip_stack), C(network_mode), C(zones)),
+        C(peer_routes), C(idc_routes) and C(reserved).
       - vSwitches and routes are CIDR strings or mappings with C(cidr) and C(name).
     type: dict
     required: true

@@ -14,7 +14,11 @@ description:
     O(search_space) that overlap none of the CIDRs in O(_input).
   - Use it to pick a pod or service CIDR for a new cluster; feed it the VPC,
     vSwitches, existing pod and service CIDRs and every route.
-  - Fails with a message when the space cannot hold O(count) such blocks.
+  - Fails with a message when the space cannot hold O(count) such blocks, or when
+    O(count) is above 32.
+  - The search space's address family decides the blocks' (IPv6 with, for example,
+    O(search_space=[fd00::/8]) and O(prefix=112)); used CIDRs of the other family
+    are ignored.
 options:
   _input:
     description: CIDRs already in use.
@@ -22,7 +26,7 @@ options:
     elements: str
     required: true
   prefix:
-    description: Prefix length of the blocks wanted (16 for a /16).
+    description: Prefix length of the blocks wanted (16 for a /16; at most 32, or 128 for IPv6).
     type: int
     required: true
   count:
