@@ -8,31 +8,22 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow  # each test runs ansible-playbook (2-4 s)
+from tests.unit.playbooks.test_planning_runbooks import PLAYBOOK_BIN, REPO, recap
 
-REPO = Path(__file__).resolve().parents[3]
-PLAYBOOK_BIN = Path(sys.executable).parent / "ansible-playbook"
+pytestmark = pytest.mark.slow  # each test runs ansible-playbook (2-4 s)
 
 
 def run(tmp_path, extra: dict, *args: str) -> subprocess.CompletedProcess:
+    """plan-cluster.yml with no -i, its reports in ``tmp_path``."""
     command = [str(PLAYBOOK_BIN), "plan-cluster.yml", *args, "-e", json.dumps(extra)]
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ACKOPS_REPORT_DIR": str(tmp_path)}
     return subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
     )
-
-
-def recap(result: subprocess.CompletedProcess) -> dict:
-    match = re.search(r"localhost\s+:\s+(.*)", result.stdout)
-    assert match, result.stdout + result.stderr
-    return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(1))}
 
 
 def test_a_masters_only_plan_runs_and_reports_no_network(tmp_path):
