@@ -2,8 +2,8 @@
 """CIDR conflict check on 10,000 routes: sort-and-sweep versus all pairs, in one run.
 
 Builds an ACK-shaped plan (one VPC, 32 vSwitches, 16 clusters) with 10,000
-routes to peered VPCs and the IDC, some of them landing on pod and service
-CIDRs. Times ackops.runbooks' sweep (cidr_plan.overlapping_conflicts) and the
+routes to peered VPCs and the IDC (a share of them IPv6, see --ipv6-share),
+some of them landing on pod and service CIDRs. Times ackops.runbooks' sweep (cidr_plan.overlapping_conflicts) and the
 straightforward check a person would write first (every pair of blocks,
 overlap by integer bounds, the same conflict rules), checks they find the
 same conflicts, and prints the ratio. No pass/fail on time.
@@ -30,7 +30,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan
 )
 
 
-def ack_plan(routes: int, seed: int) -> dict:
+def ack_plan(routes: int, seed: int, ipv6_share: float = 0.0) -> dict:
     rng = random.Random(seed)
     clusters = [
         {"name": f"c{i}", "pod_cidr": f"172.{16 + i}.0.0/16", "service_cidr": "172.15.0.0/20"}
@@ -38,7 +38,16 @@ def ack_plan(routes: int, seed: int) -> dict:
     ]
     table = set()
     while len(table) < routes:
-        if rng.random() < 0.002:  # a few routes collide with pod CIDRs
+        if rng.random() < ipv6_share:  # IPv6 routes, a few of them link-local
+            if rng.random() < 0.002:
+                net = ipaddress.ip_network(f"fe80:{rng.getrandbits(16):x}::/32")
+            else:
+                prefix = rng.choice((48, 56, 64, 64))
+                address = (0xFD << 120) | (rng.getrandbits(56) << 64)
+                net = ipaddress.ip_network(
+                    f"{ipaddress.IPv6Address(address)}/{prefix}", strict=False
+                )
+        elif rng.random() < 0.002:  # a few routes collide with pod CIDRs
             net = ipaddress.ip_network(f"172.{rng.randint(16, 31)}.{rng.randint(0, 255)}.0/24")
         else:
             prefix = rng.choice((16, 20, 22, 24, 24, 24, 26, 28))
@@ -85,9 +94,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--routes", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--ipv6-share", type=float, default=0.2, help="share of IPv6 routes (default 0.2)"
+    )
     args = parser.parse_args()
 
-    _, blocks = plan_blocks(ack_plan(args.routes, args.seed))
+    _, blocks = plan_blocks(ack_plan(args.routes, args.seed, args.ipv6_share))
     sweep_time, sweep = timed(overlapping_conflicts, blocks, repeat=5)
     pairs_time, pairs = timed(pairwise_conflicts, blocks)
     same = sorted(map(key, sweep)) == sorted(map(key, pairs))
