@@ -4,9 +4,10 @@
 Builds an ACK-shaped plan (one VPC, 32 vSwitches, 16 clusters) with 10,000
 routes to peered VPCs and the IDC (a share of them IPv6, see --ipv6-share),
 some of them landing on pod and service CIDRs. Times ackops.runbooks' sweep
-(cidr_plan.overlapping_conflicts) and the straightforward check a person would write first (every pair of blocks,
-overlap by integer bounds, the same conflict rules), checks they find the
-same conflicts, and prints the ratio. No pass/fail on time.
+(cidr_plan.overlapping_conflicts) and the straightforward check a person
+would write first (every pair of blocks, overlap by integer bounds, the same
+conflict rules), checks they find the same conflicts, and prints the ratio.
+No pass/fail on time.
 
     .venv/bin/python bench/bench_cidr.py [--routes 10000] [--seed 1] [--ipv6-share 0.2]
 """
