@@ -188,7 +188,7 @@ def _fields_v1_paths(fields: dict, prefix: str = "") -> list[str]:
     for key, sub in sorted(fields.items()):
         if key == ".":
             continue
-        kind, _, rest = key.partition(":")
+        kind, rest = key.split(":", 1) if ":" in key else (key, "")
         if kind == "f":
             path = f"{prefix}.{rest}"
         elif kind == "k":
