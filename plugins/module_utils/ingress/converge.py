@@ -34,6 +34,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan impor
     live_pods,
     matches,
     on_delete,
+    other_budgets,
     other_selector,
     outdated_daemon_pods,
     owner_of,
@@ -393,7 +394,23 @@ class Converger:
                 "StatefulSet), and the DaemonSet controller deletes its pods without evicting"
             )
         elif p["pdb"]:
-            pdb = pdb_manifest(controller, p["pdb_max_unavailable"])
+            others = other_budgets(
+                self.client.list(
+                    "policy/v1", "PodDisruptionBudget", controller["metadata"]["namespace"]
+                ),
+                controller,
+            )
+            if others:
+                # The Eviction API refuses a pod two budgets cover: keep theirs, add none.
+                pdb_note = (
+                    f"not created: PodDisruptionBudget {', '.join(others)} already covers the "
+                    "controller's pods, and the Eviction API refuses to evict a pod covered by "
+                    "two budgets (set maxUnavailable there, e.g. the chart's "
+                    "controller.maxUnavailable)"
+                )
+                warnings.append(pdb_note)
+            else:
+                pdb = pdb_manifest(controller, p["pdb_max_unavailable"])
         hpa_info = hpa_report(hpa, len(labelled)) if hpa else None
         if hpa_info:
             warnings += hpa_info["problems"]

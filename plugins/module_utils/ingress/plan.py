@@ -463,6 +463,43 @@ def pdb_manifest(controller: dict, max_unavailable: int) -> dict:
     }
 
 
+def selects(selector: dict, labels: dict) -> bool:
+    """Whether a LabelSelector (matchLabels and matchExpressions) selects ``labels``.
+
+    An empty selector selects nothing here (a policy/v1 budget's empty
+    selector selects every pod, but that is a cluster-wide budget someone set
+    on purpose, reported by the Eviction API itself).
+    """
+    match = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+    if not match and not expressions:
+        return False
+    if any(labels.get(k) != v for k, v in match.items()):
+        return False
+    for expr in expressions:
+        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        present = key in labels
+        if (
+            (op == "In" and labels.get(key) not in values)
+            or (op == "NotIn" and present and labels[key] in values)
+            or (op == "Exists" and not present)
+            or (op == "DoesNotExist" and present)
+        ):
+            return False
+    return True
+
+
+def other_budgets(budgets: list[dict], controller: dict) -> list[str]:
+    """Names of PodDisruptionBudgets, not named like the controller, that select its pods."""
+    pod_labels = (controller["spec"]["template"].get("metadata") or {}).get("labels") or {}
+    return sorted(
+        b["metadata"]["name"]
+        for b in budgets
+        if b["metadata"]["name"] != controller["metadata"]["name"]
+        and selects((b.get("spec") or {}).get("selector") or {}, pod_labels)
+    )
+
+
 def changed_fields(before: dict | None, after: dict | None, prefix: str = "") -> list[str]:
     """Dotted paths whose value differs (noise removed), for the report."""
     if before is None:

@@ -350,3 +350,19 @@ def test_dedication_evicts_other_pods_safely_and_leaves_daemonset_pods():
     assert {"key": INGRESS_LABEL, "value": "true", "effect": "NoSchedule"} in stored["spec"][
         "taints"
     ]
+
+
+def test_no_second_budget_over_pods_another_budget_covers():
+    cluster = Cluster()
+    theirs = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "chart-controller", "namespace": NS},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": dict(LABELS)}},
+    }
+    cluster.fake.add(theirs)
+    report = cluster.converger().run()
+    assert cluster.fake.stored("policy/v1", "PodDisruptionBudget", NAME, NS) is None
+    assert report["pdb"]["managed"] is False
+    assert "chart-controller already covers" in report["pdb"]["reason"]
+    assert any("chart-controller" in w for w in report["warnings"])

@@ -565,3 +565,23 @@ def test_nodes_outside_the_controllers_other_node_selector_are_refused():
             [{"host": "w1"}, {"host": "w3"}],
             node_selector={"kubernetes.io/os": "linux"},
         )
+
+
+def test_other_budgets_over_the_controllers_pods_are_found():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan import other_budgets
+
+    def budget(name, selector):
+        return {"metadata": {"name": name}, "spec": {"selector": selector}}
+
+    budgets = [
+        budget("nginx-ingress-controller", {"matchLabels": {"app": "ingress-nginx"}}),  # ours
+        budget("chart-controller", {"matchLabels": {"app": "ingress-nginx"}}),
+        budget(
+            "by-expression",
+            {"matchExpressions": [{"key": "app", "operator": "In", "values": ["ingress-nginx"]}]},
+        ),
+        budget("web", {"matchLabels": {"app": "web"}}),
+        budget("not-app", {"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}),
+        budget("empty", {}),
+    ]
+    assert other_budgets(budgets, deployment()) == ["by-expression", "chart-controller"]
