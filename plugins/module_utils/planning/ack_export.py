@@ -88,6 +88,11 @@ def export_cluster(cluster: dict, settings: dict, capacity: list, zones: list) -
         if ids is not None:
             terraform["pod_vswitch_ids"] = body["pod_vswitch_ids"] = ids
         notes.append("Terway: add the terway-eniip addon (addons) to the cluster")
+        if stack == "dual":
+            notes.append(
+                "dual stack: the VPC and every vSwitch need IPv6 enabled (Alibaba Cloud "
+                "assigns each vSwitch a /64)"
+            )
     return {
         "terraform": terraform,
         "create_cluster": body,

@@ -287,6 +287,15 @@ def cluster_settings(cluster: Any, where: str, index: int) -> dict:
             for network in networks:
                 check_service_size(f"{where}.{key}", network)
         settings[role] = networks
+    if mode == "terway":
+        for key in ("node_prefix", "node_prefix_v6"):
+            if cluster.get(key) is not None:
+                raise InputError(
+                    f"{where}.{key}",
+                    cluster[key],
+                    "is a Flannel setting: Terway pods take single addresses from pod "
+                    "vSwitches, there is no per-node block",
+                )
     if mode == "flannel" and 6 in families:
         raise InputError(
             f"{where}.ip_stack",

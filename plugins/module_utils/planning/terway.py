@@ -138,6 +138,16 @@ def plan_zones(plan: dict, vpc: Block | None, blocks: list[Block], field: str = 
                     requests.append((prefix, sizing, label, f"{zwhere}.{key}"))
                 entry[key] = sizing
             zones.append(entry)
+        total = sum(z["nodes"] for z in zones if z["cluster"] == settings["name"])
+        if cluster.get("nodes") is not None and terway:
+            planned = positive_int(f"{where}.nodes", cluster["nodes"])
+            if planned != total:
+                raise InputError(
+                    f"{where}.nodes",
+                    cluster["nodes"],
+                    f"differs from the {total} nodes its zones list: in Terway mode the zones "
+                    "say how many nodes each pod vSwitch serves (drop nodes or fix the zones)",
+                )
     if requests:
         if vpc is None:
             raise InputError(

@@ -145,3 +145,22 @@ def test_an_unknown_key_prints_the_field_and_rule_not_the_whole_spec(tmp_path):
     assert "argument_spec_data" not in output
     assert "short_description" not in output
     assert len(output.splitlines()) < 60
+
+
+def test_the_play_runs_on_the_controllers_python_whatever_the_inventory_says(tmp_path):
+    # An inventory naming another interpreter for localhost (a real one often
+    # sets ansible_python_interpreter for all hosts) must not break the plan:
+    # the play pins ansible_playbook_python, which play vars let it do.
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  vars:\n    ansible_python_interpreter: /nonexistent/bin/python3\n"
+        "  hosts:\n    localhost:\n      ansible_connection: local\n"
+    )
+    extra = json.dumps({"plan_cluster_node_count": 3})
+    command = [str(PLAYBOOK_BIN), "-i", str(inventory), "plan-cluster.yml", "-e", extra]
+    env = {**os.environ, "ACKOPS_REPORT_DIR": str(tmp_path)}
+    result = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads((tmp_path / "plan-cluster.json").read_text())["master"]["cores"] == 4

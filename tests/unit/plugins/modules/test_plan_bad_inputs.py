@@ -258,6 +258,16 @@ MODULE_ROWS = [
         ["network.clusters[0].zones[0]", "there is no network.vpc_cidr to propose it from"],
     ),
     (
+        "node_prefix on a Terway cluster",
+        terway(node_prefix=24),
+        ["network.clusters[0].node_prefix", "is a Flannel setting"],
+    ),
+    (
+        "Terway nodes: 50 with zones listing 40",
+        terway(nodes=50),
+        ["network.clusters[0].nodes", "differs from the 40 nodes its zones list"],
+    ),
+    (
         "ip_headroom: -0.5",
         terway(ip_headroom=-0.5),
         ["network.clusters[0].ip_headroom", "must be between 0 and 10"],
