@@ -205,6 +205,15 @@ class Lab:
             argv, cwd=REPO, text=True, capture_output=True, env=full_env, timeout=timeout
         )
 
+    def ansible(self, host: str, module: str, args: str = "", *extra: str, timeout: float = 600):
+        """One module on one lab host (ad hoc), as a run that stopped after it would leave things."""
+        argv = [str(VENV_BIN / "ansible"), "-i", str(self.inventory), host, "-m", module]
+        argv += (["-a", args] if args else []) + list(extra)
+        env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", ANSIBLE_FORCE_COLOR="0")
+        return subprocess.run(
+            argv, cwd=REPO, text=True, capture_output=True, env=env, timeout=timeout
+        )
+
     def served_certificate(self, ip: str, port: int = 6443) -> x509.Certificate:
         """The certificate a TLS server presents (no verification: we inspect it)."""
         ctx = ssl.create_default_context()
