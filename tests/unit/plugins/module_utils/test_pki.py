@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from cryptography import x509
@@ -327,15 +328,35 @@ def test_wrong_ca_key_is_refused_before_any_change(due_host):
     assert due_host.tree_hash() == digest
 
 
-def test_missing_ca_key_is_refused_when_needed(due_host):
-    os.unlink(f"{due_host.pki_dir}/etcd/ca.key")
+def test_negative_threshold_is_refused_before_any_change(due_host):
     digest = due_host.tree_hash()
-    with pytest.raises(
-        PKIError, match=r"CA key .*/pki/etcd/ca\.key is missing.*externally managed"
-    ):
+    with pytest.raises(PKIError, match=r"threshold_days: must be 0 or more days, got -1"):
+        run(due_host, threshold_days=-1)
+    assert due_host.tree_hash() == digest
+
+
+def test_missing_ca_key_is_an_external_ca_skipped_with_a_report_line(due_host):
+    # kubeadm's external CA mode: the leaves of a CA without its key here are
+    # skipped with the reason, the others renewed (before: the whole run refused).
+    os.unlink(f"{due_host.pki_dir}/etcd/ca.key")
+    inv = inventory(roots(due_host))
+    plan = plan_renewal(inv)
+    skipped = {item["name"]: item["reason"] for item in plan.skip}
+    for name in ("etcd-server", "etcd-peer", "etcd-healthcheck-client", "apiserver-etcd-client"):
+        assert re.search(r"external CA: etcd-ca has no key on this host .*etcd/ca\.key", skipped[name])
+    assert {action.entry.name for action in plan.renew} == RENEWABLE - {
+        "etcd-server", "etcd-peer", "etcd-healthcheck-client", "apiserver-etcd-client"
+    }  # fmt: skip
+    assert [ca["externally_managed"] for ca in preflight(inv) if ca["name"] == "etcd-ca"] == [True]
+
+
+def test_a_ca_key_that_does_not_match_stays_a_refusal(due_host):
+    with open(f"{due_host.pki_dir}/front-proxy-ca.key", "wb") as handle:
+        handle.write(due_host.read("etc/kubernetes/pki/ca.key"))
+    digest = due_host.tree_hash()
+    with pytest.raises(PKIError, match=r"front-proxy-ca\.key does not match"):
         run(due_host)
     assert due_host.tree_hash() == digest
-    assert {item["name"] for item in run(due_host, names=["apiserver"])} == {"apiserver"}
 
 
 def test_expired_ca_is_refused(tmp_path):
@@ -346,12 +367,14 @@ def test_expired_ca_is_refused(tmp_path):
     assert host.tree_hash() == digest
 
 
-def test_unsigned_leaf_is_refused(host):
+def test_a_leaf_whose_ca_is_not_on_the_host_is_skipped_unless_listed_explicitly(host):
     os.unlink(f"{host.pki_dir}/front-proxy-ca.crt")
+    skipped = {i["name"]: i["reason"] for i in plan_renewal(inventory(roots(host)), force=True).skip}
+    assert "a CA not on this host (external CA)" in skipped["front-proxy-client"]
     with pytest.raises(
         PKIError, match=r"front-proxy-client\.crt: front-proxy-client is not signed"
     ):
-        run(host, force=True)
+        run(host, force=True, extra=["front-proxy-client"])
 
 
 def test_reuse_key_without_a_key_is_refused(due_host):
