@@ -54,6 +54,25 @@ DEFAULT_KUBECONFIGS = (
     "kubelet.conf",
 )
 
+# What kubeadm renews (``kubeadm certs renew all``), by file under pki_dir,
+# and its kubeconfigs; every other certificate is reported, not renewed,
+# unless it is listed explicitly (``extra_certificates``).
+KUBEADM_LEAF_FILES = (
+    "apiserver.crt",
+    "apiserver-kubelet-client.crt",
+    "apiserver-etcd-client.crt",
+    "front-proxy-client.crt",
+    "etcd/server.crt",
+    "etcd/peer.crt",
+    "etcd/healthcheck-client.crt",
+)
+KUBEADM_ETCD_LEAVES = (
+    "etcd-server",
+    "etcd-peer",
+    "etcd-healthcheck-client",
+    "apiserver-etcd-client",
+)
+
 # The rotation files the kubelet keeps next to its ``-current.pem`` symlink;
 # they are history (or the symlink's target) and are not listed twice.
 _KUBELET_DATED = re.compile(r"^kubelet-(client|server)-\d{4}(-\d{2}){5}\.pem$")
@@ -128,6 +147,14 @@ class CertEntry:
     key_matches: bool | None = None
     chains_to: str | None = None
     ca_key_present: bool | None = None
+    # Other kubeconfig users whose client-certificate points at this same file
+    # (``admin.conf#user=kubernetes-admin``): one certificate, listed once.
+    referenced_by: list[str] = field(default_factory=list)
+
+    @property
+    def relative(self) -> str | None:
+        """The path below pki_dir for a ``pki:`` entry, else None."""
+        return self.id[len("pki:") :] if self.id.startswith("pki:") else None
 
     @property
     def is_ca(self) -> bool:
@@ -172,6 +199,7 @@ class CertEntry:
             "chains_to": self.chains_to,
             "externally_managed": self.ca_key_present is False,
             "public_key": public_key_type(cert),
+            "referenced_by": list(self.referenced_by),
             "fingerprint_sha256": cert.fingerprint(hashes.SHA256()).hex(),
         }
 
@@ -493,7 +521,13 @@ def _bundle_entry(path: str, name: str, entry_id: str, host: str) -> CertEntry:
     )
 
 
-def _kubeconfig_entries(roots: Roots) -> list[CertEntry]:
+def _kubeconfig_entries(roots: Roots, files: dict[str, CertEntry]) -> list[CertEntry]:
+    """The kubeconfigs' credentials; ``files`` maps real paths already listed to their entry.
+
+    A ``client-certificate:`` that points at a file already listed (under
+    pki_dir, or by another kubeconfig) is the same certificate: that entry
+    records the reference and nothing is listed twice, so it is renewed once.
+    """
     entries = []
     for path in roots.kubeconfig_paths():
         if not os.path.isfile(path):
@@ -503,7 +537,19 @@ def _kubeconfig_entries(roots: Roots) -> list[CertEntry]:
         users = config.get("users") or []
         client_users = [u for u in users if isinstance(u, dict) and _has_client_cert(u)]
         for user in client_users:
-            entries.append(_kubeconfig_user_entry(roots, path, base, user, len(client_users)))
+            spec = user.get("user") or {}
+            if not spec.get("client-certificate-data"):
+                real = os.path.realpath(_resolve(path, spec["client-certificate"]))
+                listed = files.get(real)
+                if listed is not None:
+                    listed.referenced_by.append(f"{base}#user={user.get('name')}")
+                    if listed.kubeconfig is None:
+                        listed.kubeconfig, listed.user = path, user.get("name")
+                    continue
+            entry = _kubeconfig_user_entry(roots, path, base, user, len(client_users))
+            if entry.source != "embedded":
+                files[os.path.realpath(entry.path)] = entry
+            entries.append(entry)
         for cluster in config.get("clusters") or []:
             data = ((cluster or {}).get("cluster") or {}).get("certificate-authority-data")
             if data:
@@ -623,7 +669,9 @@ def _drop_duplicate_cas(entries: list[CertEntry]) -> list[CertEntry]:
 def inventory(roots: Roots | None = None) -> Inventory:
     """Every certificate on the host, parsed; raises PKIError naming a bad file."""
     roots = roots or Roots()
-    entries = _pki_entries(roots) + _kubeconfig_entries(roots)
+    entries = _pki_entries(roots)
+    files = {os.path.realpath(entry.path): entry for entry in entries}
+    entries += _kubeconfig_entries(roots, files)
     covered = {os.path.realpath(entry.path) for entry in entries if entry.source != "embedded"}
     entries += _kubelet_entries(roots, covered)
     entries = _drop_duplicate_cas(entries)

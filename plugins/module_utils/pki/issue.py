@@ -40,6 +40,10 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
 # Clock skew allowance, as kubeadm and the kubelet give their certificates.
 BACKDATE = dt.timedelta(minutes=5)
 
+# kubeadm's ClusterConfiguration.encryptionAlgorithm values (v1beta4; ECDSA-P384
+# since 1.34): the key type of every certificate kubeadm makes or renews.
+KEY_ALGORITHMS = ("RSA-2048", "RSA-3072", "RSA-4096", "ECDSA-P256", "ECDSA-P384")
+
 
 def brief(cert: x509.Certificate) -> dict:
     """What a diff may show of a certificate: identity and dates, no key material."""
@@ -82,6 +86,19 @@ def new_key_like(public_key):
     raise PKIError(f"unsupported public key type {type(public_key).__name__}")
 
 
+def new_key(algorithm: str):
+    """A fresh private key for one of kubeadm's encryption algorithms (``KEY_ALGORITHMS``)."""
+    if algorithm not in KEY_ALGORITHMS:
+        raise PKIError(
+            f"must be one of {', '.join(KEY_ALGORITHMS)}, got {algorithm!r}",
+            field="key_algorithm",
+        )
+    kind, size = algorithm.split("-")
+    if kind == "RSA":
+        return rsa.generate_private_key(public_exponent=65537, key_size=int(size))
+    return ec.generate_private_key(ec.SECP256R1() if size == "P256" else ec.SECP384R1())
+
+
 def key_pem(key, pkcs8: bool = False) -> bytes:
     """PEM as kubeadm writes it: PKCS#1 for RSA, SEC1 for EC (PKCS#8 when asked or needed)."""
     traditional = isinstance(key, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey))
@@ -105,14 +122,24 @@ def _signing_hash(ca_key):
     )
 
 
-def validity_window(ca_cert: x509.Certificate, now, validity_days: int):
-    """(not_before, not_after, clamped): never before nor past the CA's own validity."""
-    if validity_days < 1:
-        raise PKIError(
-            f"validity_days must be at least 1, got {validity_days}", field="validity_days"
-        )
+def as_validity(validity) -> dt.timedelta:
+    """A validity given in days (int or float) or as a timedelta, as a timedelta."""
+    if isinstance(validity, dt.timedelta):
+        return validity
+    return dt.timedelta(days=validity)
+
+
+def validity_window(ca_cert: x509.Certificate, now, validity_days):
+    """(not_before, not_after, clamped): never before nor past the CA's own validity.
+
+    ``validity_days`` is a number of days or a timedelta (kubeadm's
+    ``certificateValidityPeriod`` is in hours: 4380h is 182.5 days).
+    """
+    validity = as_validity(validity_days)
+    if validity < dt.timedelta(hours=1):
+        raise PKIError(f"validity must be at least one hour, got {validity}", field="validity_days")
     not_before = max(now - BACKDATE, cert_not_before(ca_cert))
-    not_after = now + dt.timedelta(days=validity_days)
+    not_after = now + validity
     clamped = not_after > cert_not_after(ca_cert)
     return not_before, min(not_after, cert_not_after(ca_cert)), clamped
 

@@ -65,7 +65,6 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki.store import (
     write_credential,
 )
 
-
 DEFAULT_VALIDITY_DAYS = 365
 
 
@@ -436,7 +435,10 @@ def renew_host(
     if validity_days:
         validity, validity_source = as_validity(validity_days), "validity_days"
     elif config["validity"] is not None:
-        validity, validity_source = config["validity"], f"certificateValidityPeriod ({config['source']})"
+        validity, validity_source = (
+            config["validity"],
+            f"certificateValidityPeriod ({config['source']})",
+        )
     else:
         validity, validity_source = dt.timedelta(days=DEFAULT_VALIDITY_DAYS), "default"
     if not force and validity <= dt.timedelta(days=threshold_days):
@@ -451,9 +453,7 @@ def renew_host(
     inv = inventory(roots)
     external_etcd = config["external_etcd"] or inv.ca_named("etcd-ca") is None
     rules = {"extra": extra_certificates or (), "external_etcd": external_etcd}
-    cas = preflight(
-        inv, now, validity_days=validity, threshold_days=threshold_days, **rules
-    )
+    cas = preflight(inv, now, validity_days=validity, threshold_days=threshold_days, **rules)
     plan = plan_renewal(
         inv,
         threshold_days=threshold_days,
@@ -466,7 +466,9 @@ def renew_host(
     )
     backup_path = None
     if plan.renew and make_backup and not check:
-        backup_path = backup(roots, backup_dir, now, changes, extra_files=write_targets(plan))["path"]
+        backup_path = backup(roots, backup_dir, now, changes, extra_files=write_targets(plan))[
+            "path"
+        ]
     renewed = renew(
         inv,
         plan,

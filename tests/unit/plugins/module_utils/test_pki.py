@@ -343,7 +343,9 @@ def test_missing_ca_key_is_an_external_ca_skipped_with_a_report_line(due_host):
     plan = plan_renewal(inv)
     skipped = {item["name"]: item["reason"] for item in plan.skip}
     for name in ("etcd-server", "etcd-peer", "etcd-healthcheck-client", "apiserver-etcd-client"):
-        assert re.search(r"external CA: etcd-ca has no key on this host .*etcd/ca\.key", skipped[name])
+        assert re.search(
+            r"external CA: etcd-ca has no key on this host .*etcd/ca\.key", skipped[name]
+        )
     assert {action.entry.name for action in plan.renew} == RENEWABLE - {
         "etcd-server", "etcd-peer", "etcd-healthcheck-client", "apiserver-etcd-client"
     }  # fmt: skip
@@ -369,7 +371,9 @@ def test_expired_ca_is_refused(tmp_path):
 
 def test_a_leaf_whose_ca_is_not_on_the_host_is_skipped_unless_listed_explicitly(host):
     os.unlink(f"{host.pki_dir}/front-proxy-ca.crt")
-    skipped = {i["name"]: i["reason"] for i in plan_renewal(inventory(roots(host)), force=True).skip}
+    skipped = {
+        i["name"]: i["reason"] for i in plan_renewal(inventory(roots(host)), force=True).skip
+    }
     assert "a CA not on this host (external CA)" in skipped["front-proxy-client"]
     with pytest.raises(
         PKIError, match=r"front-proxy-client\.crt: front-proxy-client is not signed"
