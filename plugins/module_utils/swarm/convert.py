@@ -1089,7 +1089,19 @@ class _ServiceConverter:
         for item in value:
             option, _sep, setting = item.replace("=", ":", 1).partition(":")
             key = f"security_opt[{item}]"
-            if option == "no-new-privileges" and setting in ("", "true"):
+            if (
+                option == "no-new-privileges"
+                and setting in ("", "true")
+                and self.spec.get("privileged")
+            ):
+                # Kubernetes refuses the pair; Docker lets privileged win.
+                self.report.lossy(
+                    key,
+                    "nothing: the container is privileged",
+                    "a privileged container can always gain privileges",
+                    "drop privileged if no-new-privileges matters",
+                )
+            elif option == "no-new-privileges" and setting in ("", "true"):
                 self.security()["allowPrivilegeEscalation"] = False
                 self.report.converted(key, "securityContext.allowPrivilegeEscalation false")
             elif option == "seccomp" and setting == "unconfined":

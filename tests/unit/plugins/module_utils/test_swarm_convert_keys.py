@@ -777,3 +777,12 @@ def test_namespace_on_every_object(tmp_path):
         "metadata": {"name": "shop", "labels": {"app.kubernetes.io/instance": "demo"}},
     }
     assert {o["metadata"].get("namespace") for o in c.objects[1:]} == {"shop"}
+
+
+def test_security_opt_no_new_privileges_unless_privileged(tmp_path):
+    c = convert_text(tmp_path, app("security_opt: ['no-new-privileges:true']"))
+    assert container(c, "app")["securityContext"] == {"allowPrivilegeEscalation": False}
+    # The API server refuses allowPrivilegeEscalation false with privileged true.
+    c = convert_text(tmp_path, app("privileged: true\nsecurity_opt: [no-new-privileges]"))
+    assert container(c, "app")["securityContext"] == {"privileged": True}
+    assert entry(c, "app", "security_opt[no-new-privileges]")["status"] == "converted_with_loss"
