@@ -62,8 +62,11 @@ DEFAULT_RESERVED = (
 # same in cmd/kubeadm/app/apis/kubeadm/validation/validation.go,
 # ValidateServiceSubnetSize).
 SERVICE_MAX_HOST_BITS = 20
-# kube-controller-manager (and kubeadm's ValidatePodSubnetNodeMask) refuse a
-# per-node mask more than 16 bits longer than the cluster CIDR's mask.
+# kube-controller-manager refuses a per-node mask more than 16 bits longer than
+# the cluster CIDR's (clusterSubnetMaxDiff = 16 in
+# kubernetes/pkg/controller/nodeipam/ipam/cidrset/cidr_set.go; kubeadm checks it
+# too, ValidatePodSubnetNodeMask): with the default IPv6 /64 node mask an IPv6
+# pod CIDR must be /48 or longer.
 NODE_MASK_MAX_DIFF = 16
 # kube-controller-manager's default --node-cidr-mask-size-ipv6.
 DEFAULT_NODE_PREFIX_V6 = 64
@@ -457,9 +460,26 @@ def max_nodes(
         if network.version == 6:
             block_prefix = DEFAULT_NODE_PREFIX_V6
             rule = f"per-node block /{block_prefix} (kube-controller-manager's IPv6 default)"
+            if block_prefix - network.prefixlen > NODE_MASK_MAX_DIFF:
+                raise InputError(
+                    field,
+                    network.with_prefixlen,
+                    f"is too large for the default /{block_prefix} IPv6 node mask: "
+                    f"kube-controller-manager allows at most {NODE_MASK_MAX_DIFF} bits between "
+                    f"them, so use a /{block_prefix - NODE_MASK_MAX_DIFF} or longer, or pin "
+                    "node_prefix_v6",
+                )
         else:
             block_prefix = bits - math.ceil(math.log2(pods + 2))
             rule = f"smallest per-node block holding {pods} pods + 2 reserved addresses"
+            if block_prefix - network.prefixlen > NODE_MASK_MAX_DIFF:
+                # Smaller blocks than kube-controller-manager can allocate: the
+                # longest mask it accepts is what would be configured.
+                block_prefix = network.prefixlen + NODE_MASK_MAX_DIFF
+                rule = (
+                    f"per-node block /{block_prefix}: the longest mask kube-controller-manager "
+                    f"accepts for a /{network.prefixlen} ({NODE_MASK_MAX_DIFF} bits more)"
+                )
         pinned = False
     else:
         block_prefix = positive_int(prefix_field, node_prefix)

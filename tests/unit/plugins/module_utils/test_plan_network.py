@@ -197,6 +197,16 @@ def test_capacity_that_cannot_work_is_refused_with_numbers(pod_cidr, pods, prefi
     assert message in str(exc.value)
 
 
+def test_an_unpinned_block_never_exceeds_what_kube_controller_manager_allocates():
+    capacity = max_nodes("10.0.0.0/8", 2)
+    # 2 pods fit a /30, but a /8 cluster CIDR takes node masks up to /24 only.
+    assert capacity["node_block"]["prefix"] == 24
+    assert capacity["node_block"]["max_nodes"] == 2**16
+    with pytest.raises(InputError) as exc:
+        max_nodes("fd00::/40", 110)
+    assert "use a /48 or longer, or pin node_prefix_v6" in str(exc.value)
+
+
 def test_ipv6_pod_cidr_capacity_follows_the_per_node_block():
     capacity = max_nodes("fd00:20::/48", 110)
     assert capacity["node_block"]["prefix"] == 64
