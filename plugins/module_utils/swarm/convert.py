@@ -23,7 +23,6 @@ import hashlib
 import os
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -197,8 +196,10 @@ def k8s_name(name: str, suffix: str = "", limit: int = 63) -> str:
     return base + tail
 
 
-def _quote(words: list[str]) -> str:
-    return " ".join(shlex.quote(w) for w in words)
+def service_name(name: str) -> str:
+    """The name of a compose service's Service and workload: a DNS-1035 label (starts with a letter)."""
+    result = k8s_name(name)
+    return k8s_name(f"s-{name}") if result[:1].isdigit() else result
 
 
 def _seconds(value: Any) -> Fraction:
@@ -219,7 +220,7 @@ class _Stack:
         self.statefulset_volumes: dict[str, set[str]] = {}
         owners: dict[str, str] = {}
         for service in project.services:
-            name = k8s_name(service)
+            name = service_name(service)
             if not name:
                 raise project.error("gives no usable Kubernetes name", service, None, service)
             clash = owners.setdefault(name, service)
@@ -705,6 +706,15 @@ class _ServiceConverter:
         self.report.converted(
             "image", f"{self.kind} container {self.name} image {self.spec['image']}"
         )
+        if self.name != self.service:
+            self.report.lossy(
+                "name",
+                f"Kubernetes name {self.name}",
+                f"{self.service!r} is not a DNS name Kubernetes accepts: clients that call "
+                f"{self.service!r} must call {self.name!r}",
+                "rename the service in the compose file, or update the clients",
+                behaviour_change=True,
+            )
         handled = {
             "image",
             "deploy",
@@ -830,6 +840,16 @@ class _ServiceConverter:
             ),
             "spec": spec,
         }
+
+    def _volume_name(self, base: str) -> str:
+        """A pod volume name not used yet in this pod (the same config mounted twice)."""
+        taken = {v["name"] for v in self.volumes} | {m["name"] for m in self.mounts}
+        name = k8s_name(base) or "volume"
+        number = 2
+        while name in taken:
+            name = k8s_name(base, str(number))
+            number += 1
+        return name
 
     def _check_mounts(self):
         seen: dict[str, str] = {}
@@ -1144,7 +1164,7 @@ class _ServiceConverter:
             )
 
     def _tmpfs_volume(self, key, path, opts):
-        name = k8s_name(f"tmpfs-{path}", limit=63) or "tmpfs"
+        name = self._volume_name(f"tmpfs-{path}")
         empty: dict[str, Any] = {"medium": "Memory"}
         size = opts.get("size")
         if size not in (None, ""):
@@ -1366,23 +1386,32 @@ class _ServiceConverter:
             ]
 
     def _metadata_keys(self):
-        if self.spec.get("labels"):
-            self.pod_annotations.update({k: v or "" for k, v in self.spec["labels"].items()})
-            self.report.converted(
-                "labels",
-                f"pod template annotations {sorted(self.spec['labels'])}",
-                note="annotations, not labels: label values may not hold every string",
-            )
-        if self.spec.get("annotations"):
-            self.pod_annotations.update({k: v or "" for k, v in self.spec["annotations"].items()})
-            self.report.converted(
-                "annotations", f"pod template annotations {sorted(self.spec['annotations'])}"
-            )
-        if self.deploy.get("labels"):
-            self.workload_annotations.update({k: v or "" for k, v in self.deploy["labels"].items()})
-            self.report.converted(
-                "deploy.labels", f"{self.kind} annotations {sorted(self.deploy['labels'])}"
-            )
+        for key, target, where in (
+            ("labels", self.pod_annotations, "pod template annotations"),
+            ("annotations", self.pod_annotations, "pod template annotations"),
+            ("deploy.labels", self.workload_annotations, f"{self.kind} annotations"),
+        ):
+            given = self.deploy.get("labels") if key == "deploy.labels" else self.spec.get(key)
+            if not given:
+                continue
+            valid = {k: v or "" for k, v in given.items() if _annotation_key(k)}
+            target.update(valid)
+            invalid = sorted(k for k in given if k not in valid)
+            routing = sorted(k for k in valid if k.startswith("traefik."))
+            lost = []
+            if invalid:
+                lost.append(f"{invalid} are not valid Kubernetes annotation keys (name part over "
+                            "63 characters or invalid characters): left out")  # fmt: skip
+            if routing:
+                lost.append("Traefik routing labels configure nothing on Kubernetes: Traefik there "
+                            "reads Ingress or IngressRoute objects")  # fmt: skip
+            result = f"{where} {sorted(valid)}"
+            if lost:
+                self.report.lossy(key, result, "; ".join(lost),
+                                  "write an Ingress for the routes; shorten or drop the other keys",
+                                  behaviour_change=bool(routing))  # fmt: skip
+            else:
+                self.report.converted(key, result)
 
     # -- deploy ----------------------------------------------------------------------------------
     def _deploy_keys(self):
@@ -1844,7 +1873,7 @@ class _ServiceConverter:
     def _named_volume(self, key, volume):
         source = volume.get("source")
         if not source:
-            name = k8s_name(f"anon-{volume['target']}")
+            name = self._volume_name(f"anon-{volume['target']}")
             self.volumes.append({"name": name, "emptyDir": {}})
             self._mount(name, volume)
             self.report.lossy(
@@ -1913,7 +1942,7 @@ class _ServiceConverter:
         ) or self.options.bind_mounts.get(source)
         relative = not source.startswith("/")
         choices = "choices: hostPath (the node's path), configMap (the controller's file), persistentVolumeClaim"
-        name = k8s_name(f"bind-{target}")
+        name = self._volume_name(f"bind-{target}")
         if choice is None:
             choice = {"type": "configMap"} if relative else {"type": "hostPath"}
         kind = choice["type"]
@@ -2041,7 +2070,7 @@ class _ServiceConverter:
             item: dict[str, Any] = {"key": data_key, "path": posixpath.basename(target) or data_key}
             if grant.get("mode") is not None:
                 item["mode"] = grant["mode"] & 0o777
-            volume_name = k8s_name(f"{section[:-1]}-{source}")
+            volume_name = self._volume_name(f"{section[:-1]}-{source}")
             if section == "configs":
                 self.volumes.append(
                     {"name": volume_name, "configMap": {"name": obj_name, "items": [item]}}
@@ -2149,7 +2178,7 @@ class _ServiceConverter:
         aliases = []
         for network, spec in (self.spec.get("networks") or {}).items():
             for alias in spec.get("aliases") or []:
-                name = k8s_name(alias)
+                name = service_name(alias)
                 if (
                     name
                     and name != self.name
@@ -2279,6 +2308,13 @@ class _ServiceConverter:
                     "every pod can reach this service, not only those on its networks",
                     "set network_policies",
                 )
+
+
+def _annotation_key(key: str) -> bool:
+    prefix, slash, name = key.rpartition("/")
+    if slash and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return False
+    return bool(_LABEL_NAME.match(name))
 
 
 def _service_port(port: int, target: int, protocol: str, app_protocol: str | None) -> dict:

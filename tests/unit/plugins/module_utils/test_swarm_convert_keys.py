@@ -786,3 +786,38 @@ def test_security_opt_no_new_privileges_unless_privileged(tmp_path):
     c = convert_text(tmp_path, app("privileged: true\nsecurity_opt: [no-new-privileges]"))
     assert container(c, "app")["securityContext"] == {"privileged": True}
     assert entry(c, "app", "security_opt[no-new-privileges]")["status"] == "converted_with_loss"
+
+
+def test_service_names_kubernetes_refuses_are_renamed_and_flagged(tmp_path):
+    c = convert_text(tmp_path, "services:\n  2fa_api: {image: api, expose: ['80']}\n")
+    assert obj(c, "Service", "s-2fa-api")["spec"]["ports"][0]["port"] == 80
+    line = entry(c, "2fa_api", "name")
+    assert line["result"] == "Kubernetes name s-2fa-api"
+    assert line["behaviour_change"] is True
+
+
+def test_invalid_annotation_keys_and_traefik_labels(tmp_path):
+    long_key = "traefik.http.services.a-rather-long-service-name.loadbalancer.server.port"
+    c = convert_text(
+        tmp_path,
+        app(f"deploy:\n  labels:\n    {long_key}: '80'\n    traefik.enable: 'true'\n    team: a"),
+    )
+    annotations = obj(c, "Deployment", "app")["metadata"]["annotations"]
+    assert long_key not in annotations
+    assert annotations["traefik.enable"] == "true"
+    assert annotations["team"] == "a"
+    line = entry(c, "app", "deploy.labels")
+    assert line["status"] == "converted_with_loss"
+    assert long_key in line["lost"]
+    assert "Ingress" in line["lost"]
+
+
+def test_one_config_mounted_twice_gets_two_volumes(tmp_path):
+    c = convert_text(
+        tmp_path,
+        app(
+            "configs:\n  - {source: site, target: /a/site.conf}\n  - {source: site, target: /b/site.conf}",
+            "configs:\n  site: {content: x}\n",
+        ),
+    )
+    assert [v["name"] for v in pod(c, "app")["volumes"]] == ["config-site", "config-site-2"]
