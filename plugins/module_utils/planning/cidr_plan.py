@@ -130,10 +130,9 @@ class Block:
         return f"{self.name} {self.cidr}"
 
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_cidr(field: str, value: Any, versions: tuple[int, ...] = (4, 6)) -> Network:
+def parse_cidr(
+    field: str, value: Any, versions: tuple[int, ...] = (4, 6)
+) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     """Parse a CIDR strictly; the message says what is wrong and, if it can, the fix."""
     if not isinstance(value, str) or not value.strip():
         raise InputError(field, value, "must be a CIDR string such as 10.0.0.0/16")
@@ -224,7 +223,7 @@ def _choice(field: str, value: Any, choices: tuple[str, ...], default: str) -> s
     return value
 
 
-def cidr_list(field: str, value: Any) -> list[Network]:
+def cidr_list(field: str, value: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     """One CIDR, a comma-separated pair or a list: at most one per address family."""
     if isinstance(value, str) and "," in value:
         items = [(f"{field}", part) for part in value.split(",")]
@@ -244,7 +243,7 @@ def _families(stack: str) -> set[int]:
     return {"ipv4": {4}, "dual": {4, 6}, "ipv6": {6}}[stack]
 
 
-def check_service_size(field: str, network: Network) -> None:
+def check_service_size(field: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> None:
     """Refuse what kube-apiserver refuses: more than 20 host bits in a service CIDR."""
     bits = network.max_prefixlen
     if bits - network.prefixlen > SERVICE_MAX_HOST_BITS:
