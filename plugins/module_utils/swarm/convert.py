@@ -865,30 +865,23 @@ class _ServiceConverter:
 
     # -- container keys ------------------------------------------------------------------------
     def key_command(self, value):
-        if value == []:
-            self.report.lossy(
-                "command",
-                "args not set",
-                "an empty command cannot be expressed: the image's CMD runs",
-                "give the command explicitly",
-                behaviour_change=True,
-            )
-            return
-        self.container["args"] = value
-        self.report.converted("command", f"args {value}")
+        self._replace_image_default("command", "args", "CMD", value)
 
     def key_entrypoint(self, value):
+        self._replace_image_default("entrypoint", "command", "ENTRYPOINT", value)
+
+    def _replace_image_default(self, key: str, field: str, instruction: str, value: list[str]):
         if value == []:
             self.report.lossy(
-                "entrypoint",
-                "command not set",
-                "an empty entrypoint cannot be expressed: the image's ENTRYPOINT runs",
-                "give the entrypoint explicitly",
+                key,
+                f"{field} not set",
+                f"an empty {key} cannot be expressed: the image's {instruction} runs",
+                f"give the {key} explicitly",
                 behaviour_change=True,
             )
             return
-        self.container["command"] = value
-        self.report.converted("entrypoint", f"command {value}")
+        self.container[field] = value
+        self.report.converted(key, f"{field} {value}")
 
     def key_working_dir(self, value):
         self.container["workingDir"] = value
@@ -2355,26 +2348,14 @@ def _quantity(text: str) -> Fraction:
 
 
 def convert_compose(
-    files: list[str],
-    options: ConvertOptions | None = None,
-    *,
-    variables: dict | None = None,
-    dotenv: str | bool | None = None,
-    project_name: str | None = None,
-    project_directory: str | None = None,
-    profiles: list[str] | None = None,
-    texts: dict[str, str] | None = None,
+    files: list[str], options: ConvertOptions | None = None, **load_options
 ) -> Conversion:
-    """Read, merge and convert ``files`` (in ``-f`` order): the one call a caller needs."""
-    project = load_project(
-        files,
-        variables=variables,
-        dotenv=dotenv,
-        project_name=project_name,
-        project_directory=project_directory,
-        profiles=profiles,
-        texts=texts,
-    )
+    """Read, merge and convert ``files`` (in ``-f`` order): the one call a caller needs.
+
+    ``load_options`` are ``project.load_project``'s (variables, dotenv,
+    project_name, project_directory, profiles, texts).
+    """
+    project = load_project(files, **load_options)
     return convert(project, options)
 
 

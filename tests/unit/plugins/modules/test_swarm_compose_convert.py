@@ -6,8 +6,6 @@ import json
 import os
 import shutil
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from ansible_collections.ackops.runbooks.plugins.modules.swarm_compose_convert i
     ARGSPEC,
     convert_stack,
 )
+from tests.unit.plugins.modules.test_failure_contract import run_adhoc
 
 REPO = Path(__file__).resolve().parents[4]
 SHOP = REPO / "tests" / "unit" / "fixtures" / "compose" / "shop"
@@ -115,21 +114,9 @@ def test_report_parts_for_the_report_writer(shop):
 
 
 def _adhoc(args: dict) -> dict:
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"),
-        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-        ANSIBLE_STDOUT_CALLBACK="json",
-        ANSIBLE_NOCOLOR="1",
-    )
-    proc = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,", "-c", "local",
-         "-e", f"ansible_python_interpreter={sys.executable}", "-m",
-         "ackops.runbooks.swarm_compose_convert", "-a", json.dumps(args)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert SECRET not in proc.stdout + proc.stderr
-    return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    result = run_adhoc("swarm_compose_convert", args)
+    assert SECRET not in json.dumps(result)
+    return result
 
 
 @pytest.mark.slow
