@@ -726,7 +726,6 @@ def propose(
     request = _mapping(field, proposals if proposals is not None else {})
     blocks = plan_blocks(plan if plan is not None else {}, plan_field)[1]
     count = request.get("count", 1)
-    space = request.get("search_space") or PRIVATE_RANGES
     stack = _choice(f"{field}.ip_stack", request.get("ip_stack"), ("ipv4", "dual"), "ipv4")
     result = {}
     used = list(blocks)
@@ -749,13 +748,12 @@ def propose(
                     f"is too large for a service CIDR: kube-apiserver accepts at most "
                     f"{SERVICE_MAX_HOST_BITS} host bits (/{bits - SERVICE_MAX_HOST_BITS} or longer)",
                 )
-        search = request.get(space_key) or (space if space_key == "search_space" else default_space)
-        family = (6,) if space_key.endswith("_v6") else (4,)
-        if not isinstance(search, str) and isinstance(search, (list, tuple)):
+        search = request.get(space_key) or default_space
+        if isinstance(search, (list, tuple)):  # each entry of the family the key is for
+            family = (6,) if space_key.endswith("_v6") else (4,)
             for i, entry in enumerate(search):
                 parse_cidr(f"{field}.{space_key}[{i}]", entry, family)
         found = free_cidrs(used, prefix, count, search, field_root=field, prefix_name=key)
-        used += [parse_cidr(f"{field}.{key}", cidr) for cidr in found]
-        used = [u if isinstance(u, Block) else block(role, role, None, u) for u in used]
+        used += [block(role, f"proposed {role} CIDR", None, cidr) for cidr in found]
         result[f"{role}_cidrs"] = found
     return result
