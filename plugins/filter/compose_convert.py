@@ -59,7 +59,7 @@ _value:
   type: dict
   contains:
     objects: {description: The Kubernetes objects (Secret values redacted)., type: list, elements: dict}
-    report: {description: The migration report (as the module's RV(report))., type: dict}
+    report: {description: "The migration report, as the module ackops.runbooks.swarm_compose_convert returns it.", type: dict}
     report_markdown: {description: The report for people., type: str}
 """
 

@@ -29,7 +29,7 @@ description:
     C(environment) source); no Secret is invented for an external one. Secret
     values are redacted in RV(objects) and never appear in the report.
   - With O(dest), writes one manifest per object for review (Secrets only with
-    O(write_secrets), mode 0600); RV(changed) says whether a file changed.
+    O(write_secrets), mode 0600); RV(ignore:changed) says whether a file changed.
   - Malformed input (not YAML, an unknown version, a wrong type, an unknown key,
     a constraint with an operator Swarm does not know, a required variable that
     is not set) fails with a message naming the file, the service, the key and
@@ -236,7 +236,7 @@ report:
   type: dict
   contains:
     project: {description: The stack name., type: str}
-    files: {description: The files read, in merge order., type: list, elements: str}
+    files: {description: "The files read, in merge order.", type: list, elements: str}
     summary:
       description: Counts of services, objects by kind, entries by status, behaviour changes.
       type: dict

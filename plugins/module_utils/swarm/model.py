@@ -915,7 +915,10 @@ def _constraints(model, name, value) -> list[str]:
 def _preferences(model, name, preferences) -> list[dict]:
     if not isinstance(preferences, list):
         raise model.error(
-            "must be a list of {spread: LABEL}", name, "deploy.placement.preferences", preferences
+            "must be a list of spread: LABEL entries",
+            name,
+            "deploy.placement.preferences",
+            preferences,
         )
     result = []
     for index, item in enumerate(preferences):
@@ -926,7 +929,7 @@ def _preferences(model, name, preferences) -> list[dict]:
         item = model.mapping(item, name, field)
         if set(item) != {"spread"}:
             raise model.error(
-                "must be {spread: node.labels.NAME} (spread is the only strategy)",
+                "must be spread: node.labels.NAME (spread is the only strategy)",
                 name,
                 field,
                 item,
