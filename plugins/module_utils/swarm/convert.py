@@ -76,6 +76,11 @@ SAFE_SYSCTLS = frozenset(
         "net.ipv4.tcp_wmem",
     ]
 )
+# Swarm expands Go templates in env values: whole-value placeholders the downward API can give.
+SWARM_TEMPLATE = re.compile(r"\{\{\s*(\.[A-Za-z.]+)\s*\}\}")
+SWARM_TEMPLATE_FIELDS = {".Node.Hostname": "spec.nodeName", ".Task.Name": "metadata.name"}
+# Keys docker stack deploy ignores that the converter still converts as Compose means them.
+SWARM_IGNORED_BUT_CONVERTED = ("privileged", "security_opt", "network_mode")
 ARCHITECTURES = {
     "x86_64": "amd64",
     "amd64": "amd64",
@@ -428,6 +433,16 @@ def _configs(stack: _Stack) -> None:
                 field_name: data,
             }
         )
+        if spec.get("template_driver"):
+            stack.report.lossy(
+                key,
+                f"ConfigMap {cm_name} (from {source})",
+                f"template_driver {spec['template_driver']}: Swarm rendered the content per task; "
+                "the ConfigMap holds the template as written",
+                "render the values into the content before the deploy",
+                behaviour_change=name in used,
+            )
+            continue
         stack.report.converted(key, f"ConfigMap {cm_name} (from {source})")
 
 
@@ -749,6 +764,14 @@ class _ServiceConverter:
                     key, _NO_FIELD[key], "review whether the workload needs it on Kubernetes"
                 )
         self._environment()
+        for entry in self.report.entries:
+            if entry["key"].split("[", 1)[0] in SWARM_IGNORED_BUT_CONVERTED and entry["status"] != (
+                "not_convertible"
+            ):
+                note = "docker stack deploy ignores this key: on Swarm the tasks ran without it"
+                entry["lost"] = f"{entry['lost']}; {note}" if entry["lost"] else note
+                entry["behaviour_change"] = True
+        self._host_network()
         self._metadata_keys()
         self._deploy_keys()
         self._resources()
@@ -840,6 +863,17 @@ class _ServiceConverter:
             ),
             "spec": spec,
         }
+
+    def _host_network(self):
+        """Swarm's way to host networking: attaching to the external network named host."""
+        for network in self.spec.get("networks") or {}:
+            spec = self.project.networks.get(network) or {}
+            if spec.get("external") and (spec.get("name") or network) == "host":
+                self.pod["hostNetwork"] = True
+                self.pod["dnsPolicy"] = "ClusterFirstWithHostNet"
+                self.report.converted(
+                    f"networks.{network}", "hostNetwork true, dnsPolicy ClusterFirstWithHostNet"
+                )
 
     def _volume_name(self, base: str) -> str:
         """A pod volume name not used yet in this pod (the same config mounted twice)."""
@@ -1373,10 +1407,30 @@ class _ServiceConverter:
                     "environment", f"env ({len(self.spec['environment'])} entries)"
                 )
         if env:
+            self.container["env"] = [self._env_var(k, v) for k, v in env.items()]
+
+    def _env_var(self, name: str, value: str) -> dict:
+        """One env entry; Swarm's Go template placeholders become the downward API where they can."""
+        if "{{" not in value:
             # Kubernetes expands $(VAR) in values; $$ keeps the text as Swarm passed it.
-            self.container["env"] = [
-                {"name": k, "value": v.replace("$(", "$$(")} for k, v in env.items()
-            ]
+            return {"name": name, "value": value.replace("$(", "$$(")}
+        key = f"environment.{name}"
+        placeholder = SWARM_TEMPLATE.fullmatch(value)
+        field = placeholder and SWARM_TEMPLATE_FIELDS.get(placeholder.group(1))
+        if placeholder and placeholder.group(1) == ".Service.Name":
+            self.report.converted(key, f"value {self.service!r} (Swarm's {{{{.Service.Name}}}})")
+            return {"name": name, "value": self.service}
+        if field:
+            self.report.converted(key, f"valueFrom fieldRef {field} (Swarm's {value})")
+            return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": field}}}
+        self.report.lossy(
+            key,
+            "the text as written",
+            f"{value!r} holds Swarm template placeholders Kubernetes does not expand",
+            "use the downward API (spec.nodeName, metadata.name) or set the value in the entrypoint",
+            behaviour_change=True,
+        )
+        return {"name": name, "value": value.replace("$(", "$$(")}
 
     def _metadata_keys(self):
         for key, target, where in (

@@ -821,3 +821,55 @@ def test_one_config_mounted_twice_gets_two_volumes(tmp_path):
         ),
     )
     assert [v["name"] for v in pod(c, "app")["volumes"]] == ["config-site", "config-site-2"]
+
+
+def test_swarm_templates_in_environment(tmp_path):
+    c = convert_text(
+        tmp_path,
+        app(
+            "environment:\n  NODE: '{{.Node.Hostname}}'\n  TASK: '{{ .Task.Name }}'\n"
+            "  SERVICE: '{{.Service.Name}}'\n  SLOT: 'worker-{{.Task.Slot}}'"
+        ),
+    )
+    assert container(c, "app")["env"] == [
+        {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+        {"name": "TASK", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": "SERVICE", "value": "app"},
+        {"name": "SLOT", "value": "worker-{{.Task.Slot}}"},
+    ]
+    assert entry(c, "app", "environment.SLOT")["behaviour_change"] is True
+    assert entry(c, "app", "environment.NODE")["status"] == "converted"
+
+
+def test_keys_swarm_ignores_are_converted_and_flagged(tmp_path):
+    c = convert_text(tmp_path, app("privileged: true\nnetwork_mode: host"))
+    assert container(c, "app")["securityContext"] == {"privileged": True}
+    for key in ("privileged", "network_mode"):
+        line = entry(c, "app", key)
+        assert line["behaviour_change"] is True
+        assert "docker stack deploy ignores this key" in line["lost"]
+
+
+def test_the_external_host_network_is_host_networking(tmp_path):
+    c = convert_text(
+        tmp_path,
+        app("networks: [hostnet]", "networks:\n  hostnet: {external: true, name: host}\n"),
+    )
+    assert pod(c, "app")["hostNetwork"] is True
+    assert entry(c, "app", "networks.hostnet")["result"] == (
+        "hostNetwork true, dnsPolicy ClusterFirstWithHostNet"
+    )
+
+
+def test_templated_config_is_reported(tmp_path):
+    c = convert_text(
+        tmp_path,
+        app(
+            "configs: [conf]",
+            "configs:\n  conf: {content: 'id={{.Task.Slot}}', template_driver: golang}\n",
+        ),
+    )
+    assert obj(c, "ConfigMap", "conf")["data"] == {"conf": "id={{.Task.Slot}}"}
+    line = entry(c, None, "configs.conf")
+    assert line["status"] == "converted_with_loss"
+    assert line["behaviour_change"] is True
