@@ -372,6 +372,9 @@ def options_from(params: dict) -> ConvertOptions:
             str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
             for k, v in node_labels.items()
         }
+    load_balancer = dict(params["load_balancer"] or {})
+    if isinstance(load_balancer.get("services"), str) and load_balancer["services"] != "all":
+        load_balancer["services"] = [load_balancer["services"]]
     return ConvertOptions(
         namespace=params["namespace"],
         create_namespace=params["create_namespace"],
@@ -380,7 +383,7 @@ def options_from(params: dict) -> ConvertOptions:
         storage_class=params["storage_class"],
         volume_size=params["volume_size"],
         volume_claims=params["volume_claims"],
-        load_balancer=params["load_balancer"] or {},
+        load_balancer=load_balancer,
         node_port_range=node_port_range(params["node_port_range"]),
         label_map={str(k): str(v) for k, v in params["label_map"].items()},
         node_names={str(k): str(v) for k, v in params["node_names"].items()},

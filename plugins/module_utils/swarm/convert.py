@@ -335,6 +335,8 @@ def _check_options(project: Project, options: ConvertOptions) -> None:
         if choice["type"] == "persistentVolumeClaim" and not choice.get("claim_name"):
             raise bad("needs claim_name", f"bind_mounts.{where}", choice)
     lb_services = options.load_balancer.get("services", [])
+    if isinstance(lb_services, str) and lb_services != "all":
+        raise bad("must be a list of services or 'all'", "load_balancer.services", lb_services)
     if lb_services != "all":
         for service in lb_services or []:
             if service not in project.services:

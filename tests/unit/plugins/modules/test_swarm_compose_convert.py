@@ -138,3 +138,11 @@ def test_through_ansible_malformed_input_fails_and_writes_nothing(shop, tmp_path
     }  # fmt: skip
     assert result["partial_changes"] == []
     assert not Path(shop["dest"]).exists()
+
+
+def test_one_load_balancer_service_may_be_given_as_a_string(shop):
+    result, _changes = run({**shop, "dest": None, "load_balancer": {"services": "web"}})
+    published = [o for o in result["objects"] if o["metadata"]["name"] == "web-published"]
+    assert published[0]["spec"]["type"] == "LoadBalancer"
+    db = [o for o in result["objects"] if o["metadata"]["name"] == "db-published"]
+    assert db[0]["spec"]["type"] == "NodePort"
