@@ -406,7 +406,7 @@ def _configs(stack: _Stack) -> None:
         spec = stack.project.configs[name]
         key = f"configs.{name}"
         cm_name = config_object_name(stack.project, name)
-        if spec.get("external"):
+        if spec.get("external") and name not in stack.options.config_values:
             stack.report.lossy(
                 key,
                 f"ConfigMap {cm_name} (not created)",
@@ -415,10 +415,7 @@ def _configs(stack: _Stack) -> None:
                 "or give config_values",
                 behaviour_change=name in used,
             )
-            if name in stack.options.config_values:
-                spec = {**spec, "external": False}
-            else:
-                continue
+            continue
         content, source = _read_source(stack, "configs", name, spec)
         if content is None:
             raise ComposeError(f"has no content ({source})", file=stack.project.files[0], key=key)

@@ -873,3 +873,16 @@ def test_templated_config_is_reported(tmp_path):
     line = entry(c, None, "configs.conf")
     assert line["status"] == "converted_with_loss"
     assert line["behaviour_change"] is True
+
+
+def test_external_config_from_the_callers_value_or_flagged(tmp_path):
+    top = "configs:\n  props: {external: true, name: app_props_v3}\n"
+    c = convert_text(tmp_path, app("configs: [props]", top), config_values={"props": "a=b\n"})
+    assert obj(c, "ConfigMap", "app-props-v3")["data"] == {"props": "a=b\n"}
+    assert [e["key"] for e in c.report["stack"]].count("configs.props") == 1
+    assert (
+        entry(c, None, "configs.props")["result"] == "ConfigMap app-props-v3 (from config_values)"
+    )
+    c = convert_text(tmp_path, app("configs: [props]", top))
+    assert not [o for o in c.objects if o["kind"] == "ConfigMap"]
+    assert entry(c, None, "configs.props")["behaviour_change"] is True
