@@ -14,14 +14,27 @@ description:
   - Re-issues every leaf certificate of the host that expires within O(threshold_days) (or all,
     with O(force)), each signed by the CA on the host that signed it, keeping its subject, SANs,
     key usages and other extensions; the serial is new and so is the key unless O(reuse_key).
-  - Covers what C(kubeadm certs renew all) covers (every leaf under O(pki_dir), the client
-    certificates embedded in C(admin.conf), C(super-admin.conf), C(controller-manager.conf),
-    C(scheduler.conf)) plus the kubelet's client credential of C(kubelet.conf) (a new dated
-    C(kubelet-client-<timestamp>.pem), the C(kubelet-client-current.pem) symlink swung onto it).
+  - Covers what C(kubeadm certs renew all) covers (C(apiserver), C(apiserver-kubelet-client),
+    C(apiserver-etcd-client), C(front-proxy-client), C(etcd/server), C(etcd/peer),
+    C(etcd/healthcheck-client) under O(pki_dir), the client credentials of C(admin.conf),
+    C(super-admin.conf), C(controller-manager.conf), C(scheduler.conf)) plus the kubelet's client
+    credential of C(kubelet.conf) (a new dated C(kubelet-client-<timestamp>.pem), the
+    C(kubelet-client-current.pem) symlink swung onto it). A kubeconfig whose C(client-certificate)
+    points at one of these files is the same certificate, renewed once.
+  - Every other certificate under O(pki_dir) is reported in RV(not_renewed) with the reason and
+    left byte-identical, unless listed in O(extra_certificates).
+  - As kubeadm does, the leaves of a CA whose key is not on the host (external CA) and, with an
+    external etcd (C(etcd.external) in the ClusterConfiguration, or no C(etcd/ca.crt)), the etcd
+    certificates are skipped with a reason, not refused.
+  - Lifetime and key type follow kubeadm 1.31+ (C(certificateValidityPeriod),
+    C(encryptionAlgorithm) of the ClusterConfiguration given in O(cluster_configuration) or
+    O(kubeadm_config)); O(validity_days) and O(key_algorithm) override them.
   - CAs are never renewed. The run stops before changing anything, naming host and file, when a
-    CA that signs a leaf here is expired or its key does not match it, when a leaf due for renewal
-    needs a CA whose key is not on the host (externally managed), or when a certificate or key
-    cannot be parsed.
+    CA that signs a leaf renewed here is expired or its key does not match it, or when a
+    certificate or key cannot be parsed.
+  - A CA that expires within O(threshold_days), or before a renewed certificate would, is named
+    with its date in RV(warnings); a leaf whose renewal could not end later than it does now (it is
+    already cut to its CA's expiry) is not renewed again, so the next run reports no change.
   - Before the first write, the whole O(pki_dir), the kubeconfigs and O(kubelet_pki_dir) are copied
     to a timestamped directory under O(backup_dir) (see M(ackops.runbooks.k8s_cert_backup) to
     restore). Writes are atomic; keys are written 0600.
@@ -52,9 +65,52 @@ options:
     type: bool
     default: false
   validity_days:
-    description: Validity of a renewed certificate, clamped to its CA's not_after.
+    description:
+      - Validity of a renewed certificate in days, clamped to its CA's not_after.
+      - Unset (or V(0)), the ClusterConfiguration's C(certificateValidityPeriod) (kubeadm 1.31+),
+        else 365 days.
+      - Must be longer than O(threshold_days) (else every run would renew again), unless O(force).
     type: int
-    default: 365
+  key_algorithm:
+    description:
+      - Key type of the new keys, kubeadm's C(encryptionAlgorithm) names.
+      - Unset, the ClusterConfiguration's C(encryptionAlgorithm), else the same type and size as
+        each old key. Ignored with O(reuse_key).
+    type: str
+    choices: [RSA-2048, RSA-3072, RSA-4096, ECDSA-P256, ECDSA-P384]
+  extra_certificates:
+    description:
+      - Certificates outside kubeadm's list to renew as well, by name (C(my-webhook)), id
+        (C(pki:my-webhook.crt)), path below O(pki_dir) or absolute path.
+      - A listed certificate must be signed by a CA on the host; one without a private key beside
+        it is reported, never given a new key.
+    type: list
+    elements: str
+    default: []
+  cluster_configuration:
+    description:
+      - kubeadm's ClusterConfiguration, as the C(ClusterConfiguration) key of the
+        C(kube-system/kubeadm-config) ConfigMap holds it (YAML text) or as a mapping.
+      - Wins over O(kubeadm_config).
+    type: raw
+  kubeadm_config:
+    description:
+      - A kubeadm configuration file on the host (for example C(/etc/kubernetes/kubeadm-config.yaml))
+        whose C(ClusterConfiguration) document is read when O(cluster_configuration) is not given.
+      - It must exist when set.
+    type: path
+  backup_keep:
+    description:
+      - After a renewal, keep only this many C(pki-<timestamp>) backups in O(backup_dir), the one
+        just made included (V(0) = no limit). The backup just made is never removed.
+    type: int
+    default: 0
+  backup_max_age_days:
+    description:
+      - After a renewal, remove C(pki-<timestamp>) backups older than this many days (V(0) = no
+        limit). The backup just made is never removed.
+    type: int
+    default: 0
   reuse_key:
     description: Keep each certificate's private key instead of generating a new one of the same type.
     type: bool
@@ -159,6 +215,29 @@ cas:
   returned: always
   type: list
   elements: dict
+warnings:
+  description:
+    - CAs that expire within O(threshold_days) or before a renewed certificate would, with their
+      date, and anything left undone that is not a failure (old backups not pruned).
+    - Each is also an Ansible warning.
+  returned: always
+  type: list
+  elements: str
+  sample: ["CA ca (/etc/kubernetes/pki/ca.crt) expires on 2026-12-24T10:00:00Z, before renewed
+    certificates would (2027-12-04T10:00:00Z): they are cut to the CA's expiry; rotate the CA"]
+settings:
+  description:
+    - The rules applied and where they came from, C(validity) (C(182.5 days)), C(validity_hours),
+      C(validity_source) (C(validity_days), C(certificateValidityPeriod (<where>)) or
+      C(default)), C(key_algorithm) (null = like the old key), C(key_algorithm_source),
+      C(external_etcd).
+  returned: always
+  type: dict
+pruned:
+  description: Old backups removed by O(backup_keep) and O(backup_max_age_days).
+  returned: always
+  type: list
+  elements: str
 backup:
   description: Path of the backup made before the first write; null when nothing was written.
   returned: always
@@ -191,13 +270,20 @@ partial_changes:
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.files import (
     DEFAULT_BACKUP_DIR,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.issue import KEY_ALGORITHMS
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.module import run_pki_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import renew_host
 
 OPTIONS = {
     "threshold_days": {"type": "int", "default": 30},
     "force": {"type": "bool", "default": False},
-    "validity_days": {"type": "int", "default": 365},
+    "validity_days": {"type": "int"},
+    "key_algorithm": {"type": "str", "choices": list(KEY_ALGORITHMS)},
+    "extra_certificates": {"type": "list", "elements": "str", "default": []},
+    "cluster_configuration": {"type": "raw"},
+    "kubeadm_config": {"type": "path"},
+    "backup_keep": {"type": "int", "default": 0},
+    "backup_max_age_days": {"type": "int", "default": 0},
     "reuse_key": {"type": "bool", "default": False},
     "certificates": {"type": "list", "elements": "str", "default": []},
     "kubelet": {"type": "bool", "default": True},
@@ -224,12 +310,20 @@ def renew_certificates(module, roots, changes) -> dict:
         kubelet=params["kubelet"],
         validity_days=params["validity_days"],
         reuse_key=params["reuse_key"],
+        key_algorithm=params["key_algorithm"],
+        extra_certificates=params["extra_certificates"],
+        cluster_configuration=params["cluster_configuration"],
+        kubeadm_config=params["kubeadm_config"],
         make_backup=params["backup"],
         backup_dir=params["backup_dir"],
+        backup_keep=params["backup_keep"],
+        backup_max_age_days=params["backup_max_age_days"],
         check=module.check_mode,
         changes=changes,
     )
     renewed = done["renewed"]
+    for warning in done["warnings"]:
+        module.warn(warning)
     result = {
         "changed": any(item["before"]["serial"] != item["after"]["serial"] for item in renewed),
         "host": roots.host,

@@ -37,7 +37,9 @@ options:
     choices: [csr, installed]
     default: csr
   node_name:
-    description: The Kubernetes node name. Default the name in the current kubelet client certificate.
+    description:
+      - The Kubernetes node name. Default the name in the current kubelet client certificate.
+      - Refused when the current certificate names another node.
     type: str
   threshold_days:
     description: With O(state=csr), renew when the credential expires within this many days.
@@ -62,7 +64,9 @@ EXAMPLES = r"""
 - name: Master - sign it
   ackops.runbooks.k8s_csr_sign:
     csr: "{{ node_csr.csr }}"
-    node_name: "{{ node_csr.node_name }}"
+    # the identity comes from the inventory, never from what the node reports
+    node_name: "{{ k8s_node_name | default(omit) }}"
+    current_certificate: "{{ node_csr.current_certificate }}"
   delegate_to: "{{ groups['masters'][0] }}"
   register: node_cert
   when: node_csr.needed and node_csr.csr
@@ -92,6 +96,12 @@ current:
   description: C(subject), C(serial), C(not_before), C(not_after) of the current credential.
   returned: when state is csr
   type: dict
+current_certificate:
+  description:
+    - The current kubelet client certificate, PEM (public data), for
+      M(ackops.runbooks.k8s_csr_sign) to check the node's identity against; null when there is none.
+  returned: when state is csr
+  type: str
 before:
   description: The credential before installing.
   returned: when state is installed

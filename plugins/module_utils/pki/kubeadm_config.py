@@ -70,11 +70,11 @@ def _cluster_configuration(value, where: str) -> dict:
     """The ClusterConfiguration in ``value``: a mapping, or YAML text of one or more documents."""
     docs = _documents(value, where) if isinstance(value, str) else [value]
     for doc in docs:
-        if isinstance(doc, dict) and doc.get("kind", "ClusterConfiguration") == (
-            "ClusterConfiguration"
-        ):
-            if "data" in doc and isinstance(doc["data"], dict):  # the whole ConfigMap
-                return _cluster_configuration(doc["data"].get("ClusterConfiguration", ""), where)
+        if not isinstance(doc, dict):
+            continue
+        if doc.get("kind") == "ConfigMap" and isinstance(doc.get("data"), dict):
+            return _cluster_configuration(doc["data"].get("ClusterConfiguration") or "", where)
+        if doc.get("kind", "ClusterConfiguration") == "ClusterConfiguration":
             return doc
     raise PKIError("no ClusterConfiguration document found", obj=where)
 

@@ -94,10 +94,60 @@ def _san_extension(sans: list[str]) -> x509.SubjectAlternativeName:
     return x509.SubjectAlternativeName(general)
 
 
+def _expected_node(node_name: str | None, current_certificate, ca_cert, host: str | None) -> str:
+    """The identity to sign for, decided on the signer, never taken from the CSR.
+
+    ``node_name`` is what the inventory says; ``current_certificate`` the
+    node's present kubelet client certificate, which must be signed by this
+    CA. Either alone names the node; both must agree.
+    """
+    current_name = None
+    if current_certificate:
+        data = (
+            current_certificate.encode()
+            if isinstance(current_certificate, str)
+            else current_certificate
+        )
+        current = parse_certs(data, host, "current_certificate")[0]
+        if not issued_by(current, ca_cert):
+            raise PKIError(
+                f"the node's current certificate ({current.subject.rfc4514_string()}) is not "
+                "signed by this cluster's CA; refusing to sign",
+                host=host,
+                field="current_certificate",
+            )
+        current_name = _node_name_of(current)
+        if current_name is None:
+            raise PKIError(
+                f"the node's current certificate is for {current.subject.rfc4514_string()}, "
+                "not a system:node: identity; refusing to sign",
+                host=host,
+                field="current_certificate",
+            )
+    if node_name and current_name and node_name != current_name:
+        raise PKIError(
+            f"the inventory names this node {node_name} but its current certificate is for "
+            f"system:node:{current_name}; refusing to sign (fix k8s_node_name, or renew that "
+            "node's credential by hand if it was renamed)",
+            host=host,
+            field="node_name",
+        )
+    expected = node_name or current_name
+    if not expected:
+        raise PKIError(
+            "no node name to sign for: give node_name (the inventory's k8s_node_name) or the "
+            "node's current certificate",
+            host=host,
+            field="node_name",
+        )
+    return expected
+
+
 def sign_csr(
     csr_pem: str | bytes,
-    node_name: str,
+    node_name: str | None = None,
     *,
+    current_certificate: str | bytes | None = None,
     pki_dir: str,
     usages: tuple[str, ...] = ("client_auth",),
     sans: list[str] | None = None,
@@ -105,14 +155,21 @@ def sign_csr(
     host: str = "",
     now: dt.datetime | None = None,
 ) -> dict:
-    """On the master: sign a node's CSR as ``system:node:<node_name>`` in ``system:nodes``.
+    """On the master: sign a node's CSR as ``system:node:<name>`` in ``system:nodes``.
 
-    The CSR's subject must be exactly that identity; the usages come from the
-    caller, not from the CSR. Returns the certificate PEM and its brief; the
-    CA key is read here and goes nowhere else.
+    The name comes from the controller: ``node_name`` (the inventory's) or,
+    without it, the name in the node's ``current_certificate`` (checked
+    against this CA); when both are given they must agree. The CSR's subject
+    must be exactly that identity, so root on one node cannot obtain another
+    node's credential. The usages come from the caller, not from the CSR.
+    Returns the certificate PEM, its brief and ``node_name``; the CA key is
+    read here and goes nowhere else.
     """
     now = now or utcnow()
     host = host or None
+    ca_cert_path = os.path.join(pki_dir, "ca.crt")
+    ca_cert = parse_certs(read_bytes(ca_cert_path, host), host, ca_cert_path)[0]
+    node_name = _expected_node(node_name, current_certificate, ca_cert, host)
     data = csr_pem.encode() if isinstance(csr_pem, str) else csr_pem
     try:
         csr = x509.load_pem_x509_csr(data)
@@ -139,8 +196,6 @@ def sign_csr(
             host=host,
             field="usages",
         )
-    ca_cert_path = os.path.join(pki_dir, "ca.crt")
-    ca_cert = parse_certs(read_bytes(ca_cert_path, host), host, ca_cert_path)[0]
     ca_key = load_ca_key(ca_cert, ca_cert_path, os.path.join(pki_dir, "ca.key"), host, now)
     public_key = csr.public_key()
     is_rsa = isinstance(public_key, rsa.RSAPublicKey)
@@ -164,7 +219,12 @@ def sign_csr(
             x509.Extension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME, False, _san_extension(sans))
         )
     cert, clamped = issue(subject, extensions, public_key, ca_cert, ca_key, now, validity_days)
-    return {"certificate": cert_pem(cert).decode(), "clamped": clamped, **brief(cert)}
+    return {
+        "certificate": cert_pem(cert).decode(),
+        "clamped": clamped,
+        "node_name": node_name,
+        **brief(cert),
+    }
 
 
 def _kubelet_entry(inv: Inventory) -> CertEntry | None:
@@ -189,14 +249,27 @@ def node_csr(
     now = now or utcnow()
     inv = inventory(roots)
     current = _kubelet_entry(inv)
-    node_name = node_name or (current and _node_name_of(current.cert))
+    current_name = _node_name_of(current.cert) if current else None
+    if node_name and current_name and node_name != current_name:
+        raise PKIError(
+            f"node_name is {node_name} but the kubelet's current certificate is for "
+            f"system:node:{current_name}",
+            host=roots.host,
+            field="node_name",
+        )
+    node_name = node_name or current_name
     if not node_name:
         raise PKIError(
             "no kubelet client certificate to take the node name from; set node_name",
             host=roots.host,
             field="node_name",
         )
-    result: dict = {"node_name": node_name, "current": brief(current.cert) if current else None}
+    result: dict = {
+        "node_name": node_name,
+        "current": brief(current.cert) if current else None,
+        # public: the signer checks the identity against it and this CA
+        "current_certificate": cert_pem(current.cert).decode() if current else None,
+    }
     if (
         current is not None
         and not force

@@ -431,6 +431,9 @@ def renew_host(
     The backup and every write are recorded in ``changes`` as they happen.
     """
     now = now or utcnow()
+    for name, value in (("backup_keep", backup_keep), ("backup_max_age_days", backup_max_age_days)):
+        if value < 0:
+            raise PKIError(f"must be 0 or more, got {value}", host=roots.host, field=name)
     config = cluster_settings(cluster_configuration, kubeadm_config, roots.host)
     if validity_days:
         validity, validity_source = as_validity(validity_days), "validity_days"

@@ -166,3 +166,79 @@ def test_a_backup_that_fails_half_way_is_removed_and_not_reported(host, call, mo
     assert "Read-only file system" in result["msg"]
     assert os.listdir(host.backup_dir) == []
     assert host.tree_hash() == before
+
+
+def backups_in(result: dict) -> list[str]:
+    """What master.yml's rescue reads: partial_changes | selectattr('action', 'eq', 'backup')."""
+    return [c["target"] for c in result["partial_changes"] if c["action"] == "backup"]
+
+
+def test_a_writer_failing_after_the_first_file_returns_the_backup_and_that_file(
+    host, call, monkeypatch
+):
+    from ansible_collections.ackops.runbooks.plugins.module_utils.pki import files as pki_files
+
+    real = pki_files._write_atomic
+    written: list[str] = []
+
+    def writer(path, data, mode):
+        if written and not path.endswith("manifest.json"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+        real(path, data, mode)
+        if not path.endswith("manifest.json"):
+            written.append(path)
+
+    monkeypatch.setattr(pki_files, "_write_atomic", writer)
+    result = call(k8s_cert_renew, **roots(host))
+    monkeypatch.undo()
+
+    assert_contract(result)
+    assert result["changed"] is True
+    (backup_path,) = backups_in(result)
+    assert os.path.isfile(os.path.join(backup_path, "manifest.json"))
+    assert [c["target"] for c in result["partial_changes"][1:]] == written
+    assert len(written) == 1
+    assert result["error"]["details"]["errno"] == "ENOSPC"
+    restored = call(k8s_cert_backup, state="restored", path=backup_path, **roots(host))
+    assert written[0] in restored["restored"]
+
+
+def test_a_file_renamed_into_place_is_reported_even_when_syncing_its_directory_fails(
+    host, call, monkeypatch
+):
+    # The rename is the write: a failure after it (the directory's fsync, on a
+    # disk going read-only) must not hide the file from partial_changes, or the
+    # rescue would not know the host changed.
+    from ansible_collections.ackops.runbooks.plugins.module_utils.pki import files as pki_files
+
+    real = pki_files._fsync_dir
+    synced: list[str] = []
+
+    def fsync_dir(path):
+        if len(synced) == 2:
+            raise OSError(errno.EIO, os.strerror(errno.EIO), path)
+        real(path)
+        synced.append(path)
+
+    monkeypatch.setattr(pki_files, "_fsync_dir", fsync_dir)
+    renamed = disk_full_on_rename(monkeypatch, nth=10**6)  # only records the renames
+    result = call(k8s_cert_renew, **roots(host))
+    monkeypatch.undo()
+
+    assert_contract(result)
+    writes = [c["target"] for c in result["partial_changes"] if c["action"] == "write"]
+    assert len(backups_in(result)) == 1
+    assert writes == renamed[1:], "every file renamed into place is reported"
+    assert len(writes) == 3
+    assert result["error"]["details"]["errno"] == "EIO"
+    assert result["error"]["object"] == writes[-1]
+
+
+def test_a_failure_before_the_backup_returns_no_backup_entry(host, call):
+    os.chmod(host.pki_dir, 0o755)
+    with open(f"{host.pki_dir}/ca.key", "wb") as handle:
+        handle.write(b"-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n")
+    result = call(k8s_cert_renew, **roots(host))
+    assert_contract(result)
+    assert backups_in(result) == []
+    assert result["changed"] is False
