@@ -156,7 +156,7 @@ def test_audit_workloads_on_manifests_writes_polaris_json_and_markdown(tmp_path)
     report = json.loads((tmp_path / "audit-workloads.json").read_text())
     assert report["PolarisOutputVersion"] == "1.0"
     assert {r["Name"] for r in report["Results"]} == {"web", "debug", "legacy"}
-    assert "8 finding(s): 4 danger, 4 warning." in (tmp_path / "audit-workloads.md").read_text()
+    assert "26 finding(s): 10 danger, 16 warning." in (tmp_path / "audit-workloads.md").read_text()
     assert recap(audit_manifests(tmp_path))["changed"] == 0
 
 
@@ -164,7 +164,8 @@ def test_audit_workloads_gate_fails_on_danger_after_writing_reports(tmp_path):
     result = audit_manifests(tmp_path, audit_workloads_fail_on="danger")
     output = " ".join(result.stdout.split())
     assert result.returncode == 2
-    assert "4 finding(s) at or above danger: Pod shop/debug: Bare Pod" in output
+    assert "Audit gate failed: 10 finding(s) at or above danger." in output
+    assert "Pod shop/debug: Bare Pod" in output
     assert (tmp_path / "audit-workloads.json").exists()
 
 
@@ -178,7 +179,7 @@ def test_audit_workloads_gate_fails_on_danger_after_writing_reports(tmp_path):
         ({"audit_workloads_fail_on": "critical"}, "audit_workloads_fail_on"),
         (
             {"audit_workloads_skip_checks": ["noSuchCheck"]},
-            "skip_checks: ['noSuchCheck'] names unknown check(s)",
+            "value of audit_workloads_skip_checks must be one or more of: barePod,",
         ),
     ],
 )
