@@ -439,3 +439,38 @@ def test_an_empty_group_without_automatic_selection_is_refused(iha, tmp_path):
     assert proc.returncode != 0, output
     assert "automatic selection was not asked for" in output, output
     assert mine(iha.object_states("nodes,deployments,pdb")) == mine(before)
+
+
+# ---- dedication: other pods evicted, and only this runbook's taint removed
+
+
+def taints(lab, name) -> list[dict]:
+    return lab.kubectl_json("get", "node", name).get("spec", {}).get("taints") or []
+
+
+def test_dedication_evicts_other_pods_and_undoing_it_removes_only_its_own_taint(iha, tmp_path):
+    dedicated = {"key": INGRESS_LABEL, "value": "true", "effect": "NoSchedule"}
+    create(iha, controller("edge", replicas=2))
+    bystander = controller("bystander", replicas=1)
+    bystander["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": NODES[0]}
+    create(iha, bystander)
+    wait_ready(iha, "edge", 2)
+    wait_ready(iha, "bystander", 1)
+    # Someone else's identical taint on n3, which is not in the group.
+    iha.kubectl("taint", "node", NODES[2], f"{INGRESS_LABEL}=true:NoSchedule")
+    try:
+        ok(run(iha, tmp_path, "edge", NODES[:2], *MOVE[2:], "-e", "ingress_ha_replicas=2",
+               "-e", "ingress_ha_dedicate=true"))  # fmt: skip
+        done = report(tmp_path)
+        assert any(c.startswith("dedicate: evict pod bystander-") for c in done["changes"]), done
+        assert [p["spec"].get("nodeName") for p in ready_pods(iha, "bystander")] == []
+        assert placed_on(iha, "edge") == NODES[:2]
+        for name in NODES[:2]:
+            assert dedicated in taints(iha, name)
+        ok(run(iha, tmp_path, "edge", NODES[:2], *MOVE[2:], "-e", "ingress_ha_replicas=2"))
+        for name in NODES[:2]:
+            assert dedicated not in taints(iha, name)
+        assert dedicated in taints(iha, NODES[2])  # not added by the runbook: kept
+    finally:
+        iha.kubectl("taint", "node", NODES[2], f"{INGRESS_LABEL}-", check=False)
+        iha.kubectl("delete", "deployment,pdb", "-n", NS, "edge", "bystander", "--ignore-not-found")
