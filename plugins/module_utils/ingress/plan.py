@@ -632,8 +632,8 @@ ADDON_SETTINGS = {
 def owner_of(controller: dict, managers: list[str] | None = None) -> dict:
     """Who deploys the controller: a Helm release, an ACK/addon-manager add-on, or nobody known.
 
-    Helm: the ``meta.helm.sh/release-name`` annotation or the label
-    ``app.kubernetes.io/managed-by=Helm``. Add-on: the
+    Helm: the ``meta.helm.sh/release-name`` annotation, the label
+    ``app.kubernetes.io/managed-by=Helm`` or a field manager ``helm``. Add-on: the
     ``addonmanager.kubernetes.io/mode`` label, or a field manager whose name
     says addon (ACK's add-on manager).
     """
@@ -642,6 +642,7 @@ def owner_of(controller: dict, managers: list[str] | None = None) -> dict:
     if (
         HELM_RELEASE_ANNOTATION in annotations
         or labels.get("app.kubernetes.io/managed-by", "").lower() == "helm"
+        or any(m.lower() == "helm" for m in managers or [])
     ):
         return {
             "type": "helm",

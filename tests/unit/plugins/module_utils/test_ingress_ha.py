@@ -492,6 +492,7 @@ def test_owner_of_detects_helm_and_addons_and_advises():
     assert owner_of(deployment(), ["ack-addon-manager"])["type"] == "addon"
     assert "the number of replicas" in ownership_advice(owner_of(addon), [".spec.replicas"])
     assert owner_of(deployment(), ["kubectl-edit"]) == {"type": None}
+    assert owner_of(deployment(), ["helm"])["type"] == "helm"  # Helm's own field manager
 
 
 def test_hpa_found_by_its_target_and_checked_against_the_labelled_nodes():
