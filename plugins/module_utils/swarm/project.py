@@ -311,7 +311,8 @@ def load_project(
         merged = merge(merged, model)
     merged = strip_markers(merged)
     name = project_name or merged.get("name") or os.path.basename(directory)
-    name = _PROJECT_NAME.sub("", name.lower())
+    # Also a label value (app.kubernetes.io/instance): alphanumeric ends, at most 63 characters.
+    name = _PROJECT_NAME.sub("", name.lower())[:63].strip("-_")
     if not name:
         raise ComposeError(
             "gives no usable project name (lowercase letters, digits, '-' and '_')",

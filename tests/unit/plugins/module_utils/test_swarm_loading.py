@@ -281,6 +281,7 @@ def test_project_name_from_the_file_or_the_directory(tmp_path):
     assert load_project(paths).name == "shop_2"
     paths = write(tmp_path / "plain", {"compose.yml": "services:\n  a: {image: a}\n"})
     assert load_project(paths).name == "plain"
+    assert load_project(paths, project_name="_Shop Stack_").name == "shopstack"
 
 
 def test_file_format_3_external_name_form(tmp_path):
