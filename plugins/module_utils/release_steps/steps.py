@@ -38,6 +38,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.diff import (
     diff_entry,
     differs,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.errors import K8sObjectError
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.waits import poll_until
 from ansible_collections.ackops.runbooks.plugins.module_utils.release_steps import gates, traffic
 from ansible_collections.ackops.runbooks.plugins.module_utils.release_steps import (
@@ -145,38 +146,77 @@ class Release:
         """Make ``current`` (someone else's object) look like ``desired``: annotations and spec."""
         if not differs(current, desired):
             return current
-        ops = [
-            {
-                "op": "add",
-                "path": "/metadata/annotations",
-                "value": rel.annotations(desired),
-            },
-            {"op": "add", "path": "/spec", "value": desired.get("spec") or {}},
-        ]
-        after = self.client.json_patch(current, ops, dry_run=self.check)
+
+        def operations(_fresh):
+            return [
+                {"op": "add", "path": "/metadata/annotations", "value": rel.annotations(desired)},
+                {"op": "add", "path": "/spec", "value": desired.get("spec") or {}},
+            ]
+
+        after = self._guarded_patch(current, operations, same_spec=True)
         if differs(current, after):
             what = describe(current)
             self._record("update", what, f"update {what}")
             self.diffs.append(diff_entry(what, current, after))
         return after
 
+    def _guarded_patch(self, obj: dict, operations, same_spec: bool) -> dict:
+        """A JSON patch guarded by resourceVersion, retried when only the status moved meanwhile.
+
+        Controllers update an object's status all the time (a new Deployment
+        settling); that must not fail the step. A change of its spec or
+        annotations by someone else does: the step is then run again.
+        """
+        current = obj
+        for _attempt in range(5):
+            try:
+                return self.client.json_patch(current, operations(current), dry_run=self.check)
+            except K8sObjectError as exc:
+                if exc.status not in (409, 422):
+                    raise
+                meta = current["metadata"]
+                fresh = self.client.get(
+                    current["apiVersion"], current["kind"], meta["name"], meta.get("namespace")
+                )
+                moved = fresh is not None and fresh["metadata"].get("resourceVersion") != meta.get(
+                    "resourceVersion"
+                )
+                if not moved:
+                    raise
+                mine = (rel.annotations(current), current.get("spec"))
+                theirs = (rel.annotations(fresh), fresh.get("spec"))
+                if same_spec and mine != theirs:
+                    raise ReleaseStateError(
+                        "changed by someone else while this step ran: run the step again",
+                        obj=describe(current),
+                    ) from exc
+                current = fresh
+        raise ReleaseStateError(
+            "kept changing while this step tried to update it: run the step again",
+            obj=describe(obj),
+        )
+
     def annotate(self, obj: dict | None, values: dict) -> dict | None:
         """Set (value) or remove (None) annotations of ``obj`` when they differ."""
         if obj is None or "resourceVersion" not in obj["metadata"]:
             return obj  # not on the cluster (a dry-run creation): nothing to annotate
-        current = rel.annotations(obj)
-        ops = []
-        for key, value in values.items():
-            pointer = "/metadata/annotations/" + rel.escape(key)
-            if value is None and key in current:
-                ops.append({"op": "remove", "path": pointer})
-            elif value is not None and current.get(key) != value:
-                ops.append({"op": "add", "path": pointer, "value": value})
-        if not ops:
+
+        def operations(current_obj):
+            current = rel.annotations(current_obj)
+            ops = []
+            for key, value in values.items():
+                pointer = "/metadata/annotations/" + rel.escape(key)
+                if value is None and key in current:
+                    ops.append({"op": "remove", "path": pointer})
+                elif value is not None and current.get(key) != value:
+                    ops.append({"op": "add", "path": pointer, "value": value})
+            if ops and not current:
+                ops = [{"op": "add", "path": "/metadata/annotations", "value": {}}, *ops]
+            return ops
+
+        if not operations(obj):
             return obj
-        if not current:
-            ops = [{"op": "add", "path": "/metadata/annotations", "value": {}}, *ops]
-        after = self.client.json_patch(obj, ops, dry_run=self.check)
+        after = self._guarded_patch(obj, operations, same_spec=False)
         what = describe(obj)
         self._record("annotate", what, f"annotate {what}: {', '.join(sorted(values))}")
         self.diffs.append(diff_entry(what, obj, after))
@@ -339,7 +379,7 @@ class Release:
 
     def compute_split(self, weight: int) -> dict:
         split = self._split(weight, total=self.total(), min_per_side=self.p["min_per_side"])
-        if split.get("error") is not None and split.get("error") > self.p["max_weight_error"]:
+        if abs(split["error"]) > self.p["max_weight_error"]:
             raise InputError(
                 "weight",
                 weight,

@@ -27,6 +27,7 @@ rendered rule on it and takes it off again:
 from __future__ import annotations
 
 import copy
+import json
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.diff import describe
@@ -39,13 +40,29 @@ ROUTE = ("gateway.networking.k8s.io/v1", "HTTPRoute")
 ACK_MATCH = "nginx.ingress.kubernetes.io/service-match"
 ACK_WEIGHT = "nginx.ingress.kubernetes.io/service-weight"
 ACK_KEYS = (ACK_MATCH, ACK_WEIGHT)
+ANN_BASE_RULES = rel.PREFIX + "base-rules"
 
 
 def logic():
-    """The release logic package (rules, dialects), imported when a step needs it."""
-    from ansible_collections.ackops.runbooks.plugins.module_utils import release
+    """The release logic (rules, dialects), imported when an ingress step needs it."""
+    from ansible_collections.ackops.runbooks.plugins.module_utils.release import (
+        ack,
+        dialect,
+        gateway,
+        policy,
+        upstream,
+    )
 
-    return release
+    class Logic:
+        check_policy = staticmethod(policy.check_policy)
+        render_ack = staticmethod(ack.render_ack)
+        ack_deprecation = staticmethod(ack.ack_deprecation)
+        canary_ingress = staticmethod(upstream.canary_ingress)
+        render_httproute = staticmethod(gateway.render_httproute)
+        choose_dialect = staticmethod(dialect.choose_dialect)
+        stable_annotation = gateway.STABLE_ANNOTATION
+
+    return Logic
 
 
 def policy(params: dict, weight: int | None, matches: list[dict]) -> dict:
@@ -67,34 +84,33 @@ def dialect(release) -> str:
     if getattr(release, "_dialect", None):
         return release._dialect
     p = release.p
-    controller = None
-    if p["dialect"] in ("auto", "ack"):
-        controller = read_controller(release)
-    chosen = logic().choose_dialect(controller, None if p["dialect"] == "auto" else p["dialect"])
-    if isinstance(chosen, dict):
-        for note in chosen.get("warnings") or []:
-            release.warnings.append(note)
-        chosen = chosen["dialect"]
-    if chosen == "ack" and controller and controller.get("version"):
-        note = logic().ack_deprecation(controller["version"])
-        if note:
-            release.warnings.append(note if isinstance(note, str) else str(note))
-    release._dialect = chosen
-    return chosen
+    recorded = rel.annotations(release.new).get(rel.ANN_DIALECT)
+    if recorded and p["dialect"] in ("auto", recorded):
+        release._dialect = recorded  # the release's own: retire and rollback undo what shift did
+        return recorded
+    if recorded:
+        raise InputError(
+            "dialect",
+            p["dialect"],
+            f"differs from {recorded!r}, in which this release's traffic rule was written "
+            f"({describe(release.new)}): roll back first to change dialect",
+        )
+    controller = read_controller(release) if p["dialect"] in ("auto", "ack") else None
+    choice = logic().choose_dialect(controller, None if p["dialect"] == "auto" else p["dialect"])
+    release.warnings += list(choice.get("warnings") or [])
+    release.dialect_reason = choice.get("reason")
+    release._dialect = choice["dialect"]
+    return release._dialect
 
 
 def read_controller(release) -> dict | None:
-    """The ingress controller's image and version tag, when it can be found."""
+    """The ingress controller's Deployment or DaemonSet, when it can be found."""
     ctl = release.p.get("controller") or {}
     ns, name = ctl.get("namespace") or "kube-system", ctl.get("name") or "nginx-ingress-controller"
     for kind in ("Deployment", "DaemonSet"):
         obj = release.client.get("apps/v1", kind, name, ns)
-        if obj is None:
-            continue
-        containers = obj["spec"]["template"]["spec"].get("containers") or []
-        image = containers[0].get("image", "") if containers else ""
-        tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else ""
-        return {"kind": kind, "namespace": ns, "name": name, "image": image, "version": tag}
+        if obj is not None:
+            return obj
     return None
 
 
@@ -184,57 +200,81 @@ def shift(release, pol: dict) -> None:
     if chosen == "ack":
         ingress = require(release, INGRESS, "ingress")
         check_serves(ingress, pol["stable"], "old.service")
-        rendered = logic().render_ack(pol)
+        losses: list[str] = []
+        rendered = logic().render_ack(pol, losses)
+        release.warnings += [f"ack: {loss}" for loss in losses]
         desired = rewrite_paths(ingress, pol["stable"], pol["canary"], "both")
         desired = set_annotations(desired, {key: rendered.get(key) for key in ACK_KEYS})
         release.patch(ingress, desired)
     elif chosen == "upstream":
         ingress = require(release, INGRESS, "ingress")
         check_serves(ingress, pol["stable"], "old.service")
-        release.apply(canary_ingress(release, ingress, pol))
+        losses = []
+        body = logic().canary_ingress(pol, ingress, name=canary_name(release), losses=losses)
+        release.warnings += [f"upstream: {loss}" for loss in losses]
+        body["metadata"]["labels"] = {
+            rel.LABEL_RELEASE: release.p["release"],
+            rel.LABEL_ROLE: "canary",
+        }
+        release.apply(body)
     else:
         route = require(release, ROUTE, "route")
-        desired = copy.deepcopy(route)
-        desired["spec"]["rules"] = logic().gateway_rules(route, pol)
+        base = base_rules(route)
+        rules, extra, losses = gateway_rules(route, base, pol)
+        release.warnings += [f"gateway: {loss}" for loss in losses]
+        desired = set_annotations(
+            route, {ANN_BASE_RULES: json.dumps(base, sort_keys=True), **extra}
+        )
+        desired["spec"]["rules"] = rules
         release.patch(route, desired)
-    _loss_warnings(release, pol, chosen)
 
 
-def _loss_warnings(release, pol: dict, chosen: str) -> None:
-    losses = logic().losses_for(pol, chosen) if hasattr(logic(), "losses_for") else []
-    for loss in losses:
-        release.warnings.append(f"{chosen}: {loss}")
+def base_rules(route: dict) -> list[dict]:
+    """The route's rules before the release touched them (kept on the route by the first shift)."""
+    recorded = rel.annotations(route).get(ANN_BASE_RULES)
+    if recorded:
+        return json.loads(recorded)
+    return copy.deepcopy((route.get("spec") or {}).get("rules") or [])
 
 
-def canary_ingress(release, ingress: dict, pol: dict) -> dict:
-    spec = copy.deepcopy(ingress.get("spec") or {})
-    spec.pop("defaultBackend", None)
-    rules = []
-    for rule in spec.get("rules") or []:
-        paths = [
-            with_backend(p, pol["canary"])
-            for p in (rule.get("http") or {}).get("paths") or []
-            if backend_service(p) == pol["stable"]
-        ]
-        if paths:
-            rules.append({**rule, "http": {"paths": paths}})
-    spec["rules"] = rules
-    hosts = {r.get("host") for r in rules}
-    spec["tls"] = [t for t in spec.get("tls") or [] if hosts & set(t.get("hosts") or [])]
-    if not spec["tls"]:
-        spec.pop("tls")
-    annotations = logic().render_upstream(pol)
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {
-            "name": canary_name(release),
-            "namespace": release.ns,
-            "labels": {rel.LABEL_RELEASE: release.p["release"], rel.LABEL_ROLE: "canary"},
-            "annotations": annotations,
-        },
-        "spec": spec,
-    }
+def gateway_rules(route: dict, base: list[dict], pol: dict) -> tuple[list, dict, list]:
+    """``base`` with every rule that sends to the stable Service replaced by the rendered policy.
+
+    Also the annotations the rendering puts on the route, and what it lost.
+    """
+    rules: list[dict] = []
+    extra: dict = {}
+    losses: list[str] = []
+    meta = route["metadata"]
+    served = False
+    for rule in base:
+        refs = rule.get("backendRefs") or []
+        stable_ref = next((r for r in refs if r.get("name") == pol["stable"]), None)
+        if stable_ref is None:
+            rules.append(rule)
+            continue
+        served = True
+        matches = rule.get("matches") or [{}]
+        path = ((matches[0].get("path") or {}).get("value")) or "/"
+        rendered = logic().render_httproute(
+            pol,
+            meta["name"],
+            namespace=meta.get("namespace"),
+            parent_refs=route["spec"].get("parentRefs"),
+            hostnames=route["spec"].get("hostnames"),
+            path=path,
+            port=stable_ref.get("port", 80),
+            losses=losses,
+        )
+        rules += rendered["spec"]["rules"]
+        extra.update(rel.annotations(rendered))
+    if not served:
+        raise InputError(
+            "old.service",
+            pol["stable"],
+            f"is not a backendRef of {describe(route)}: nothing to shift",
+        )
+    return rules, extra, losses
 
 
 def retire(release) -> None:
@@ -248,8 +288,8 @@ def retire(release) -> None:
         _delete_canary(release)
     else:
         route = require(release, ROUTE, "route")
-        desired = copy.deepcopy(route)
-        desired["spec"]["rules"] = only_backend(route, stable, canary, keep=canary)
+        desired = set_annotations(route, {ANN_BASE_RULES: None, logic().stable_annotation: None})
+        desired["spec"]["rules"] = swap_backend(base_rules(route), stable, canary)
         release.patch(route, desired)
 
 
@@ -264,8 +304,8 @@ def rollback(release) -> None:
         _delete_canary(release)
     else:
         route = require(release, ROUTE, "route")
-        desired = copy.deepcopy(route)
-        desired["spec"]["rules"] = only_backend(route, stable, canary, keep=stable)
+        desired = set_annotations(route, {ANN_BASE_RULES: None, logic().stable_annotation: None})
+        desired["spec"]["rules"] = base_rules(route)
         release.patch(route, desired)
 
 
@@ -276,35 +316,13 @@ def _delete_canary(release) -> None:
     release.delete(INGRESS, found)
 
 
-def only_backend(route: dict, stable: str, canary: str, keep: str) -> list[dict]:
-    """The route's rules with one of the two Services left where both were, match-only rules gone."""
-    rules = []
-    for rule in copy.deepcopy((route.get("spec") or {}).get("rules") or []):
-        refs = rule.get("backendRefs") or []
-        names = {r.get("name") for r in refs}
-        if names == {canary} and keep != canary and _has_release_matches(rule):
-            continue  # a rule only the canary's matches created
-        if names == {stable} and keep != stable and _has_release_matches(rule):
-            continue
-        if names & {stable, canary}:
-            kept = [r for r in refs if r.get("name") not in (stable, canary)]
-            template = next(r for r in refs if r.get("name") in (stable, canary))
-            ref = {k: v for k, v in template.items() if k != "weight"}
-            ref["name"] = keep
-            rule["backendRefs"] = [ref, *kept]
-        rules.append(rule)
-    return _dedupe(rules)
-
-
-def _has_release_matches(rule: dict) -> bool:
-    return any(m.get("headers") or m.get("queryParams") for m in rule.get("matches") or [])
-
-
-def _dedupe(rules: list[dict]) -> list[dict]:
-    out = []
-    for rule in rules:
-        if rule not in out:
-            out.append(rule)
+def swap_backend(rules: list[dict], stable: str, canary: str) -> list[dict]:
+    """``rules`` with every backendRef to the stable Service sent to the canary instead."""
+    out = copy.deepcopy(rules)
+    for rule in out:
+        for ref in rule.get("backendRefs") or []:
+            if ref.get("name") == stable:
+                ref["name"] = canary
     return out
 
 
