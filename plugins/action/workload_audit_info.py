@@ -6,7 +6,8 @@ Ansible runs a module on the local connection in the playbook's directory, so a
 relative ``manifest_dir`` or ``config_file`` would be looked up under
 ``playbooks/``. A user means the directory they ran ansible-playbook from, so on
 the local connection those paths are made absolute here, in the controller
-process, before the module runs (the same rule as report_write's ``dir``).
+process, before the module runs (the same rule as report_write's ``dir``), and
+files are named relative to that directory in the findings (``display_root``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
         if self._connection.transport == "local":
+            args.setdefault("display_root", os.getcwd())
             for option in PATH_OPTIONS:
                 value = args.get(option)
                 if (

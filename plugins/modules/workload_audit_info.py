@@ -131,6 +131,13 @@ options:
     description: Findings listed in full in RV(report_console); the rest are counted.
     type: int
     default: 20
+  display_root:
+    description:
+      - Manifest files under this directory are named relative to it in findings,
+        notes and SARIF (repository-relative paths for code-scanning UIs).
+      - On the local connection the action plugin sets it to the directory
+        ansible-playbook runs in, unless given.
+    type: path
 seealso:
   - name: Polaris JSON audit output
     description: The layout RV(polaris) follows.
@@ -333,6 +340,7 @@ OPTIONS = {
     "fail_on": {"type": "str", "choices": list(FAIL_ON_CHOICES), "default": "none"},
     "min_score": {"type": "int", "default": 0},
     "console_findings": {"type": "int", "default": 20},
+    "display_root": {"type": "path"},
 }
 
 
@@ -371,7 +379,10 @@ def audit_result(params: dict, connect, warn=None) -> dict:
     info: dict = {}
     if params["source"] == "manifests":
         reader = ManifestReader(
-            params["manifest_dir"], include=params["include"], exclude=params["exclude"]
+            params["manifest_dir"],
+            include=params["include"],
+            exclude=params["exclude"],
+            display_root=params.get("display_root"),
         )
         for obj, source in reader:
             if obj is None:

@@ -84,28 +84,30 @@ def _expand(document, source: str) -> Iterator:
         yield document, source
 
 
-def _documents(path: Path, field: str, loader) -> Iterator:
+def _documents(path: Path, field: str, loader, label: str | None = None) -> Iterator:
+    """The objects of one file; ``label`` is how messages name it (the path by default)."""
+    label = label or str(path)
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
-        raise InputError(field, str(path), f"cannot be read ({exc.strerror or exc})") from None
+        raise InputError(field, label, f"cannot be read ({exc.strerror or exc})") from None
     with handle:
         try:
             head = handle.read(4096)
             handle.seek(0)
             if path.suffix == ".json":
                 try:
-                    yield from _expand(json.load(handle), f"{path}#1")
+                    yield from _expand(json.load(handle), f"{label}#1")
                 except json.JSONDecodeError as exc:
                     raise InputError(
                         field,
-                        str(path),
+                        label,
                         f"is not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                     ) from None
                 return
-            yield from _documents_of_stream(handle, str(path), field, loader, head)
+            yield from _documents_of_stream(handle, label, field, loader, head)
         except UnicodeDecodeError as exc:
-            raise InputError(field, str(path), f"cannot be read ({exc})") from None
+            raise InputError(field, label, f"cannot be read ({exc})") from None
 
 
 def _matches(rel: str, patterns) -> bool:
@@ -122,7 +124,7 @@ def tools() -> dict:
     }
 
 
-def _render(kind: str, directory: Path, found: dict, field: str, loader) -> Iterator:
+def _render(kind: str, directory: Path, found: dict, field: str, loader, label: str) -> Iterator:
     if kind == "helm":
         command = [found["helm"], "template", directory.name, str(directory)]
     elif found.get("kustomize"):
@@ -134,16 +136,16 @@ def _render(kind: str, directory: Path, found: dict, field: str, loader) -> Iter
             command, capture_output=True, text=True, timeout=RENDER_TIMEOUT, check=False
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InputError(field, str(directory), f"cannot be rendered ({exc})") from None
+        raise InputError(field, label, f"cannot be rendered ({exc})") from None
     if done.returncode != 0:
         reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         raise InputError(
             field,
-            str(directory),
+            label,
             f"cannot be rendered: {' '.join(command[:2])} exited {done.returncode}: {reason[0]}",
         )
     yield from _documents_of_stream(
-        done.stdout, f"{directory} ({command[0].rsplit('/', 1)[-1]} render)", field, loader, ""
+        done.stdout, f"{label} ({command[0].rsplit('/', 1)[-1]} render)", field, loader, ""
     )
 
 
@@ -158,7 +160,11 @@ class ManifestReader:
         exclude=(),
         prefer_c_loader: bool = True,
         found_tools: dict | None = None,
+        display_root: str | None = None,
     ) -> None:
+        """``display_root``: files under it are named relative to it in findings,
+        notes and SARIF (the directory the user ran from; a repository root in CI)."""
+        self.display_root = os.path.abspath(display_root) if display_root else None
         self.root = Path(os.path.expanduser(str(directory)))
         self.field = field
         self.include = tuple(include or DEFAULT_INCLUDE)
@@ -170,6 +176,15 @@ class ManifestReader:
         if not self.root.exists():
             raise InputError(field, str(directory), "does not exist")
 
+    def label(self, path: Path) -> str:
+        """How messages name ``path``: relative to the display root when under it."""
+        text = str(path)
+        if self.display_root and os.path.isabs(text):
+            rel = os.path.relpath(text, self.display_root)
+            if rel != ".." and not rel.startswith(".." + os.sep):
+                return rel
+        return text
+
     def _marker(self, directory: Path, names: list[str]) -> str | None:
         if any(m in names for m in HELM_MARKERS):
             return "helm"
@@ -180,22 +195,26 @@ class ManifestReader:
     def _render_or_note(self, kind: str, directory: Path) -> Iterator:
         if kind == "helm" and self.tools.get("helm"):
             self.files += 1
-            yield from _render("helm", directory, self.tools, self.field, self.loader)
+            yield from _render(
+                "helm", directory, self.tools, self.field, self.loader, self.label(directory)
+            )
         elif kind == "kustomize" and (self.tools.get("kustomize") or self.tools.get("kubectl")):
             self.files += 1
-            yield from _render("kustomize", directory, self.tools, self.field, self.loader)
+            yield from _render(
+                "kustomize", directory, self.tools, self.field, self.loader, self.label(directory)
+            )
         else:
             tool = "helm" if kind == "helm" else "kustomize (or kubectl)"
             what = "Helm chart" if kind == "helm" else "Kustomize directory"
             self.notes.append(
-                f"{what} {directory} not rendered: {tool} is not installed (not on PATH); "
+                f"{what} {self.label(directory)} not rendered: {tool} is not installed (not on PATH); "
                 "its objects were not audited"
             )
 
     def __iter__(self) -> Iterator:
         if self.root.is_file():
             self.files += 1
-            yield from _documents(self.root, self.field, self.loader)
+            yield from _documents(self.root, self.field, self.loader, self.label(self.root))
             return
         for current, dirs, names in os.walk(self.root):
             here = Path(current)
@@ -221,7 +240,7 @@ class ManifestReader:
                 if not path.is_file():
                     continue
                 self.files += 1
-                yield from _documents(path, self.field, self.loader)
+                yield from _documents(path, self.field, self.loader, self.label(path))
         if self.files == 0 and not self.notes:
             raise InputError(
                 self.field,

@@ -437,3 +437,22 @@ def test_junit_xml_parses_with_one_case_per_check_result():
     )
     assert "tagNotSpecified[init:prep]" in failed
     assert "hostNetworkSet" in failed
+
+
+def test_files_under_the_display_root_are_named_relative_to_it():
+    reader = workload_sources.ManifestReader(
+        str(REPO / "examples" / "workloads"), display_root=str(REPO)
+    )
+    sources = {s.split("#")[0] for _o, s in reader}
+    assert sources == {"examples/workloads/shop/web.yaml", "examples/workloads/legacy/legacy.yaml"}
+    results = audit(workload_sources.ManifestReader(str(REPO / "examples"), display_root=str(REPO)))
+    log = json.loads(sarif(findings(results)))
+    jsonschema.validate(log, json.loads((FIXTURES / "sarif-schema-2.1.0.json").read_text()))
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in log["runs"][0]["results"]
+    }
+    assert uris == {"examples/workloads/legacy/legacy.yaml"}
+    # Outside the display root: the path as given.
+    outside = workload_sources.ManifestReader(str(EXAMPLE_WEB), display_root="/nonexistent/x")
+    assert {s.split("#")[0] for _o, s in outside} == {str(EXAMPLE_WEB)}
