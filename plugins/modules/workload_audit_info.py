@@ -385,10 +385,7 @@ def audit_result(params: dict, connect, warn=None) -> dict:
             display_root=params.get("display_root"),
         )
         for obj, source in reader:
-            if obj is None:
-                auditor.skip_object("not a Kubernetes object (no apiVersion or kind)")
-            else:
-                auditor.add(obj, source)
+            auditor.add(obj, source)
         notes += reader.notes
         source_type, source_name = "Path", params["manifest_dir"]
     else:

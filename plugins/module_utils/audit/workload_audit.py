@@ -813,6 +813,9 @@ class Auditor:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
     def add(self, obj: Any, source: str = "cluster") -> None:
+        if obj is None:  # the reader's mark for YAML that is no Kubernetes object
+            self.skip_object("not a Kubernetes object (no apiVersion or kind)")
+            return
         if not isinstance(obj, dict):
             self._invalid(
                 {"kind": "", "namespace": "default", "name": "", "source": source},
