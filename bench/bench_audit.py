@@ -125,6 +125,14 @@ def main() -> int:
                 f"{row['loader']:<14} {row['seconds']:>8.2f} {row['peak_mib']:>9.1f} "
                 f"{row['audited']:>8} {row['findings']:>9}"
             )
+        # The same objects in ten times as many files: peak memory should not move.
+        with tempfile.TemporaryDirectory(prefix="bench-audit-many-") as many:
+            many_files = generate(Path(many), args.objects, max(2, args.per_file // 10))
+            row = measure(Path(many), True)
+            print(
+                f"{row['loader']:<14} {row['seconds']:>8.2f} {row['peak_mib']:>9.1f} "
+                f"{row['audited']:>8} {row['findings']:>9}   ({many_files} files)"
+            )
         if rows[0]["loader"] == rows[1]["loader"]:
             print("PyYAML has no libyaml here: both runs used the pure-Python loader")
         else:
