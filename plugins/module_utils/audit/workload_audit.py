@@ -38,9 +38,7 @@ LONG_RUNNING_KINDS = (
     "ReplicaSet",
     "ReplicationController",
 )
-RUN_TO_COMPLETION_KINDS = ("Job", "CronJob")
 REPLICATED_KINDS = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
-AUDITED_KINDS = (*LONG_RUNNING_KINDS, *RUN_TO_COMPLETION_KINDS, "Pod")
 _BUILTIN_WORKLOAD_GROUPS = {
     "Pod": ("",),
     "ReplicationController": ("",),
@@ -1299,14 +1297,6 @@ def audit(
     for obj, source in objects:
         auditor.add(obj, source)
     return auditor.finish()["results"]
-
-
-def is_audited(obj: dict) -> bool:
-    """Top-level workloads only: a Pod, ReplicaSet or Job a controller owns is audited
-    through its owner."""
-    auditor = Auditor()
-    auditor.add(obj, "")
-    return auditor.audited == 1
 
 
 def finding(result: dict, severities: dict | None = None) -> dict:
