@@ -903,7 +903,9 @@ class Auditor:
         elif kind == "HorizontalPodAutoscaler":
             target = fields.get(spec, "scaleTargetRef", dict, "spec", {})
             minimum = fields.get(spec, "minReplicas", int, "spec", 1)
-            self.hpas.append((namespace, target.get("kind"), target.get("name"), minimum))
+            kind = fields.get(target, "kind", str, "spec.scaleTargetRef")
+            name = fields.get(target, "name", str, "spec.scaleTargetRef")
+            self.hpas.append((namespace, kind, name, minimum))
         elif kind == "NetworkPolicy":
             self.netpols.append((namespace, fields.get(spec, "podSelector", dict, "spec", {})))
         elif kind == "Service":
@@ -955,9 +957,9 @@ class Auditor:
             else {}
         )
         pod_seccomp = _seccomp_type(pod_sc, fields, f"{prefix}.securityContext") or (
-            {"runtime/default": "RuntimeDefault", "docker/default": "RuntimeDefault"}.get(
-                annotations.get(_SECCOMP_ANNOTATION)
-            )
+            "RuntimeDefault"
+            if annotations.get(_SECCOMP_ANNOTATION) in ("runtime/default", "docker/default")
+            else None
         )
         containers = []
         for key, label in (

@@ -316,6 +316,7 @@ def test_the_table_has_at_least_thirty_rows():
 EXAMPLES = [
     *sorted((REPO / "examples" / "workloads").rglob("*.yaml")),
     REPO / "tests" / "unit" / "fixtures" / "audit" / "mixed-security.yaml",
+    REPO / "tests" / "unit" / "fixtures" / "audit" / "fuzz-seed.yaml",
 ]
 WRONG_VALUES = ([], {}, "x", 3, True, None, [None], {"a": [1]})
 
