@@ -96,6 +96,12 @@ current:
   description: C(subject), C(serial), C(not_before), C(not_after) of the current credential.
   returned: when state is csr
   type: dict
+reason:
+  description:
+    - Why a credential within the threshold is not renewed (its CA ends before a new one could
+      end later, so rotate the CA); null otherwise.
+  returned: when state is csr
+  type: str
 current_certificate:
   description:
     - The current kubelet client certificate, PEM (public data), for

@@ -32,6 +32,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     Roots,
     cert_not_after,
     inventory,
+    iso,
     issued_by,
     key_matches_cert,
     load_key_file,
@@ -56,6 +57,9 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki.store import (
     write_credential,
 )
 
+# As pki.renew: a renewal must end at least a day later than the credential does now.
+MIN_GAIN = dt.timedelta(days=1)
+ROTATE_CA = "rotate the CA (docs/renew-certs.md, 'A CA close to its own expiry')"
 NODE_GROUP = "system:nodes"
 NODE_USER_PREFIX = "system:node:"
 PENDING_KEY = "kubelet-client-ackops-pending.key"
@@ -270,16 +274,27 @@ def node_csr(
         # public: the signer checks the identity against it and this CA
         "current_certificate": cert_pem(current.cert).decode() if current else None,
     }
-    if (
-        current is not None
-        and not force
-        and cert_not_after(current.cert) > now + dt.timedelta(days=threshold_days)
-    ):
-        result.update(needed=False, csr=None, changed=False)
-        return result
+    if current is not None and not force:
+        not_after = cert_not_after(current.cert)
+        ca = inv.ca_named(current.chains_to) if current.chains_to else None
+        if not_after > now + dt.timedelta(days=threshold_days):
+            result.update(needed=False, csr=None, changed=False, reason=None)
+            return result
+        if ca is not None and not_after > now and cert_not_after(ca.cert) < not_after + MIN_GAIN:
+            # Already cut to its CA's expiry: a new one could not last longer.
+            result.update(
+                needed=False,
+                csr=None,
+                changed=False,
+                reason=(
+                    f"its CA {ca.name} expires on {iso(cert_not_after(ca.cert))}: a renewal "
+                    f"cannot make it last longer than {iso(not_after)}; {ROTATE_CA}"
+                ),
+            )
+            return result
     pending = os.path.join(roots.kubelet_pki_dir, PENDING_KEY)
     key = load_key_file(pending, roots.host)
-    result.update(needed=True, changed=key is None)
+    result.update(needed=True, changed=key is None, reason=None)
     if check:
         result["csr"] = None
         return result

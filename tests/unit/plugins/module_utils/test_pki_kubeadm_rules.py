@@ -477,3 +477,20 @@ def test_a_node_cannot_obtain_another_nodes_identity(tmp_path):
         sign_csr(forged, current_certificate=request["current_certificate"], pki_dir=master.pki_dir)
     with pytest.raises(PKIError, match=r"node_name: node_name is other-node but the kubelet"):
         node_csr(roots(master), node_name="other-node", force=True)
+
+
+def test_a_node_credential_cut_to_its_ca_is_not_renewed_again(tmp_path):
+    host = build_host(tmp_path, ca_days=21, leaf_days=10)
+    request = node_csr(roots(host))
+    assert request["needed"] is True
+    signed = sign_csr(request["csr"], NODE, pki_dir=host.pki_dir)
+    assert signed["clamped"] is True
+    from ansible_collections.ackops.runbooks.plugins.module_utils.pki.node_credentials import (
+        node_install,
+    )
+
+    node_install(roots(host), signed["certificate"])
+    again = node_csr(roots(host))
+    assert again["needed"] is False
+    assert again["reason"].startswith("its CA ca expires on ")
+    assert node_csr(roots(host), force=True)["needed"] is True
