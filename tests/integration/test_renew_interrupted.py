@@ -116,3 +116,24 @@ def test_check_mode_reports_an_unfinished_run_and_changes_nothing(lab_handle):
     assert "kube-scheduler (pid" in flat(run.stdout)
     assert "A run without --check restarts the control plane" in flat(run.stdout)
     assert processes(lab, master) == before
+
+
+def test_a_second_run_on_a_locked_master_is_refused(lab_handle):
+    lab = lab_handle.up("small", cert_validity="48h")
+    master = lab.masters[0].name
+    lock = "/var/lib/ackops/locks/renew-certs.lock"
+    holder = '{"owner": "ops-1 2026-12-04T03:00:00Z #1", "since": "2026-12-04T03:00:00Z", "expires": "2099-01-01T00:00:00Z"}'
+    lab.ssh(master, f"mkdir -p -m 0700 /var/lib/ackops/locks && echo '{holder}' > {lock}")
+    before = lab.ssh(master, "sha256sum /etc/kubernetes/pki/*.crt /etc/kubernetes/*.conf").stdout
+    try:
+        run = lab.playbook("renew-certs.yml")
+        assert run.returncode != 0, run.stdout[-3000:]
+        assert "another run holds it: ops-1 2026-12-04T03:00:00Z #1" in flat(run.stdout)
+        assert f"remove {lock}" in flat(run.stdout)
+        after = lab.ssh(master, "sha256sum /etc/kubernetes/pki/*.crt /etc/kubernetes/*.conf").stdout
+        assert after == before
+    finally:
+        lab.ssh(master, f"rm -f {lock}")
+    # Without it the run renews, and leaves no lock behind.
+    assert_ok(lab.playbook("renew-certs.yml"), "renewal after the lock is gone")
+    assert lab.ssh(master, f"test -e {lock}", check=False).returncode != 0

@@ -35,6 +35,7 @@ FAILING = {
     "cluster_plan_info": [
         ("impossible failure ratio", {"workers": {"total_cores": 160, "failure_ratio": 1.5}})
     ],
+    "host_lock": [("zero ttl", {"path": "{tmp}/renew.lock", "owner": "run", "ttl": 0})],
     "ingress_ha": [("unreachable API", {"host": UNREACHABLE_API, "validate_certs": False})],
     "k8s_apiserver_info": [
         ("unreachable API", {"server": UNREACHABLE_API, "kubeconfig": "", "timeout": 1}),
