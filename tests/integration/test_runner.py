@@ -1,0 +1,263 @@
+"""The runbooks run the way AWX/AAP runs them: through ansible-runner, with survey answers.
+
+AWX starts a job with ``ansible_runner.run`` on a private data directory, the
+project checked out as the working directory, and the survey's answers in
+extra vars as the survey produced them: text and multiple-choice answers are
+strings (a boolean question is a multiple choice of "true"/"false"), and an
+optional field left empty is sent as "" (text) or left out. These tests do
+exactly that, from the repository (the project) and the lab's inventory for the
+cluster runbooks, and judge the job by what AWX keeps of it: the status, the
+return code, the ``set_stats`` artifacts (AWX's artifacts, what a workflow
+branches on), the events stream and the files in the artifacts directory.
+
+Bad answers must stop the job before any change, with a message naming the
+field: each is checked against the events (no changed task) and, on the lab,
+against the state of the objects the runbook could write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import ansible_runner
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = REPO / ".venv" / "bin"
+
+
+class Job:
+    """One ansible-runner job and what AWX would keep of it."""
+
+    def __init__(self, result, data_dir: Path, reports: Path):
+        self.result = result
+        self.data_dir = data_dir
+        self.reports = reports
+        self.events = list(result.events)
+
+    @property
+    def status(self) -> str:
+        return self.result.status
+
+    @property
+    def rc(self) -> int:
+        return self.result.rc
+
+    @property
+    def stats(self) -> dict:
+        return self.result.stats or {}
+
+    @property
+    def artifacts(self) -> dict:
+        """What set_stats published: the job's artifacts in AWX."""
+        stats = [e for e in self.events if e["event"] == "playbook_on_stats"]
+        assert stats, self.output
+        return stats[-1]["event_data"].get("artifact_data") or {}
+
+    @property
+    def output(self) -> str:
+        return self.result.stdout.read() if self.result.stdout else ""
+
+    def of(self, event: str) -> list[dict]:
+        return [e for e in self.events if e["event"] == event]
+
+    @property
+    def failures(self) -> list[dict]:
+        """The failed task results (rescued ones left out), as AWX lists them."""
+        return [
+            e["event_data"]
+            for e in self.of("runner_on_failed")
+            if not e["event_data"].get("ignore_errors")
+        ]
+
+    @property
+    def messages(self) -> str:
+        return "\n".join(
+            json.dumps(f.get("res", {}).get("msg"), default=str) for f in self.failures
+        )
+
+    @property
+    def changed_tasks(self) -> list[str]:
+        return [
+            e["event_data"]["task"]
+            for e in self.of("runner_on_ok")
+            if e["event_data"].get("res", {}).get("changed")
+        ]
+
+
+def run_job(tmp_path: Path, playbook: str, answers: dict, inventory=None, **kwargs) -> Job:
+    """``playbook`` from the repository through ansible-runner, answers as extra vars."""
+    data_dir = tmp_path / f"job-{len(list(tmp_path.glob('job-*')))}"
+    data_dir.mkdir()
+    reports = data_dir / "reports"
+    for key, value in answers.items():
+        # Survey answers are strings (or absent): a test passing anything else
+        # would not be testing what AWX sends.
+        assert isinstance(value, str), f"{key}: survey answers are strings"
+    envvars = {
+        "PATH": f"{VENV_BIN}:{os.environ['PATH']}",
+        "ACKOPS_REPORT_DIR": str(reports),
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    options = dict(
+        private_data_dir=str(data_dir),
+        project_dir=str(REPO),
+        playbook=playbook,
+        extravars=answers,
+        envvars=envvars,
+        quiet=True,
+        timeout=900,
+        **kwargs,
+    )
+    if inventory is not None:
+        options["inventory"] = [str(i) for i in inventory]
+    return Job(ansible_runner.run(**options), data_dir, reports)
+
+
+def assert_successful(job: Job) -> None:
+    assert job.status == "successful", job.messages or job.output[-4000:]
+    assert job.rc == 0
+    assert not job.stats.get("failures"), job.stats
+    assert not job.stats.get("dark"), job.stats
+    # The events stream is whole: it starts and ends like a job AWX shows.
+    assert job.of("playbook_on_start")
+    assert job.of("playbook_on_stats")
+    # And the artifacts directory AWX reads holds the job's status and rc.
+    artifact_dir = Path(job.result.config.artifact_dir)
+    assert (artifact_dir / "status").read_text() == "successful"
+    assert (artifact_dir / "rc").read_text() == "0"
+    assert list((artifact_dir / "job_events").glob("*.json"))
+
+
+def assert_refused_unchanged(job: Job, field: str) -> None:
+    """Failed with a message naming ``field``, and no task changed anything."""
+    assert job.status == "failed", job.output[-4000:]
+    assert job.rc != 0
+    assert job.failures, job.output[-4000:]
+    assert field in job.messages, job.messages
+    assert job.changed_tasks == [], job.changed_tasks
+    assert not job.stats.get("changed"), job.stats
+
+
+# ---------------------------------------------------------------- no lab needed
+
+
+def test_plan_cluster_survey_answers_are_typed(tmp_path):
+    job = run_job(tmp_path, "plan-cluster.yml", {"plan_cluster_node_count": "30"})
+    assert_successful(job)
+    plan = job.artifacts["plan_cluster"]
+    # "30" was taken as the number 30 (an int in the artifacts, not a string).
+    assert plan["master"]["node_count"] == 30, plan
+    assert plan["valid"] is True, plan
+    assert plan["conflicts"] == 0, plan
+    assert (job.reports / "plan-cluster.json").is_file()
+
+
+def _conflicting_network() -> dict:
+    # Extra vars a job template carries (AWX extra_vars may hold mappings);
+    # the survey only answers the flag.
+    return {
+        "vpc_cidr": "192.168.0.0/16",
+        "vswitches": ["192.168.0.0/24"],
+        "clusters": [
+            {"name": "a", "pod_cidr": "172.20.0.0/16", "service_cidr": "172.21.0.0/20"},
+            {"name": "b", "pod_cidr": "172.20.0.0/16", "service_cidr": "172.22.0.0/20"},
+        ],
+    }
+
+
+@pytest.mark.parametrize(("answer", "status"), [("false", "successful"), ("true", "failed")])
+def test_plan_cluster_boolean_false_means_false(tmp_path, answer, status):
+    inventory = tmp_path / "plan.yml"
+    inventory.write_text(
+        yaml.safe_dump({"all": {"vars": {"plan_cluster_network": _conflicting_network()}}})
+    )
+    job = run_job(
+        tmp_path,
+        "plan-cluster.yml",
+        {"plan_cluster_fail_on_conflict": answer},
+        inventory=[inventory],
+    )
+    assert job.status == status, job.messages or job.output[-3000:]
+    report = json.loads((job.reports / "plan-cluster.json").read_text())
+    assert "172.20.0.0/16" in json.dumps(report), report  # the conflict is reported either way
+    assert job.artifacts["plan_cluster"]["conflicts"] > 0
+    assert job.artifacts["plan_cluster"]["valid"] is False
+    if status == "failed":
+        assert job.failures
+        assert "conflict" in job.messages.lower(), job.messages
+
+
+def test_audit_numbers_as_strings_gate_the_run(tmp_path):
+    answers = {
+        "audit_workloads_manifest_dir": "examples/workloads",
+        "audit_workloads_fail_on": "none",
+        "audit_workloads_context": "",  # an empty optional text answer
+    }
+    low = run_job(tmp_path, "audit-workloads.yml", {**answers, "audit_workloads_min_score": "30"})
+    assert_successful(low)
+    published = low.artifacts["audit_workloads"]
+    # The gate compared numbers: "30" arrived as 30.
+    assert published["gate"]["min_score"] == 30, published["gate"]
+    assert published["gate"]["failed"] is False
+    assert 30 <= published["score"] < 90, published
+    assert published["summary"]["total"] > 0
+    for name in ("audit-workloads.json", "audit-workloads.md", "audit-workloads.sarif"):
+        assert (low.reports / name).is_file(), name
+
+    high = run_job(tmp_path, "audit-workloads.yml", {**answers, "audit_workloads_min_score": "90"})
+    assert high.status == "failed"
+    assert high.rc != 0
+    assert "below the minimum 90" in high.messages, high.messages
+    # Published before the gate failed: a workflow can still branch on it.
+    assert high.artifacts["audit_workloads"]["summary"] == published["summary"]
+
+
+def test_audit_choice_answer_fails_on_danger(tmp_path):
+    job = run_job(
+        tmp_path,
+        "audit-workloads.yml",
+        {"audit_workloads_manifest_dir": "examples/workloads", "audit_workloads_fail_on": "danger"},
+    )
+    assert job.status == "failed", job.output[-3000:]
+    assert "danger" in job.messages, job.messages
+
+
+# Bad survey answers to the runbooks that need no cluster: (playbook, answers, field).
+OFFLINE_REFUSALS = [
+    ("plan-cluster.yml", {"plan_cluster_node_count": "thirty"}, "plan_cluster_node_count"),
+    (
+        "plan-cluster.yml",
+        {"plan_cluster_fail_on_conflict": "maybe"},
+        "plan_cluster_fail_on_conflict",
+    ),
+    ("audit-workloads.yml", {"audit_workloads_min_score": "abc"}, "audit_workloads_min_score"),
+    ("audit-workloads.yml", {"audit_workloads_fail_on": "fatal"}, "audit_workloads_fail_on"),
+    (
+        "audit-workloads.yml",
+        {"audit_workloads_skip_checks": "noSuchCheck"},
+        "audit_workloads_skip_checks",
+    ),
+    (
+        "audit-workloads.yml",
+        {"audit_workloads_console_findings": "1.5"},
+        "audit_workloads_console_findings",
+    ),
+    ("audit-workloads.yml", {"audit_workloads_source": "git"}, "audit_workloads_source"),
+]
+
+
+@pytest.mark.parametrize(("playbook", "answers", "field"), OFFLINE_REFUSALS)
+def test_bad_answer_refused_offline(tmp_path, playbook, answers, field):
+    answers = (
+        {"audit_workloads_manifest_dir": "examples/workloads", **answers}
+        if "audit" in playbook
+        else answers
+    )
+    job = run_job(tmp_path, playbook, answers)
+    assert_refused_unchanged(job, field)
+    # Refused before anything was computed: no report was written.
+    assert not job.reports.exists() or not any(job.reports.iterdir())
