@@ -913,7 +913,7 @@ class _ServiceConverter:
                 behaviour_change=True,
             )
             return
-        self.container[field] = value
+        self.container[field] = [kubernetes_literal(word) for word in value]
         self.report.converted(key, f"{field} {value}")
 
     def key_working_dir(self, value):
@@ -1282,7 +1282,7 @@ class _ServiceConverter:
                 {
                     "name": k8s_name(f"wait-for-{dependency}"),
                     "image": self.options.wait_image,
-                    "command": ["sh", "-c", loop],
+                    "command": ["sh", "-c", kubernetes_literal(loop)],
                 }
             )
             how = f"TCP {target}:{port} accepts" if port else f"DNS name {target} resolves"
@@ -1411,8 +1411,7 @@ class _ServiceConverter:
     def _env_var(self, name: str, value: str) -> dict:
         """One env entry; Swarm's Go template placeholders become the downward API where they can."""
         if "{{" not in value:
-            # Kubernetes expands $(VAR) in values; $$ keeps the text as Swarm passed it.
-            return {"name": name, "value": value.replace("$(", "$$(")}
+            return {"name": name, "value": kubernetes_literal(value)}
         key = f"environment.{name}"
         placeholder = SWARM_TEMPLATE.fullmatch(value)
         field = placeholder and SWARM_TEMPLATE_FIELDS.get(placeholder.group(1))
@@ -1429,7 +1428,7 @@ class _ServiceConverter:
             "use the downward API (spec.nodeName, metadata.name) or set the value in the entrypoint",
             behaviour_change=True,
         )
-        return {"name": name, "value": value.replace("$(", "$$(")}
+        return {"name": name, "value": kubernetes_literal(value)}
 
     def _metadata_keys(self):
         for key, target, where in (
@@ -2373,6 +2372,17 @@ def _service_port(port: int, target: int, protocol: str, app_protocol: str | Non
     if app_protocol:
         entry["appProtocol"] = app_protocol
     return entry
+
+
+def kubernetes_literal(text: str) -> str:
+    """``text`` written so that Kubernetes hands it to the container unchanged.
+
+    The kubelet expands ``$(VAR)`` in a container's command, args and env values and turns
+    ``$$`` into ``$``; Swarm passes those strings as they are (Compose's own ``$$`` was already
+    undone by interpolation). Doubling every ``$`` makes each one a ``$$`` escape, so no
+    reference is expanded and the container sees exactly the text Swarm would have passed.
+    """
+    return text.replace("$", "$$")
 
 
 def _first_port(spec: dict) -> int | None:

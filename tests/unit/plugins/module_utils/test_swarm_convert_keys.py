@@ -104,9 +104,31 @@ def test_env_file_then_environment_wins(tmp_path):
         {"name": "A", "value": "1"},
         {"name": "B", "value": "from-environment"},
         {"name": "C", "value": "two\nlines"},
-        {"name": "D", "value": "$$kept"},
+        # single quotes keep $$kept as it is: both dollars reach the container, so each is doubled
+        {"name": "D", "value": "$$$$kept"},
     ]
     assert entry(c, "app", "env_file[0]")["result"] == "4 env entries from app.env"
+
+
+def test_every_dollar_reaches_the_container_as_swarm_passed_it(tmp_path):
+    # Compose interpolation turns $$ into $: the container gets DB_PASSWORD=pa$$word,
+    # REF=$(A) and args [sh, -c, "echo $(A) pid=$$"]. The kubelet expands $(VAR) and turns $$ into
+    # $ in env values, command and args, so each of those dollars must be written $$.
+    c = convert_text(
+        tmp_path,
+        app(
+            "environment:\n  A: one\n  DB_PASSWORD: 'pa$$$$word'\n  REF: '$$(A)'\n"
+            "entrypoint: ['/bin/$$run']\n"
+            "command: ['sh', '-c', 'echo $$(A) pid=$$$$']"
+        ),
+    )
+    assert container(c, "app")["env"] == [
+        {"name": "A", "value": "one"},
+        {"name": "DB_PASSWORD", "value": "pa$$$$word"},
+        {"name": "REF", "value": "$$(A)"},
+    ]
+    assert container(c, "app")["command"] == ["/bin/$$run"]
+    assert container(c, "app")["args"] == ["sh", "-c", "echo $$(A) pid=$$$$"]
 
 
 def test_labels_become_pod_annotations_and_deploy_labels_workload_annotations(tmp_path):
@@ -563,7 +585,7 @@ def test_depends_on_long_form_conditions(tmp_path):
     )
     init = pod(c, "web")["initContainers"][0]
     assert init["command"][2] == (
-        "i=0; until nslookup db; do echo waiting for db; i=$((i+1)); [ $i -ge 60 ] && break; "
+        "i=0; until nslookup db; do echo waiting for db; i=$$((i+1)); [ $$i -ge 60 ] && break; "
         "sleep 2; done"
     )
     assert entry(c, "web", "depends_on.db")["status"] == "converted_with_loss"
