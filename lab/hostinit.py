@@ -6,10 +6,19 @@ namespace `ip netns exec` makes, where `/etc/netns/<ns>/*` is bound over
 file system (per-host /var/lib/kubelet and /var/lib/etcd, the lab's binaries
 on PATH), sets the hostname, runs the host's sshd and plays the kubelet for
 static pods: every manifest in /etc/kubernetes/manifests is run as a process,
-restarted when the manifest changes (content or mtime, as a `touch` or a
-move out and back does), stopped when it goes away, restarted with back-off
-when it dies. Everything it starts is in its process group, so `lab down`
-ends it by killing the namespace's processes.
+restarted when the pod it describes changes, stopped when it goes away,
+restarted with back-off when it dies. Everything it starts is in its process
+group, so `lab down` ends it by killing the namespace's processes.
+
+Like the kubelet, it keys a static pod by a hash of the decoded pod and the
+manifest's path, not of the file's bytes or mtime: the kubelet's file source
+(pkg/kubelet/config/file.go) decodes each manifest and pkg/kubelet/config/
+common.go gives the pod a UID hashed from the decoded object, the node and the
+file's path, and a pod whose UID changed is a new pod. So `touch`, a comment
+or re-indenting restarts nothing; a changed flag, image or mount, or moving
+the manifest out and back (the pod is deleted, then created), restarts it.
+The lab itself asks for a restart with a file <state>/restart/<manifest stem>
+(consumed), never by touching a manifest.
 """
 
 from __future__ import annotations
@@ -62,12 +71,17 @@ class StaticPod:
         self.faulty = False
 
     @staticmethod
-    def fingerprint_of(path: Path) -> tuple[str, int] | None:
+    def fingerprint_of(path: Path) -> tuple[str, str] | None:
+        """The pod's identity as the kubelet sees it: its decoded content and its path."""
         try:
             data = path.read_bytes()
-            return hashlib.sha256(data).hexdigest(), path.stat().st_mtime_ns
         except OSError:
             return None
+        try:
+            decoded = json.dumps(yaml.safe_load(data), sort_keys=True, default=str).encode()
+        except yaml.YAMLError:
+            decoded = data  # the kubelet would skip it; a fix to it is a change
+        return hashlib.sha256(decoded + b"\0" + str(path).encode()).hexdigest(), str(path)
 
     def command(self) -> tuple[list[str], dict[str, str]]:
         pod = yaml.safe_load(self.path.read_text())
@@ -125,8 +139,13 @@ class StaticPod:
     def tick(self) -> None:
         """Reconcile: restart on manifest change, restart a dead process with back-off."""
         current = self.fingerprint_of(self.path)
+        request = self.logdir.parent / "restart" / self.path.stem
+        if self.proc is not None and request.exists():
+            request.unlink()
+            log(f"restart of {self.name} requested by the lab")
+            current = None  # treated as a change below
         if self.proc is not None and current != self.fingerprint:
-            log(f"manifest {self.path.name} changed: restarting {self.name}")
+            log(f"pod of {self.path.name} changed: restarting {self.name}")
             self.stop()
             self.faulty = False
             self.restarts += 1
@@ -152,7 +171,7 @@ class StaticPod:
             "restarts": self.restarts,
             "last_exit": self.last_exit,
             "started_at": self.started_at,
-            "manifest_sha256": self.fingerprint[0] if self.fingerprint else None,
+            "pod_hash": self.fingerprint[0] if self.fingerprint else None,
             "error": self.error,
         }
 

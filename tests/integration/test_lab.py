@@ -397,13 +397,47 @@ def test_ingress_controller_as_on_a_fresh_ack_cluster(lab):
     )
 
 
-def test_replaced_apiserver_certificate_is_served_after_touching_the_manifest(lab):
+def component_pid(lab, master, name: str) -> int | None:
+    """The pid of this (single) master's component, by its command's first word."""
+    for line in lab.ssh(master.name, "ps -eo pid=,args=").stdout.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        if args.split() and args.split()[0].rsplit("/", 1)[-1] == name:
+            return int(pid)
+    return None
+
+
+def test_static_pods_follow_the_pod_not_the_file(lab):
+    """As a kubelet: touch, a comment or re-indenting restart nothing; a changed flag does."""
+    master = lab.masters[0]
+    manifest = "/etc/kubernetes/manifests/kube-scheduler.yaml"
+    before = component_pid(lab, master, "kube-scheduler")
+    assert before is not None
+    lab.ssh(master.name, f"cp -p {manifest} /root/kube-scheduler.orig && touch {manifest} "
+            f"&& echo '# a comment' >> {manifest}")  # fmt: skip
+    time.sleep(6)  # a few runner passes
+    assert component_pid(lab, master, "kube-scheduler") == before
+    try:
+        lab.ssh(
+            master.name,
+            f"sed -i 's/^    - kube-scheduler$/    - kube-scheduler\\n    - --v=2/' {manifest}",
+        )
+        wait_until(
+            lambda: component_pid(lab, master, "kube-scheduler") not in (None, before),
+            what="the scheduler to restart on a changed flag",
+        )
+    finally:
+        lab.ssh(master.name, f"cp -p /root/kube-scheduler.orig {manifest}")
+
+
+def test_replaced_apiserver_certificate_is_served_without_a_restart(lab):
+    # The API server reloads its serving certificate from disk: no restart needed
+    # (which is why a served serial proves nothing about a restart).
     master = lab.masters[0]
     before = lab.served_certificate(master.ip).serial_number
+    pid = component_pid(lab, master, "kube-apiserver")
     lab.ssh(
         master.name,
-        "kubeadm certs renew apiserver --config /etc/kubernetes/kubeadm-config.yaml >/dev/null"
-        " && touch /etc/kubernetes/manifests/kube-apiserver.yaml",
+        "kubeadm certs renew apiserver --config /etc/kubernetes/kubeadm-config.yaml >/dev/null",
     )
     on_disk = lab.ssh(
         master.name, "openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt"
@@ -419,6 +453,7 @@ def test_replaced_apiserver_certificate_is_served_after_touching_the_manifest(la
 
     wait_until(served, what="the API server to serve the new certificate")
     wait_until(lab.healthy, what="the API server to be ready again")
+    assert component_pid(lab, master, "kube-apiserver") == pid
 
 
 def test_expired_leaf_certificates_lock_out_kubeadm_credentials(lab_handle):
