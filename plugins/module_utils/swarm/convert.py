@@ -1270,7 +1270,7 @@ class _ServiceConverter:
                 )
                 continue
             target = self.stack.names[dependency]
-            port = _first_port(project_services[dependency])
+            port = _first_tcp_port(project_services[dependency])
             probe = f"nc -z -w 2 {target} {port}" if port else f"nslookup {target}"
             attempts = "" if spec["required"] else "i=0; "
             loop = (
@@ -1287,14 +1287,23 @@ class _ServiceConverter:
             )
             how = f"TCP {target}:{port} accepts" if port else f"DNS name {target} resolves"
             lost = []
+            # a TCP connection through the Service, or the name of a headless Service, needs a
+            # ready pod; the name of a Service with a virtual IP resolves without any
+            waits_for_ready = True
+            if port is None:
+                dns_loss, waits_for_ready = _dns_wait_loss(
+                    dependency, target, project_services[dependency]
+                )
+                lost.append(dns_loss)
             if (
-                spec["condition"] == "service_healthy"
+                waits_for_ready
+                and spec["condition"] == "service_healthy"
                 and "healthcheck" not in project_services[dependency]
             ):
                 lost.append(
                     f"{dependency} has no healthcheck: 'healthy' means its Service has a ready pod"
                 )
-            if spec["condition"] == "service_started":
+            if waits_for_ready and spec["condition"] == "service_started":
                 lost.append("waits until a pod of it is ready, not merely started")
             if spec["restart"]:
                 lost.append(
@@ -2385,12 +2394,36 @@ def kubernetes_literal(text: str) -> str:
     return text.replace("$", "$$")
 
 
-def _first_port(spec: dict) -> int | None:
+def _first_tcp_port(spec: dict) -> int | None:
+    """The first TCP port of a service (``nc -z`` probes TCP only), None without one."""
     for port in spec.get("ports") or []:
-        return port["target"]
+        if port["protocol"] == "tcp":
+            return port["target"]
     for text in spec.get("expose") or []:
-        return int(text.split("/")[0].split("-")[0])
+        port, _slash, protocol = text.partition("/")
+        if (protocol or "tcp") == "tcp":
+            return int(port.split("-")[0])
     return None
+
+
+def _dns_wait_loss(dependency: str, target: str, spec: dict) -> tuple[str, bool]:
+    """What waiting for the name of ``dependency`` (no TCP port) misses; whether a pod is ready."""
+    others = sorted(
+        {p["protocol"].upper() for p in spec.get("ports") or []}
+        | {(t.partition("/")[2] or "tcp").upper() for t in spec.get("expose") or []}
+    )
+    if others:
+        return (
+            f"{dependency} has no TCP port to probe (only {'/'.join(others)}): the init container "
+            f"waits until the name {target} resolves, which it does once the Service exists, "
+            "not when the service answers",
+            False,
+        )
+    return (
+        f"{dependency} has no port to probe: the init container waits until the name {target} "
+        "resolves (its headless Service lists ready pods only), not until the service answers",
+        True,
+    )
 
 
 _QUANTITY = re.compile(r"^(\d+)(m|Ki|Mi|Gi|Ti|Pi)?$")

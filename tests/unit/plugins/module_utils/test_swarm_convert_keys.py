@@ -591,6 +591,44 @@ def test_depends_on_long_form_conditions(tmp_path):
     assert entry(c, "web", "depends_on.db")["status"] == "converted_with_loss"
 
 
+def test_depends_on_waits_for_the_first_tcp_port_not_a_udp_one(tmp_path):
+    c = convert_text(tmp_path, _two("depends_on: [db]", "ports: ['53:53/udp', '8053:8053']"))
+    assert pod(c, "web")["initContainers"][0]["command"][2] == (
+        "until nc -z -w 2 db 8053; do echo waiting for db; sleep 2; done"
+    )
+    c = convert_text(tmp_path, _two("depends_on: [db]", "expose: ['514/udp', '515']"))
+    assert pod(c, "web")["initContainers"][0]["command"][2] == (
+        "until nc -z -w 2 db 515; do echo waiting for db; sleep 2; done"
+    )
+
+
+def test_depends_on_a_udp_only_service_waits_for_its_name_with_loss(tmp_path):
+    # nc -z probes TCP: on a UDP-only service it would never succeed and the pod never start.
+    c = convert_text(
+        tmp_path, _two("depends_on: [db]", "ports: ['53:53/udp']\nexpose: ['514/udp']")
+    )
+    assert pod(c, "web")["initContainers"][0]["command"] == [
+        "sh", "-c", "until nslookup db; do echo waiting for db; sleep 2; done"
+    ]  # fmt: skip
+    line = entry(c, "web", "depends_on.db")
+    assert line["status"] == "converted_with_loss"
+    assert line["result"] == "init container waits until DNS name db resolves"
+    assert line["lost"] == (
+        "db has no TCP port to probe (only UDP): the init container waits until the name db "
+        "resolves, which it does once the Service exists, not when the service answers"
+    )
+
+
+def test_depends_on_a_service_without_ports_waits_for_its_name_with_loss(tmp_path):
+    c = convert_text(tmp_path, _two("depends_on: [db]", "environment: {A: b}"))
+    assert pod(c, "web")["initContainers"][0]["command"][2] == (
+        "until nslookup db; do echo waiting for db; sleep 2; done"
+    )
+    line = entry(c, "web", "depends_on.db")
+    assert line["status"] == "converted_with_loss"
+    assert line["lost"].startswith("db has no port to probe: the init container waits until")
+
+
 def test_depends_on_completed_successfully_is_not_convertible(tmp_path):
     c = convert_text(
         tmp_path, _two("depends_on: {db: {condition: service_completed_successfully}}")
