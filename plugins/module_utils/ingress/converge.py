@@ -286,6 +286,28 @@ class Converger:
             )
         return True
 
+    def wait_ready_on(self, controller: dict, nodes: set[str]) -> None:
+        """Until the controller has a Ready pod on each of ``nodes`` (a DaemonSet's new nodes)."""
+        timeout = self.params["wait_timeout"]
+
+        def settled():
+            ready_nodes = {
+                p["spec"].get("nodeName")
+                for p in live_pods(self.pods(controller))
+                if p["spec"].get("nodeName") in nodes and pod_ready(p)
+            }
+            return ready_nodes >= nodes, sorted(nodes - ready_nodes)
+
+        done, missing = poll_until(settled, timeout, self.clock, self.sleep, POLL_INTERVAL)
+        if not done:
+            raise IngressHAError(
+                f"stopped before unlabelling any node: within {timeout}s {describe(controller)} "
+                f"has no Ready pod on {', '.join(missing)}; the old ingress nodes keep their "
+                "label and their pods, so traffic is still served. Fix the new nodes and rerun.",
+                obj=describe(controller),
+                details={"not_ready_on": missing},
+            )
+
     def wait(
         self, controller: dict, labelled: set[str], expected: int, placed: bool = True
     ) -> None:
@@ -324,9 +346,22 @@ class Converger:
         evict, left = pods_to_clear(pods, wanted, selector_labels(controller))
         notes = [f"{describe(p)} on {p['spec']['nodeName']} left: {why}" for p, why in left]
         for pod in evict:
-            if self.check_mode or not self.params["wait"]:
-                verb = "would evict" if self.check_mode else "not evicted (wait is off):"
-                notes.append(f"{verb} {describe(pod)} from ingress node {pod['spec']['nodeName']}")
+            if self.check_mode:
+                # A change the real run makes: check mode must report it as one.
+                self.note(
+                    "evict",
+                    describe(pod),
+                    f"dedicate: evict pod {pod['metadata']['name']} off {pod['spec']['nodeName']}",
+                )
+                notes.append(
+                    f"would evict {describe(pod)} from ingress node {pod['spec']['nodeName']}"
+                )
+                continue
+            if not self.params["wait"]:
+                notes.append(
+                    f"not evicted (wait is off): {describe(pod)} from ingress node "
+                    f"{pod['spec']['nodeName']}"
+                )
                 continue
             ready = len(self.controller_state(controller, wanted)["ready_on_labelled_nodes"])
             self.evict_safely(pod, controller, wanted, ready, "dedicate: evict")
@@ -443,7 +478,13 @@ class Converger:
         controller_changed = differs(controller, controller_after)
         if pdb:
             self.apply(pdb, current_pdb)
-        for name in sorted(set(plans) - wanted):
+        losing = sorted(set(plans) - wanted)
+        if losing and not deployment and not self.check_mode and p["wait"]:
+            # A DaemonSet's pods on nodes that lose the label are deleted at
+            # once by its controller: first let the pods on the new nodes get
+            # Ready, so the move never leaves the controller without replicas.
+            self.wait_ready_on(controller_after, labelled)
+        for name in losing:
             self.patch_node(plans[name][0], plans[name][1], False)
 
         left = pods_to_move(self.pods(controller), labelled)

@@ -464,16 +464,16 @@ def pdb_manifest(controller: dict, max_unavailable: int) -> dict:
 
 
 def selects(selector: dict, labels: dict) -> bool:
-    """Whether a LabelSelector (matchLabels and matchExpressions) selects ``labels``.
+    """Whether a policy/v1 PodDisruptionBudget's selector selects ``labels``.
 
-    An empty selector selects nothing here (a policy/v1 budget's empty
-    selector selects every pod, but that is a cluster-wide budget someone set
-    on purpose, reported by the Eviction API itself).
+    A missing (null) selector selects nothing; an empty one (``{}``) selects
+    every pod of the namespace, as policy/v1 defines it (the Eviction API then
+    counts that budget too, and refuses a pod that two budgets cover).
     """
+    if selector is None:
+        return False
     match = selector.get("matchLabels") or {}
     expressions = selector.get("matchExpressions") or []
-    if not match and not expressions:
-        return False
     if any(labels.get(k) != v for k, v in match.items()):
         return False
     for expr in expressions:
@@ -496,7 +496,7 @@ def other_budgets(budgets: list[dict], controller: dict) -> list[str]:
         b["metadata"]["name"]
         for b in budgets
         if b["metadata"]["name"] != controller["metadata"]["name"]
-        and selects((b.get("spec") or {}).get("selector") or {}, pod_labels)
+        and selects((b.get("spec") or {}).get("selector"), pod_labels)
     )
 
 
@@ -739,8 +739,10 @@ def pods_to_clear(pods: list[dict], nodes: set[str], controller_labels: dict) ->
     """With dedication: the pods on ``nodes`` to evict, and those left (with why).
 
     Evicted: live pods that are not the controller's and do not tolerate the
-    dedication taint. Left: DaemonSet pods (their controller places them by
-    its own rules) and mirror pods of static manifests.
+    dedication taint. Left, with why, as ``kubectl drain`` leaves them: DaemonSet
+    pods (their controller places them by its own rules), mirror pods of static
+    manifests, pods no controller would recreate (an eviction deletes them for
+    good), and pods with emptyDir volumes (an eviction deletes their data).
     """
     evict, left = [], []
     for pod in live_pods(pods):
@@ -753,10 +755,18 @@ def pods_to_clear(pods: list[dict], nodes: set[str], controller_labels: dict) ->
         if tolerates((pod.get("spec") or {}).get("tolerations") or [], DEDICATED_TAINT):
             continue
         owners = [o.get("kind") for o in meta.get("ownerReferences") or []]
+        volumes = (pod.get("spec") or {}).get("volumes") or []
         if "DaemonSet" in owners:
             left.append((pod, "DaemonSet pod"))
         elif "kubernetes.io/config.mirror" in (meta.get("annotations") or {}):
             left.append((pod, "static (mirror) pod"))
+        elif not owners:
+            why = "no controller would recreate it (evicting deletes it for good)"
+            left.append((pod, why + "; move or delete it yourself"))
+        elif any(isinstance(v, dict) and "emptyDir" in v for v in volumes):
+            left.append(
+                (pod, "its emptyDir data would be deleted by an eviction; move it yourself")
+            )
         else:
             evict.append(pod)
     return evict, left

@@ -366,3 +366,46 @@ def test_no_second_budget_over_pods_another_budget_covers():
     assert report["pdb"]["managed"] is False
     assert "chart-controller already covers" in report["pdb"]["reason"]
     assert any("chart-controller" in w for w in report["warnings"])
+
+
+def test_check_mode_counts_dedication_evictions_as_changes():
+    cluster = Cluster()
+    web = pod("web-1", "w1")
+    web["metadata"]["labels"] = {"app": "web"}
+    web["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "web", "uid": "u"}]
+    cluster.fake.add(web)
+    report = cluster.converger(check_mode=True, dedicate=True).run()
+    assert "dedicate: evict pod web-1 off w1" in report["changes"]
+    assert not any(r.path.endswith("eviction") for r in cluster.fake.requests)
+
+
+def daemonset():
+    ds = deployment()
+    ds["kind"] = "DaemonSet"
+    del ds["spec"]["replicas"]
+    ds["spec"]["template"]["spec"]["nodeSelector"] = {INGRESS_LABEL: "true"}
+    ds["status"] = {
+        "observedGeneration": 1,
+        "desiredNumberScheduled": 1,
+        "currentNumberScheduled": 1,
+        "updatedNumberScheduled": 1,
+        "numberAvailable": 1,
+        "numberReady": 1,
+    }
+    return ds
+
+
+def test_a_daemonset_keeps_its_old_nodes_until_the_new_ones_have_ready_pods():
+    # Unlabelling makes the DaemonSet controller delete the old pods at once:
+    # with no Ready pod on the new nodes, nothing may be unlabelled.
+    fake = FakeApi(watch=False)
+    fake.add(node("w1"), node("w2"), node("w4", ingress=True), daemonset(), pod("p-w4", "w4"))
+    client = ObjectClient(fake.api_client(), "ackops-ingress-ha")
+    converger = Converger(
+        client, params(replicas=None, pdb=False, wait_timeout=30), False,
+        sleep=fake.clock.sleep, clock=fake.clock,
+    )  # fmt: skip
+    with pytest.raises(IngressHAError, match=r"stopped before unlabelling any node: .* w1, w2"):
+        converger.run()
+    assert fake.stored("v1", "Node", "w4")["metadata"]["labels"][INGRESS_LABEL] == "true"
+    assert fake.stored("v1", "Node", "w1")["metadata"]["labels"][INGRESS_LABEL] == "true"

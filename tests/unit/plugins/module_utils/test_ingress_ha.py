@@ -545,6 +545,20 @@ def test_pods_to_clear_spare_the_controller_daemonsets_and_tolerating_pods():
     assert [(p["metadata"]["name"], why) for p, why in left] == [("agent", "DaemonSet pod")]
 
 
+def test_dedication_leaves_pods_an_eviction_would_lose():
+    bare = running("debug-shell", "w1")
+    scratch = running("cache", "w1", owner="ReplicaSet")
+    scratch["spec"]["volumes"] = [{"name": "tmp", "emptyDir": {}}]
+    web = running("web", "w1", owner="ReplicaSet")
+    web["spec"]["volumes"] = [{"name": "cfg", "configMap": {"name": "web"}}]
+    evict, left = pods_to_clear([bare, scratch, web], {"w1"}, {"app": "ingress-nginx"})
+    assert [p["metadata"]["name"] for p in evict] == ["web"]
+    assert [(p["metadata"]["name"], why.split(";")[0].split(" (")[0]) for p, why in left] == [
+        ("debug-shell", "no controller would recreate it"),
+        ("cache", "its emptyDir data would be deleted by an eviction"),
+    ]
+
+
 def test_outdated_daemon_pods_are_those_of_an_older_template_generation():
     ds = deployment()
     ds["kind"] = "DaemonSet"
@@ -583,6 +597,9 @@ def test_other_budgets_over_the_controllers_pods_are_found():
         ),
         budget("web", {"matchLabels": {"app": "web"}}),
         budget("not-app", {"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}),
+        # policy/v1 PodDisruptionBudgetSpec: "a null selector selects no pods ... an
+        # empty selector will select all pods in the namespace".
         budget("empty", {}),
+        {"metadata": {"name": "null"}, "spec": {}},
     ]
-    assert other_budgets(budgets, deployment()) == ["by-expression", "chart-controller"]
+    assert other_budgets(budgets, deployment()) == ["by-expression", "chart-controller", "empty"]
