@@ -16,6 +16,8 @@ description:
   - Interpolation uses O(variables) only (no C(.env) is read); relative paths
     in the document (configs, env files, bind mounts) resolve from O(project_directory).
   - Secret values are redacted in the objects; to apply Secrets use the module.
+    A secret whose source is C(environment) gets no Secret here, as its value is
+    never taken from O(variables), only from the module's C(secret_values).
   - Malformed input fails with the file (C(<input>)), service, key and value.
 options:
   _input:

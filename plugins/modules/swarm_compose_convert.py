@@ -68,7 +68,10 @@ options:
       - The environment Compose would interpolate from (the shell of the Swarm
         manager that ran C(docker stack deploy)). The project C(.env) adds what
         this does not set.
-      - Give secrets through O(secret_values), not here.
+      - Give secrets through O(secret_values), not here. A secret whose source
+        is C(environment) takes its value from O(secret_values) only (these
+        variables are shown with C(-vvv) and logged); a variable such a secret
+        names is masked in the output all the same.
     type: dict
     default: {}
   dotenv:
@@ -300,6 +303,8 @@ partial_changes:
   elements: dict
 """
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
@@ -433,8 +438,37 @@ def convert_stack(module, changes) -> dict:
     return result
 
 
+# A scalar ``environment: NAME`` only appears as the source of a top-level secret or config (a
+# service's environment is a map or a list).
+_ENVIRONMENT_SOURCE = re.compile(
+    r"""\benvironment["']?[ \t]*:[ \t]*["']?([A-Za-z_][A-Za-z0-9_]*)["']?[ \t]*(?:[,}#]|$)""",
+    re.MULTILINE,
+)
+
+
+def hide_secret_variables(module) -> None:
+    """Mask in every output the variables a secret or config of the files names as its source.
+
+    Their values are not used for secrets (secret_values is), but a caller may still have put
+    the value there; marking all of ``variables`` no_log would mask every substring equal to
+    any variable value (a tag ``1`` would hide every 1 of the manifests).
+    """
+    variables = module.params.get("variables") or {}
+    for path in module.params.get("files") or []:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                names = set(_ENVIRONMENT_SOURCE.findall(handle.read()))
+        except OSError:
+            continue
+        for name in names:
+            value = variables.get(name)
+            if value not in (None, ""):
+                module.no_log_values.add(str(value))
+
+
 def main():
     module = AnsibleModule(argument_spec=ARGSPEC, supports_check_mode=True)
+    hide_secret_variables(module)
     run_module(module, lambda changes: convert_stack(module, changes))
 
 

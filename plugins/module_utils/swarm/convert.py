@@ -365,6 +365,13 @@ def _read_source(stack: _Stack, section: str, name: str, spec: dict) -> tuple[by
         ), f"{section[:-1]}_values"
     if spec.get("content") is not None:
         return spec["content"].encode(), "content"
+    if spec.get("environment") is not None and section == "secrets":
+        # The variables are module arguments, which Ansible shows (-vvv) and logs: a secret's
+        # value is taken from secret_values (no_log) only.
+        return None, (
+            f"environment {spec['environment']}: secret values are taken from "
+            "secret_values only, never from the variables (those are logged)"
+        )
     if spec.get("environment") is not None:
         value = stack.project.variables.get(spec["environment"])
         if value is None:

@@ -313,6 +313,21 @@ def test_secret_value_from_the_caller_and_external_flagged(tmp_path):
     assert "hunter2" not in repr(c.report)
 
 
+def test_secret_from_environment_takes_its_value_from_secret_values_only(tmp_path):
+    text = app("secrets: [token]", "secrets:\n  token: {environment: TOKEN}\n")
+    c = convert_text(tmp_path, text, variables={"TOKEN": "tok-in-variables"})
+    assert not [o for o in c.objects if o["kind"] == "Secret"]
+    line = entry(c, None, "secrets.token")
+    assert line["status"] == "not_convertible"
+    assert line["lost"] == (
+        "no value: environment TOKEN: secret values are taken from secret_values only, "
+        "never from the variables (those are logged)"
+    )
+    assert "tok-in-variables" not in repr(c.report)
+    c = convert_text(tmp_path, text, secret_values={"token": "tok-from-vault"})
+    assert obj(c, "Secret", "token")["data"] == {"token": "dG9rLWZyb20tdmF1bHQ="}
+
+
 def test_secret_without_value_is_not_invented(tmp_path):
     c = convert_text(
         tmp_path,

@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -124,6 +126,35 @@ def test_through_ansible_no_secret_in_the_output(shop):
     result = _adhoc({**shop, "write_secrets": True})
     assert result["changed"] is True
     assert "failed" not in result
+
+
+@pytest.mark.slow
+def test_a_secret_variable_is_not_in_the_vvv_output(tmp_path):
+    # A secret whose source is environment: names a variable; a caller may pass its value in
+    # variables (not no_log): Ansible prints module arguments at -vvv.
+    token = "tok-3c9a-given-in-variables"
+    compose = tmp_path / "compose.yml"
+    compose.write_text(
+        "services:\n  app:\n    image: app:${TAG}\n    secrets: [token]\n"
+        "secrets:\n  token:\n    environment: TOKEN\n"
+    )
+    args = {"files": [str(compose)], "variables": {"TOKEN": token, "TAG": "tag-shown-77"}}
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"),
+        ANSIBLE_NOCOLOR="1",
+    )
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible"), "localhost", "-i", "localhost,",
+         "-c", "local", "-e", f"ansible_python_interpreter={sys.executable}", "-vvv",
+         "-m", "ackops.runbooks.swarm_compose_convert", "-a", json.dumps(args)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    assert "SUCCESS" in output, output[-2000:]
+    assert token not in output
+    # only that variable is masked: the others stay readable (the image tag here)
+    assert "app:tag-shown-77" in output
 
 
 @pytest.mark.slow
