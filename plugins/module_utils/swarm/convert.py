@@ -1807,6 +1807,19 @@ class _ServiceConverter:
             legacy["limits"]["memory"] = self.spec["mem_limit"]
         if self.spec.get("mem_reservation") is not None:
             legacy["reservations"]["memory"] = self.spec["mem_reservation"]
+        legacy_keys = {"limits": {"cpus": "cpus", "memory": "mem_limit"},
+                       "reservations": {"memory": "mem_reservation"}}  # fmt: skip
+        for section, names in legacy_keys.items():
+            for name, legacy_key in names.items():
+                given = (resources.get(section) or {}).get(name)
+                if name in legacy[section] and given is not None:
+                    self.report.lossy(
+                        legacy_key,
+                        f"superseded by deploy.resources.{section}.{name}",
+                        f"{legacy_key} {legacy[section][name]} is not used: "
+                        f"deploy.resources.{section}.{name} {given} is",
+                        f"keep only deploy.resources.{section}.{name}",
+                    )
         out: dict[str, dict] = {}
         for section, target in (("limits", "limits"), ("reservations", "requests")):
             given = {**legacy[section], **(resources.get(section) or {})}

@@ -356,6 +356,33 @@ def test_resources_units_converted(tmp_path):
     )
 
 
+def test_service_level_resources_superseded_by_deploy_resources_are_reported(tmp_path):
+    c = convert_text(
+        tmp_path,
+        app(
+            "cpus: 2\nmem_limit: 1g\nmem_reservation: 20m\n"
+            "deploy:\n  resources:\n    limits: {cpus: '0.5', memory: 50M}"
+        ),
+    )
+    # deploy.resources wins for the limits; mem_reservation has no rival and is used
+    assert container(c, "app")["resources"] == {
+        "limits": {"cpu": "500m", "memory": "50Mi"},
+        "requests": {"memory": "20Mi"},
+    }
+    assert entry(c, "app", "cpus") == {
+        "key": "cpus",
+        "status": "converted_with_loss",
+        "result": "superseded by deploy.resources.limits.cpus",
+        "lost": "cpus 2 is not used: deploy.resources.limits.cpus 0.5 is",
+        "instead": "keep only deploy.resources.limits.cpus",
+        "behaviour_change": False,
+    }
+    assert entry(c, "app", "mem_limit")["result"] == (
+        "superseded by deploy.resources.limits.memory"
+    )
+    assert entry(c, "app", "mem_reservation")["result"] == "resources.requests.memory 20Mi"
+
+
 def test_memory_not_a_whole_binary_unit_stays_in_bytes(tmp_path):
     c = convert_text(tmp_path, app("deploy: {resources: {limits: {memory: 1000000b}}}"))
     assert container(c, "app")["resources"]["limits"] == {"memory": "1000000"}
