@@ -2324,10 +2324,17 @@ class _ServiceConverter:
             elif fixed and first <= fixed <= last:
                 entry["nodePort"] = fixed
                 result = f"NodePort Service {name} nodePort {fixed} -> {port['target']}"
+            elif not published_text:
+                # no published port: Swarm's ingress picks one from 30000-32767, as Kubernetes
+                # picks the nodePort from its range
+                result = (
+                    f"NodePort Service {name} port {service_port} -> {port['target']} "
+                    "(nodePort assigned, as Swarm assigned the published port)"
+                )
             else:
                 result = f"NodePort Service {name} port {service_port} -> {port['target']} (nodePort assigned)"
                 lost.append(
-                    f"published port {published_text or 'any'} is outside the NodePort range "
+                    f"published port {published_text} is outside the NodePort range "
                     f"{first}-{last}: clients and the SLB must use the assigned nodePort"
                 )
             ports.append(entry)

@@ -775,6 +775,27 @@ def test_ports_clusterip_nodeport_and_host_mode(tmp_path):
     assert entry(c, "app", "ports[0]")["behaviour_change"] is True
 
 
+def test_a_port_without_published_port_gets_an_assigned_nodeport_like_swarm(tmp_path):
+    c = convert_text(tmp_path, app("ports: ['80', '9000-9001/udp']"))
+    published = obj(c, "Service", "app-published")["spec"]
+    assert published["type"] == "NodePort"
+    assert published["ports"] == [
+        {"name": "tcp-80", "port": 80, "targetPort": 80, "protocol": "TCP"},
+        {"name": "udp-9000", "port": 9000, "targetPort": 9000, "protocol": "UDP"},
+        {"name": "udp-9001", "port": 9001, "targetPort": 9001, "protocol": "UDP"},
+    ]
+    assert entry(c, "app", "ports[0]") == {
+        "key": "ports[0]",
+        "status": "converted",
+        "result": "NodePort Service app-published port 80 -> 80 "
+        "(nodePort assigned, as Swarm assigned the published port)",
+        "lost": None,
+        "instead": None,
+        "behaviour_change": False,
+    }
+    assert entry(c, "app", "ports[2]")["status"] == "converted"
+
+
 def test_load_balancer_with_ack_annotations(tmp_path):
     c = convert_text(
         tmp_path,
