@@ -11,11 +11,10 @@ A file whose content is already right is left alone (``changed`` compares).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
-import tempfile
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.atomic import write_atomic
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import Changes
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.convert import KIND_ORDER
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.errors import ComposeError
@@ -124,18 +123,13 @@ def _write(directory: str, path: str, content: str, mode: int, changes: Changes)
         if not os.path.isdir(directory):
             os.makedirs(directory, mode=0o755, exist_ok=True)
             changes.record("created", directory)
-        handle, temp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=directory)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(content)
-            os.chmod(temp, mode)
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+        write_atomic(
+            path,
+            content.encode("utf-8"),
+            mode,
+            on_replaced=lambda _p: changes.record("wrote", path),
+        )
     except OSError as exc:
         raise ComposeError(
             f"cannot be written: {exc.strerror or exc}", file=path, key="dest"
         ) from None
-    changes.record("wrote", path)
