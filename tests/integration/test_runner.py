@@ -261,3 +261,121 @@ def test_bad_answer_refused_offline(tmp_path, playbook, answers, field):
     assert_refused_unchanged(job, field)
     # Refused before anything was computed: no report was written.
     assert not job.reports.exists() or not any(job.reports.iterdir())
+
+
+# ---------------------------------------------------------------- on the lab
+
+
+@pytest.fixture
+def lab_inventory(lab):
+    return [lab.inventory]
+
+
+def test_renew_certs_report_with_survey_answers(lab, tmp_path):
+    """The nightly report: numbers as strings set the thresholds, "false" keeps the gate off."""
+    answers = {
+        "renew_certs_action": "report",
+        # The lab's leaf certificates live a year, its CAs ten: "1000" makes
+        # the leaves critical and leaves the CAs out, so the number was a number.
+        "renew_certs_warning_days": "3650",
+        "renew_certs_critical_days": "1000",
+        "renew_certs_fail_on_critical": "false",
+    }
+    job = run_job(tmp_path, "renew-certs.yml", answers, inventory=[lab.inventory])
+    assert_successful(job)
+    summary = job.artifacts["renew_certs"]["renew-certs"]
+    assert summary["critical"] > 0, summary
+    assert summary["unreachable"] == [], summary
+    assert job.changed_tasks == []
+    report = json.loads((job.reports / "renew-certs.json").read_text())
+    short_lived = [c for c in report["certificates"] if c["days_left"] < 1000]
+    assert len(short_lived) == summary["critical"], summary
+    assert summary["total"] > summary["critical"], summary  # the CAs are not critical
+
+    # The same answers with "true": the report still publishes, the job fails.
+    gated = run_job(
+        tmp_path,
+        "renew-certs.yml",
+        {**answers, "renew_certs_fail_on_critical": "true"},
+        inventory=[lab.inventory],
+    )
+    assert gated.status == "failed", gated.output[-3000:]
+    assert "critical" in gated.messages, gated.messages
+    assert gated.artifacts["renew_certs"]["renew-certs"]["critical"] == summary["critical"]
+    assert gated.changed_tasks == []
+
+
+def test_ingress_ha_with_survey_answers(lab, tmp_path):
+    """Booleans as "true"/"false", numbers as strings, an empty optional context."""
+    answers = {
+        "ingress_ha_automatic_selection": "true",
+        "ingress_ha_take_ownership": "true",
+        "ingress_ha_replicas": str(len(lab.workers)),
+        "ingress_ha_prune": "false",
+        "ingress_ha_dedicate": "false",
+        "ingress_ha_pdb": "true",
+        "ingress_ha_pdb_max_unavailable": "1",
+        "ingress_ha_wait_timeout": "120",
+        "ingress_ha_context": "",
+    }
+    lab.dirty = True  # labels and the controller's placement change
+    job = run_job(tmp_path, "ingress-ha.yml", answers, inventory=[lab.inventory])
+    assert_successful(job)
+    published = job.artifacts["ingress_ha"]
+    workers = {h.node_name for h in lab.workers}
+    assert set(published["nodes"]) == workers, published
+    # "false" meant false: no node was tainted for dedication.
+    nodes = lab.kubectl_json("get", "nodes")["items"]
+    for node in nodes:
+        if node["metadata"]["name"] in workers:
+            taints = node["spec"].get("taints") or []
+            assert not [t for t in taints if "ingress" in t["key"]], node["metadata"]["name"]
+    pdb = lab.kubectl_json("get", "pdb", "-n", "kube-system", "nginx-ingress-controller")
+    assert pdb["spec"]["maxUnavailable"] == 1  # "1" arrived as the number
+
+    again = run_job(tmp_path, "ingress-ha.yml", answers, inventory=[lab.inventory])
+    assert_successful(again)
+    assert again.artifacts["ingress_ha"]["changed"] is False, again.artifacts
+    assert again.changed_tasks == []
+
+
+def _release_answers() -> dict:
+    # The release's names come from the job template's extra vars (or the
+    # inventory) in AWX; here as extra vars with the step's survey answers.
+    return {"release_name": "shop-web", "release_namespace": "shop"}
+
+
+# Bad survey answers to the cluster runbooks: (playbook, answers, field).
+LAB_REFUSALS = [
+    ("renew-certs.yml", {"renew_certs_threshold_days": "thirty"}, "renew_certs_threshold_days"),
+    ("renew-certs.yml", {"renew_certs_action": "rotate"}, "renew_certs_action"),
+    ("renew-certs.yml", {"renew_certs_force": "maybe"}, "renew_certs_force"),
+    ("renew-certs.yml", {"renew_certs_key_algorithm": "DSA"}, "renew_certs_key_algorithm"),
+    ("renew-certs.yml", {"renew_certs_critical_days": "7d"}, "renew_certs_critical_days"),
+    ("ingress-ha.yml", {"ingress_ha_replicas": "two"}, "ingress_ha_replicas"),
+    ("ingress-ha.yml", {"ingress_ha_prune": "perhaps"}, "ingress_ha_prune"),
+    ("ingress-ha.yml", {"ingress_ha_controller_kind": "Pod"}, "ingress_ha_controller_kind"),
+    ("ingress-ha.yml", {"ingress_ha_wait_timeout": "5m"}, "ingress_ha_wait_timeout"),
+    ("provision-storage.yml", {"provision_storage_driver": "nfs"}, "provision_storage_driver"),
+    ("provision-storage.yml", {"provision_storage_wait": "sometimes"}, "provision_storage_wait"),
+    (
+        "provision-storage.yml",
+        {"provision_storage_batch_size": "many"},
+        "provision_storage_batch_size",
+    ),
+    ("release.yml", {"release_step": "explode"}, "release_step"),
+    ("release.yml", {"release_weight": "half"}, "release_weight"),
+    ("release.yml", {"release_wait": "later"}, "release_wait"),
+]
+
+
+@pytest.mark.parametrize(("playbook", "answers", "field"), LAB_REFUSALS)
+def test_bad_answer_refused_on_the_lab(lab, tmp_path, playbook, answers, field):
+    if playbook == "release.yml":
+        answers = {**_release_answers(), **answers}
+    before = lab.object_states("nodes,deployments,daemonsets,pdb,services,pvc,storageclasses")
+    job = run_job(tmp_path, playbook, answers, inventory=[lab.inventory])
+    assert_refused_unchanged(job, field)
+    assert (
+        lab.object_states("nodes,deployments,daemonsets,pdb,services,pvc,storageclasses") == before
+    )
