@@ -703,6 +703,9 @@ def free_cidrs(
                 position = occupied[index][1] + 1
                 continue
             found.append(f"{address(candidate)}/{size_prefix}")
+            # the block is taken: overlapping search spaces must not hand it out again
+            occupied.insert(index, (candidate, candidate + size - 1))
+            lasts.insert(index, candidate + size - 1)
             position = candidate + size
     if len(found) < wanted:
         raise InputError(

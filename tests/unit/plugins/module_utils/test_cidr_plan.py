@@ -263,6 +263,19 @@ def test_proposals_respect_the_search_space_order():
     assert free_cidrs(["172.16.0.0/13"], 16, 1, ["172.16.0.0/12"]) == ["172.24.0.0/16"]
 
 
+def test_overlapping_search_spaces_never_give_a_block_twice():
+    assert free_cidrs([], 16, 2, ["10.0.0.0/16", "10.0.0.0/8"]) == ["10.0.0.0/16", "10.1.0.0/16"]
+    with pytest.raises(InputError) as exc:
+        free_cidrs([], 24, 3, ["10.0.0.0/24", "10.0.0.0/24"])
+    assert str(exc.value) == (
+        "prefix: 24 leaves only 1 of 3 free block(s) in 10.0.0.0/24, 10.0.0.0/24: "
+        "ask for a smaller block or fewer"
+    )
+    proposals = propose({}, {"search_space": ["10.0.0.0/15", "10.0.0.0/8"], "count": 3})
+    assert proposals["pod_cidrs"] == ["10.0.0.0/16", "10.1.0.0/16", "10.2.0.0/16"]
+    assert proposals["service_cidrs"] == ["10.3.0.0/20", "10.3.16.0/20", "10.3.32.0/20"]
+
+
 def test_proposal_search_that_cannot_fit_says_so():
     with pytest.raises(InputError) as exc:
         free_cidrs(["192.168.0.0/17"], 16, 1, ["192.168.0.0/16"])
