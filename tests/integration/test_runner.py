@@ -88,8 +88,14 @@ class Job:
         ]
 
 
-def run_job(tmp_path: Path, playbook: str, answers: dict, inventory=None, **kwargs) -> Job:
-    """``playbook`` from the repository through ansible-runner, answers as extra vars."""
+def run_job(
+    tmp_path: Path, playbook: str, answers: dict, inventory=None, awx_vars=None, **kwargs
+) -> Job:
+    """``playbook`` from the repository through ansible-runner, answers as extra vars.
+
+    ``awx_vars``: extra vars built from a committed survey (awx_extra_vars),
+    added to the answers as they are (AWX sends integers and multiselect lists).
+    """
     data_dir = tmp_path / f"job-{len(list(tmp_path.glob('job-*')))}"
     data_dir.mkdir()
     reports = data_dir / "reports"
@@ -106,7 +112,7 @@ def run_job(tmp_path: Path, playbook: str, answers: dict, inventory=None, **kwar
         private_data_dir=str(data_dir),
         project_dir=str(REPO),
         playbook=playbook,
-        extravars=answers,
+        extravars={**answers, **(awx_vars or {})},
         envvars=envvars,
         quiet=True,
         timeout=900,
@@ -379,3 +385,45 @@ def test_bad_answer_refused_on_the_lab(lab, tmp_path, playbook, answers, field):
     assert (
         lab.object_states("nodes,deployments,daemonsets,pdb,services,pvc,storageclasses") == before
     )
+
+
+# ---------------------------------------------------------------- the committed surveys
+
+
+def awx_extra_vars(runbook: str, answers: dict) -> dict:
+    """Extra vars as AWX builds them from the committed survey and the operator's answers.
+
+    An unanswered question contributes its default (an empty text default as
+    ""), a multiselect answer is a list, an unanswered optional question
+    without a default is left out.
+    """
+    survey = json.loads((REPO / "awx" / "surveys" / f"{runbook}.json").read_text())
+    out = {}
+    for question in survey["spec"]:
+        variable = question["variable"]
+        if variable in answers:
+            out[variable] = answers[variable]
+        elif question["type"] == "multiselect":
+            chosen = [c for c in str(question.get("default", "")).split("\n") if c]
+            if chosen:
+                out[variable] = chosen
+        elif "default" in question:
+            out[variable] = question["default"]
+    return out
+
+
+def test_audit_with_every_survey_default(tmp_path):
+    extra = awx_extra_vars(
+        "audit-workloads",
+        {"audit_workloads_manifest_dir": "examples/workloads", "audit_workloads_min_score": "30"},
+    )
+    job = run_job(tmp_path, "audit-workloads.yml", {}, awx_vars=extra)
+    assert_successful(job)
+    assert job.artifacts["audit_workloads"]["counts"]["audited"] > 0
+
+
+def test_plan_with_every_survey_default(tmp_path):
+    extra = awx_extra_vars("plan-cluster", {"plan_cluster_node_count": "12"})
+    job = run_job(tmp_path, "plan-cluster.yml", {}, awx_vars=extra)
+    assert_successful(job)
+    assert job.artifacts["plan_cluster"]["master"]["node_count"] == 12
