@@ -62,6 +62,14 @@ DEFAULT_RESERVED = (
 # same in cmd/kubeadm/app/apis/kubeadm/validation/validation.go,
 # ValidateServiceSubnetSize).
 SERVICE_MAX_HOST_BITS = 20
+# The smallest service CIDR that works, in host bits (IPv4 and IPv6 alike):
+# - kube-apiserver refuses a range of fewer than 8 addresses ("the service cluster IP range
+#   must be at least 8 IP addresses", ServiceIPRange in kubernetes/kubernetes
+#   pkg/controlplane/services.go), and gives the first one to the kubernetes Service;
+# - kubeadm puts the cluster DNS Service on the 10th address (GetDNSIP in
+#   cmd/kubeadm/app/constants/constants.go, GetIndexedIP(serviceSubnet, 10)), so the range
+#   needs at least 11 addresses: 16 as a CIDR, /28 for IPv4, /124 for IPv6.
+SERVICE_MIN_HOST_BITS = 4
 # kube-controller-manager refuses a per-node mask more than 16 bits longer than
 # the cluster CIDR's (clusterSubnetMaxDiff = 16 in
 # kubernetes/pkg/controller/nodeipam/ipam/cidrset/cidr_set.go; kubeadm checks it
@@ -243,9 +251,25 @@ def _families(stack: str) -> set[int]:
     return {"ipv4": {4}, "dual": {4, 6}, "ipv6": {6}}[stack]
 
 
+def service_prefix_problem(version: int, prefix: int) -> str | None:
+    """Why a service CIDR /``prefix`` of IPv``version`` cannot work, None when it can."""
+    bits = 32 if version == 4 else 128
+    if bits - prefix < SERVICE_MIN_HOST_BITS:
+        return (
+            f"is too small for a service CIDR: {2 ** (bits - prefix)} addresses; kube-apiserver "
+            "needs at least 8 and kubeadm puts cluster DNS on the 10th address, so at least "
+            f"{2**SERVICE_MIN_HOST_BITS}: the mask must be <= /{bits - SERVICE_MIN_HOST_BITS} "
+            f"for IPv{version}"
+        )
+    return None
+
+
 def check_service_size(field: str, network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> None:
-    """Refuse what kube-apiserver refuses: more than 20 host bits in a service CIDR."""
+    """Refuse what kube-apiserver or kubeadm refuse: more than 20 host bits, fewer than 4."""
     bits = network.max_prefixlen
+    small = service_prefix_problem(network.version, network.prefixlen)
+    if small:
+        raise InputError(field, network.with_prefixlen, small)
     if bits - network.prefixlen > SERVICE_MAX_HOST_BITS:
         raise InputError(
             field,
@@ -751,6 +775,9 @@ def propose(
                     f"is too large for a service CIDR: kube-apiserver accepts at most "
                     f"{SERVICE_MAX_HOST_BITS} host bits (/{bits - SERVICE_MAX_HOST_BITS} or longer)",
                 )
+            small = number <= bits and service_prefix_problem(4 if bits == 32 else 6, number)
+            if small:
+                raise InputError(f"{field}.{key}", prefix, small)
         search = request.get(space_key) or default_space
         if isinstance(search, (list, tuple)):  # each entry of the family the key is for
             family = (6,) if space_key.endswith("_v6") else (4,)

@@ -417,3 +417,67 @@ def test_bad_proposal_input_names_field_and_value(request_, message):
     with pytest.raises(InputError) as exc:
         propose(SOUND, request_)
     assert message in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("service_cidr", "message"),
+    [
+        (
+            "10.1.0.0/32",
+            "network.clusters[0].service_cidr: '10.1.0.0/32' is too small for a service CIDR: "
+            "1 addresses; kube-apiserver needs at least 8 and kubeadm puts cluster DNS on the "
+            "10th address, so at least 16: the mask must be <= /28 for IPv4",
+        ),
+        (
+            "10.1.0.0/30",
+            "network.clusters[0].service_cidr: '10.1.0.0/30' is too small for a service CIDR: "
+            "4 addresses;",
+        ),
+        (
+            # 8 addresses satisfy kube-apiserver, but kubeadm's DNS address .10 is outside
+            "10.1.0.0/29",
+            "network.clusters[0].service_cidr: '10.1.0.0/29' is too small for a service CIDR: "
+            "8 addresses;",
+        ),
+    ],
+)
+def test_service_cidr_too_small_to_work_is_refused(service_cidr, message):
+    plan = {"clusters": [{"name": "a", "pod_cidr": "10.0.0.0/16", "service_cidr": service_cidr}]}
+    with pytest.raises(InputError) as exc:
+        validate_plan(plan)
+    assert message in str(exc.value)
+
+
+def test_the_smallest_service_cidrs_that_work_are_accepted():
+    plan = {"clusters": [{"name": "a", "pod_cidr": "10.0.0.0/16", "service_cidr": "10.1.0.0/28"}]}
+    assert validate_plan(plan)["valid"] is True
+    assert propose({}, {"service_prefix": 28})["service_cidrs"] == ["10.1.0.0/28"]
+    dual = propose({}, {"ip_stack": "dual", "service_prefix_v6": 124})
+    assert dual["service_v6_cidrs"] == ["fd00:0:0:100::/124"]
+
+
+def test_ipv6_service_cidr_too_small_is_refused_in_plans_and_proposals():
+    plan = {
+        "clusters": [
+            {
+                "name": "a",
+                "ip_stack": "dual",
+                "pod_cidr": ["10.0.0.0/16", "fd00:1::/56"],
+                "service_cidr": ["10.1.0.0/20", "fd00::/125"],
+            }
+        ]
+    }
+    with pytest.raises(InputError) as exc:
+        validate_plan(plan)
+    assert "'fd00::/125' is too small for a service CIDR: 8 addresses;" in str(exc.value)
+    assert "the mask must be <= /124 for IPv6" in str(exc.value)
+    with pytest.raises(InputError) as exc:
+        propose({}, {"service_prefix": 30})
+    assert str(exc.value).startswith(
+        "proposals.service_prefix: 30 is too small for a service CIDR: 4 addresses;"
+    )
+    with pytest.raises(InputError) as exc:
+        propose({}, {"ip_stack": "dual", "service_prefix_v6": 128})
+    assert str(exc.value).startswith(
+        "proposals.service_prefix_v6: 128 is too small for a service CIDR: 1 addresses;"
+    )

@@ -189,6 +189,16 @@ MODULE_ROWS = [
         ["network.clusters[0].service_cidr", "16777216 addresses", "mask must be >= /12"],
     ),
     (
+        "service_cidr: 10.1.0.0/30",
+        cluster(service_cidr="10.1.0.0/30"),
+        ["network.clusters[0].service_cidr", "too small", "4 addresses", "mask must be <= /28"],
+    ),
+    (
+        "service_cidr: fd00:21::/125 (ip_stack dual)",
+        terway(ip_stack="dual", service_cidr=["172.21.0.0/20", "fd00:21::/125"]),
+        ["network.clusters[0].service_cidr", "too small", "8 addresses", "mask must be <= /124"],
+    ),
+    (
         "service_cidr: fd00:21::/64 (ip_stack dual)",
         terway(ip_stack="dual", service_cidr=["172.21.0.0/20", "fd00:21::/64"]),
         ["network.clusters[0].service_cidr", "mask must be >= /108 for IPv6"],
@@ -291,6 +301,11 @@ MODULE_ROWS = [
         "proposals.service_prefix: 8",
         {"proposals": {"service_prefix": 8}},
         ["proposals.service_prefix", "at most 20 host bits"],
+    ),
+    (
+        "proposals.service_prefix: 30",
+        {"proposals": {"service_prefix": 30}},
+        ["proposals.service_prefix", "too small", "4 addresses", "mask must be <= /28"],
     ),
     (
         "proposals.service_prefix_v6: 64 (ip_stack dual)",
