@@ -147,6 +147,12 @@ def parse_cidr(
     text = value.strip()
     if "/" not in text:
         raise InputError(field, value, "has no prefix length: write it as a CIDR, e.g. /16")
+    if "%" in text:
+        # Python 3.9+ parses an IPv6 scope (zone) id and keeps it in the network's text; a
+        # zone names an interface of one host, never a range Kubernetes or a VPC can use.
+        raise InputError(
+            field, value, "holds a zone id (%...): a CIDR has no interface part; remove it"
+        )
     try:
         network = ipaddress.ip_network(text, strict=True)
     except ValueError as exc:

@@ -448,6 +448,30 @@ def test_service_cidr_too_small_to_work_is_refused(service_cidr, message):
     assert message in str(exc.value)
 
 
+@pytest.mark.parametrize("value", ["fd00::%eth0/112", "fe80::%eth0/64", "fd00::%1/112"])
+def test_a_cidr_with_an_ipv6_zone_id_is_refused(value):
+    plan = {
+        "clusters": [
+            {
+                "name": "a",
+                "ip_stack": "dual",
+                "network_mode": "terway",
+                "service_cidr": ["10.1.0.0/20", value],
+                "zones": [{"name": "z", "nodes": 3}],
+            }
+        ]
+    }
+    with pytest.raises(InputError) as exc:
+        validate_plan(plan)
+    assert str(exc.value) == (
+        f"network.clusters[0].service_cidr[1]: {value!r} holds a zone id (%...): "
+        "a CIDR has no interface part; remove it"
+    )
+    with pytest.raises(InputError) as exc:
+        free_cidrs([], 120, 1, [value])
+    assert str(exc.value).startswith(f"search_space[0]: {value!r} holds a zone id")
+
+
 def test_the_smallest_service_cidrs_that_work_are_accepted():
     plan = {"clusters": [{"name": "a", "pod_cidr": "10.0.0.0/16", "service_cidr": "10.1.0.0/28"}]}
     assert validate_plan(plan)["valid"] is True

@@ -199,6 +199,11 @@ MODULE_ROWS = [
         ["network.clusters[0].service_cidr", "too small", "8 addresses", "mask must be <= /124"],
     ),
     (
+        "service_cidr: fd00:21::%eth0/112 (ip_stack dual)",
+        terway(ip_stack="dual", service_cidr=["172.21.0.0/20", "fd00:21::%eth0/112"]),
+        ["network.clusters[0].service_cidr[1]", "zone id"],
+    ),
+    (
         "service_cidr: fd00:21::/64 (ip_stack dual)",
         terway(ip_stack="dual", service_cidr=["172.21.0.0/20", "fd00:21::/64"]),
         ["network.clusters[0].service_cidr", "mask must be >= /108 for IPv6"],
