@@ -1,0 +1,278 @@
+"""Mutation testing of the finished core module_utils with mutmut 3 (`make mutation`).
+
+mutmut names a mutant after the dotted path of its file relative to the directory it
+runs in, and its trampolines only switch a mutant on when that name equals the
+function's ``__module__``. Our tests import the plugins as
+``ansible_collections.ackops.runbooks.plugins...`` through the symlinked
+``collections/`` tree, so each group runs in a scratch directory holding a REAL
+(copied, not symlinked) ``ansible_collections/ackops/runbooks/plugins`` tree and a copy
+of ``tests/``: mutmut puts its ``mutants/`` copy of that directory first on sys.path,
+the names match, and the repository itself is never touched.
+
+Groups run one after another (each mutates its modules and runs only their unit
+tests); the score per module and every surviving mutant (with its diff) are printed.
+
+    .venv/bin/python bench/mutation.py                 # every group
+    .venv/bin/python bench/mutation.py planning ingress
+    MUTATION_CHILDREN=2 MUTATION_WORKDIR=/tmp/x ...     # defaults shown in --help
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PKG = Path("ansible_collections/ackops/runbooks/plugins")
+MU = PKG / "module_utils"
+UNIT = "tests/unit/plugins/module_utils"
+
+# group -> (files to mutate, relative to module_utils; test files that exercise them)
+GROUPS: dict[str, tuple[list[str], list[str]]] = {
+    "planning": (
+        ["planning/*.py"],
+        [
+            f"{UNIT}/test_cidr_plan.py",
+            f"{UNIT}/test_plan_network.py",
+            f"{UNIT}/test_cluster_sizing.py",
+            "tests/unit/plugins/filter/test_planning_filters.py",
+            "tests/unit/plugins/filter/test_plan_docs.py",
+            "tests/unit/plugins/modules/test_plan_bad_inputs.py",
+            f"{UNIT}/test_prop_cidr.py",
+            f"{UNIT}/test_mutants_planning.py",
+        ],
+    ),
+    "ingress": (
+        ["ingress/plan.py", "ingress/converge.py", "ingress/ack_version.py"],
+        [
+            f"{UNIT}/test_ingress_ha.py",
+            f"{UNIT}/test_ingress_converge.py",
+            f"{UNIT}/test_prop_ingress.py",
+            f"{UNIT}/test_mutants_ingress.py",
+        ],
+    ),
+    "release": (
+        ["release/*.py"],
+        [
+            f"{UNIT}/test_release_translate.py",
+            f"{UNIT}/test_release_ack.py",
+            f"{UNIT}/test_release_split.py",
+            "tests/unit/plugins/filter/test_release_filters.py",
+            f"{UNIT}/test_prop_release.py",
+            f"{UNIT}/test_mutants_release.py",
+        ],
+    ),
+    "storage": (
+        ["storage/*.py"],
+        [
+            f"{UNIT}/test_storage_refusals.py",
+            f"{UNIT}/test_storage_migrate.py",
+            f"{UNIT}/test_storage_plan.py",
+            f"{UNIT}/test_storage_schema.py",
+            "tests/unit/plugins/modules/test_storage_provision.py",
+            "tests/unit/plugins/filter/test_storage_filters.py",
+            f"{UNIT}/test_mutants_storage.py",
+        ],
+    ),
+    "cert_report": (
+        ["pki/cert_report.py"],
+        ["tests/unit/plugins/filter/test_cert_report.py", f"{UNIT}/test_mutants_cert_report.py"],
+    ),
+}
+
+KILLED = {1, 3}
+SURVIVED = {0}
+TIMEOUT = {36, -24, 24, 152, 255}
+NO_TESTS = {5, 33}
+
+
+def _ignore(_dir: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in ("__pycache__", ".pytest_cache") or n.endswith(".pyc")}
+
+
+# Statements not mutated: `raise` statements only build the error (its message and
+# class); the decision to raise is the `if` before it, which is mutated. Their
+# "XX"-wrapped message mutants would survive every substring match and say nothing.
+DO_NOT_MUTATE = [r"^\s*raise\b"]
+# Tests written for this run; --baseline leaves them out to score the suite before them.
+NEW_TESTS = ("test_prop_*.py", "test_mutants_*.py")
+
+
+def prepare(group: str, workdir: Path, baseline: bool = False) -> Path:
+    """A scratch copy: the plugins as a real collection tree, tests/, and a setup.cfg."""
+    files, tests = GROUPS[group]
+    wd = workdir / group
+    if wd.exists():
+        shutil.rmtree(wd)
+    wd.mkdir(parents=True)
+    shutil.copytree(REPO / "plugins", wd / PKG, ignore=_ignore)
+    shutil.copytree(REPO / "tests", wd / "tests", ignore=_ignore)
+    if baseline:
+        for pattern in NEW_TESTS:
+            for path in (wd / "tests").rglob(pattern):
+                path.unlink()
+    # Files some tests read relative to the repository root.
+    for extra in ("roles", "docs", "playbooks", "galaxy.yml", "meta"):
+        src = REPO / extra
+        if src.is_dir():
+            shutil.copytree(src, wd / extra, ignore=_ignore, symlinks=True)
+        elif src.is_file():
+            shutil.copy2(src, wd / extra)
+    # Tests that read plugin sources (their DOCUMENTATION) find them at plugins/.
+    (wd / "plugins").symlink_to(PKG)
+    tests = [t for t in tests if (wd / t).exists()]
+    only = [str(MU / f) for f in files]
+    cfg = [
+        "[mutmut]",
+        f"source_paths = {PKG}",
+        "only_mutate =",
+        *(f"    {p}" for p in only),
+        "do_not_mutate_patterns =",
+        *(f"    {p}" for p in DO_NOT_MUTATE),
+        "also_copy =",
+        *(f"    {p}" for p in ("roles", "docs", "playbooks", "galaxy.yml", "meta", "plugins")),
+        "pytest_add_cli_args_test_selection =",
+        *(f"    {t}" for t in tests),
+        "pytest_add_cli_args =",
+        "    -p",
+        "    no:cacheprovider",
+        "    -p",
+        "    no:randomly",
+        "",
+    ]
+    (wd / "setup.cfg").write_text("\n".join(cfg))
+    return wd
+
+
+def run_group(group: str, wd: Path, children: int, timeout: int) -> int:
+    mutmut = Path(sys.executable).parent / "mutmut"
+    env = dict(os.environ)
+    # Nothing from the repository may shadow the mutated copy.
+    env.pop("PYTHONPATH", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Property tests run fewer examples per mutant (they still run in full in `make unit`).
+    env.setdefault("ACKOPS_HYPOTHESIS_EXAMPLES", "40")
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [str(mutmut), "run", "--max-children", str(children)],
+        cwd=wd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        rc = proc.returncode
+        tail = out.strip().splitlines()[-3:]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 15)  # mutmut and its forked workers, nothing else
+        proc.communicate()
+        rc, tail = -1, [f"timed out after {timeout}s: partial results below"]
+    print(f"-- mutmut run ({group}): rc={rc} in {time.monotonic() - start:.0f}s")
+    for line in tail:
+        # mutmut's progress lines are \r-separated spinners: keep the last frame.
+        print("   ", line.split("\r")[-1][:200])
+    return rc
+
+
+def collect(group: str, wd: Path) -> dict[str, dict[str, int | list[str]]]:
+    scores: dict[str, dict] = {}
+    for meta in sorted((wd / "mutants" / MU).rglob("*.py.meta")):
+        data = json.loads(meta.read_text())
+        rel = str(meta.relative_to(wd / "mutants" / MU))[: -len(".meta")]
+        codes = data["exit_code_by_key"]
+        s = {"total": 0, "killed": 0, "survived": [], "timeout": 0, "no_tests": [], "other": []}
+        for key, code in sorted(codes.items()):
+            s["total"] += 1
+            if code in KILLED:
+                s["killed"] += 1
+            elif code in TIMEOUT:
+                s["timeout"] += 1  # an infinite loop is caught: counted as killed
+            elif code in SURVIVED:
+                s["survived"].append(key)
+            elif code in NO_TESTS:
+                s["no_tests"].append(key)
+            else:
+                s["other"].append(f"{key} ({code})")
+        if s["total"]:
+            scores[rel] = s
+    return scores
+
+
+def show_diff(wd: Path, key: str) -> str:
+    mutmut = Path(sys.executable).parent / "mutmut"
+    out = subprocess.run(
+        [str(mutmut), "show", key], cwd=wd, capture_output=True, text=True, check=False
+    )
+    lines = [
+        ln
+        for ln in out.stdout.splitlines()
+        if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))
+    ]
+    return " | ".join(ln.strip() for ln in lines)[:300]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("groups", nargs="*", help=f"any of {', '.join(GROUPS)} (default: all)")
+    ap.add_argument(
+        "--workdir", default=os.environ.get("MUTATION_WORKDIR", str(REPO / "build" / "mutation"))
+    )
+    ap.add_argument("--children", type=int, default=int(os.environ.get("MUTATION_CHILDREN", "2")))
+    ap.add_argument(
+        "--timeout",
+        type=int,
+        default=int(os.environ.get("MUTATION_TIMEOUT", "900")),
+        help="seconds per group",
+    )
+    ap.add_argument("--no-diffs", action="store_true", help="list survivors without their diffs")
+    ap.add_argument(
+        "--baseline", action="store_true", help=f"without the tests named {' or '.join(NEW_TESTS)}"
+    )
+    ap.add_argument("--min-score", type=float, default=0.0, help="fail below this % in any module")
+    args = ap.parse_args()
+    workdir = Path(args.workdir)
+    unknown = set(args.groups) - set(GROUPS)
+    if unknown:
+        ap.error(f"unknown group(s) {sorted(unknown)}; known: {', '.join(GROUPS)}")
+    worst = 100.0
+    for group in args.groups or list(GROUPS):
+        wd = prepare(group, workdir, args.baseline)
+        run_group(group, wd, args.children, args.timeout)
+        scores = collect(group, wd)
+        print(f"== {group}" + (" (baseline: without the new tests)" if args.baseline else ""))
+        if not scores:
+            print("   no mutants recorded (see the mutmut output above)")
+            worst = 0.0
+        for mod, s in scores.items():
+            caught = s["killed"] + s["timeout"]
+            pct = 100.0 * caught / s["total"]
+            worst = min(worst, pct)
+            print(
+                f"   {mod:32} {pct:6.1f}% killed  ({caught}/{s['total']}; "
+                f"survived {len(s['survived'])}, no tests {len(s['no_tests'])}, "
+                f"timeout {s['timeout']}, other {len(s['other'])})"
+            )
+        for s in scores.values():
+            for key in s["survived"] + s["no_tests"] + s["other"]:
+                kind = "no tests" if key in s["no_tests"] else "survived"
+                diff = "" if args.no_diffs else "  " + show_diff(wd, key.split(" ")[0])
+                short = key.replace(".".join(MU.parts) + ".", "")
+                print(f"   {kind}: {short}{diff}")
+        sys.stdout.flush()
+    if worst < args.min_score:
+        print(f"lowest module score {worst:.1f}% is below {args.min_score}%")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
