@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.selectors import matches
 
 SEVERITIES = ("warning", "danger")  # Polaris' vocabulary, least severe first
 EXEMPT_ANNOTATION = "ackops.runbooks/exempt-checks"
@@ -558,36 +559,6 @@ def process_signs(container: dict) -> list[str]:
         if _BACKGROUND.search(_QUOTED.sub("''", script)):
             signs.append("backgrounds a process with '&'")
     return list(dict.fromkeys(signs))
-
-
-def _labels_match(selector: Any, labels: dict, empty_matches_all: bool = False) -> bool:
-    """Kubernetes label-selector semantics (matchLabels and matchExpressions)."""
-    if not isinstance(selector, dict):
-        return False
-    if not selector:
-        return empty_matches_all
-    match_labels = selector.get("matchLabels") or {}
-    expressions = selector.get("matchExpressions") or []
-    if not isinstance(match_labels, dict) or not isinstance(expressions, list):
-        return False
-    for key, value in match_labels.items():
-        if labels.get(key) != value:
-            return False
-    for expr in expressions:
-        if not isinstance(expr, dict):
-            return False
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if not isinstance(key, str) or not isinstance(values, list):
-            return False  # malformed: selects nothing
-        present = key in labels
-        if (
-            (op == "In" and labels.get(key) not in values)
-            or (op == "NotIn" and present and labels[key] in values)
-            or (op == "Exists" and not present)
-            or (op == "DoesNotExist" and present)
-        ):
-            return False
-    return True
 
 
 def api_group(api_version: Any) -> str:
@@ -1214,9 +1185,7 @@ class Auditor:
                         item.skipped,
                     )
                 if replicas > 1:
-                    has_pdb = any(
-                        _labels_match(sel, item.labels) for sel in pdbs.get(namespace, ())
-                    )
+                    has_pdb = any(matches(sel, item.labels) for sel in pdbs.get(namespace, ()))
                     self._result(ref, "missingPodDisruptionBudget", None, has_pdb, "", item.skipped)
                     self._result(
                         ref,
@@ -1226,10 +1195,7 @@ class Auditor:
                         f"{replicas} replicas",
                         item.skipped,
                     )
-            covered = any(
-                _labels_match(sel, item.labels, empty_matches_all=True)
-                for sel in netpols.get(namespace, ())
-            )
+            covered = any(matches(sel, item.labels) for sel in netpols.get(namespace, ()))
             self._result(ref, "missingNetworkPolicy", None, covered, "", item.skipped)
         for ref, selector, skipped in self.services:
             first_key, first_value = next(iter(selector.items()))

@@ -16,6 +16,9 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import
     describe,
     eviction,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.selectors import (
+    matches as selector_matches,
+)
 
 __all__ = ["eviction"]  # the Eviction manifest comes from the access layer
 
@@ -463,30 +466,14 @@ def pdb_manifest(controller: dict, max_unavailable: int) -> dict:
     }
 
 
-def selects(selector: dict, labels: dict) -> bool:
+def selects(selector: dict | None, labels: dict) -> bool:
     """Whether a policy/v1 PodDisruptionBudget's selector selects ``labels``.
 
     A missing (null) selector selects nothing; an empty one (``{}``) selects
     every pod of the namespace, as policy/v1 defines it (the Eviction API then
     counts that budget too, and refuses a pod that two budgets cover).
     """
-    if selector is None:
-        return False
-    match = selector.get("matchLabels") or {}
-    expressions = selector.get("matchExpressions") or []
-    if any(labels.get(k) != v for k, v in match.items()):
-        return False
-    for expr in expressions:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        present = key in labels
-        if (
-            (op == "In" and labels.get(key) not in values)
-            or (op == "NotIn" and present and labels[key] in values)
-            or (op == "Exists" and not present)
-            or (op == "DoesNotExist" and present)
-        ):
-            return False
-    return True
+    return selector_matches(selector, labels, empty_matches_all=True)
 
 
 def other_budgets(budgets: list[dict], controller: dict) -> list[str]:
