@@ -104,9 +104,11 @@ DO_NOT_MUTATE = [r"^\s*raise\b"]
 NEW_TESTS = ("test_prop_*.py", "test_mutants_*.py")
 
 
-def prepare(group: str, workdir: Path, baseline: bool = False) -> Path:
+def prepare(group: str, workdir: Path, baseline: bool = False, only: str = "") -> Path:
     """A scratch copy: the plugins as a real collection tree, tests/, and a setup.cfg."""
     files, tests = GROUPS[group]
+    if only:
+        files = [f for f in only.split(",") if f.split("/")[0] == files[0].split("/")[0]]
     wd = workdir / group
     if wd.exists():
         shutil.rmtree(wd)
@@ -127,12 +129,12 @@ def prepare(group: str, workdir: Path, baseline: bool = False) -> Path:
     # Tests that read plugin sources (their DOCUMENTATION) find them at plugins/.
     (wd / "plugins").symlink_to(PKG)
     tests = [t for t in tests if (wd / t).exists()]
-    only = [str(MU / f) for f in files]
+    patterns = [str(MU / f) for f in files]
     cfg = [
         "[mutmut]",
         f"source_paths = {PKG}",
         "only_mutate =",
-        *(f"    {p}" for p in only),
+        *(f"    {p}" for p in patterns),
         "do_not_mutate_patterns =",
         *(f"    {p}" for p in DO_NOT_MUTATE),
         "also_copy =",
@@ -237,6 +239,12 @@ def main() -> int:
     ap.add_argument(
         "--baseline", action="store_true", help=f"without the tests named {' or '.join(NEW_TESTS)}"
     )
+    ap.add_argument(
+        "--files",
+        default=os.environ.get("MUTATION_FILES", ""),
+        help="comma-separated files under module_utils to mutate instead of the groups' "
+        "(e.g. planning/cidr_plan.py,release/split.py); groups without one are skipped",
+    )
     ap.add_argument("--min-score", type=float, default=0.0, help="fail below this % in any module")
     args = ap.parse_args()
     workdir = Path(args.workdir)
@@ -245,7 +253,10 @@ def main() -> int:
         ap.error(f"unknown group(s) {sorted(unknown)}; known: {', '.join(GROUPS)}")
     worst = 100.0
     for group in args.groups or list(GROUPS):
-        wd = prepare(group, workdir, args.baseline)
+        top = GROUPS[group][0][0].split("/")[0]
+        if args.files and not any(f.split("/")[0] == top for f in args.files.split(",")):
+            continue
+        wd = prepare(group, workdir, args.baseline, args.files)
         run_group(group, wd, args.children, args.timeout)
         scores = collect(group, wd)
         print(f"== {group}" + (" (baseline: without the new tests)" if args.baseline else ""))

@@ -1,0 +1,120 @@
+"""Tests written to kill mutants of the ingress planning that the suite let through.
+
+The oracle for ``rollout_done`` is what ``kubectl rollout status`` waits for
+(kubectl's DeploymentStatusViewer / DaemonSetStatusViewer): the controller has seen
+the latest generation, every replica is updated, no old replica is left and every
+replica is available; for a DaemonSet, every scheduled pod is updated and available
+(and none runs where it should not).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan import (
+    on_delete,
+    rollout_done,
+)
+
+
+def deployment(want=3, generation=4, **status):
+    full = {
+        "observedGeneration": generation,
+        "replicas": want,
+        "updatedReplicas": want,
+        "availableReplicas": want,
+        **status,
+    }
+    return {
+        "kind": "Deployment",
+        "metadata": {"name": "c", "generation": generation},
+        "spec": {"replicas": want},
+        "status": full,
+    }
+
+
+def daemonset(desired=3, generation=2, strategy=None, **status):
+    full = {
+        "observedGeneration": generation,
+        "desiredNumberScheduled": desired,
+        "updatedNumberScheduled": desired,
+        "numberAvailable": desired,
+        "numberMisscheduled": 0,
+        **status,
+    }
+    spec = {"updateStrategy": {"type": strategy}} if strategy else {}
+    return {
+        "kind": "DaemonSet",
+        "metadata": {"name": "c", "generation": generation},
+        "spec": spec,
+        "status": full,
+    }
+
+
+def test_a_finished_rollout_is_done():
+    assert rollout_done(deployment()) is True
+    assert rollout_done(daemonset()) is True
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        {"observedGeneration": 3},  # the controller has not seen the new spec yet
+        {"updatedReplicas": 2},  # one replica still runs the old template
+        {"replicas": 4},  # an old replica is still there (surge)
+        {"availableReplicas": 2},  # one replica is not available
+        {"updatedReplicas": 4},
+        {"availableReplicas": 4},
+        {"replicas": 2},
+    ],
+)
+def test_a_deployment_rollout_in_progress_is_not_done(status):
+    assert rollout_done(deployment(**status)) is False
+
+
+def test_a_newer_observed_generation_is_done_and_spec_replicas_default_to_one():
+    assert rollout_done(deployment(observedGeneration=5)) is True
+    one = deployment(want=1)
+    del one["spec"]["replicas"]
+    assert rollout_done(one) is True
+    one["status"]["updatedReplicas"] = 0
+    assert rollout_done(one) is False
+
+
+def test_a_deployment_without_status_is_not_done():
+    dep = deployment()
+    dep["status"] = {}
+    assert rollout_done(dep) is False
+    del dep["status"]
+    assert rollout_done(dep) is False
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        {"observedGeneration": 1},
+        {"updatedNumberScheduled": 2},
+        {"numberAvailable": 2},
+        {"numberAvailable": 4},
+        {"numberMisscheduled": 1},
+    ],
+)
+def test_a_daemonset_rollout_in_progress_is_not_done(status):
+    assert rollout_done(daemonset(**status)) is False
+
+
+def test_an_on_delete_daemonset_needs_placement_not_updates():
+    # OnDelete: pods keep the old template until deleted, so "updated" cannot be awaited.
+    stale = daemonset(strategy="OnDelete", updatedNumberScheduled=0)
+    assert on_delete(stale) is True
+    assert rollout_done(stale) is True
+    assert rollout_done(daemonset(strategy="OnDelete", numberAvailable=2)) is False
+    rolling = daemonset(strategy="RollingUpdate", updatedNumberScheduled=0)
+    assert on_delete(rolling) is False
+    assert rollout_done(rolling) is False
+    # A Deployment has no OnDelete, whatever its spec says.
+    dep = copy.deepcopy(deployment())
+    dep["spec"]["updateStrategy"] = {"type": "OnDelete"}
+    assert on_delete(dep) is False
