@@ -144,3 +144,40 @@ def test_a_ca_expiring_in_20_days_warns_and_the_second_run_changes_nothing(lab_h
     assert_ok(again, "second run")
     assert changed_total(again) == 0, again.stdout[-4000:]
     assert f"expires on {ca_end}" in again.stdout + again.stderr, "warned until the CA is rotated"
+
+
+FULL_ETCD_PKI = """
+set -e
+d=/etc/kubernetes/pki/etcd
+t=$(mktemp -d)
+cp -a "$d/." "$t/"
+n=$(ls -A "$d" | wc -l)
+mount -t tmpfs -o size=$((n * 4))k,mode=0755 ackops-test-full "$d"
+cp -a "$t/." "$d/"
+rm -rf "$t"
+df -k "$d" | tail -1
+"""
+
+
+def test_disk_full_during_the_write_is_rolled_back(lab_handle):
+    """pki/etcd on a full tmpfs: the renewal fails after its first writes, the backup is
+    restored, the master serves its old certificates, and the message says so."""
+    lab = lab_handle.up("small", cert_validity="48h")
+    lab.dirty = True
+    master = lab.masters[0]
+    pki = host_etc(master.name) / "pki"
+    before = {p.name: sha(p) for p in sorted(pki.glob("*.crt")) + sorted(pki.glob("*.key"))}
+    served_before = lab.served_certificate(master.ip).serial_number
+    lab.ssh(master.name, FULL_ETCD_PKI)
+    try:
+        run = lab.playbook("renew-certs.yml")
+    finally:
+        lab.ssh(master.name, "umount /etc/kubernetes/pki/etcd", check=False)
+    assert run.returncode != 0, run.stdout[-4000:]
+    assert "No space left on device" in run.stdout, run.stdout[-6000:]
+    assert "Restored the backup" in run.stdout, run.stdout[-6000:]
+    assert "Nothing was changed" not in run.stdout
+    # The files written before the disk filled are back, and served again.
+    assert {p.name: sha(p) for p in sorted(pki.glob("*.crt")) + sorted(pki.glob("*.key"))} == before
+    assert lab.served_certificate(master.ip).serial_number == served_before
+    assert lab.kubectl("get", "--raw", "/readyz", check=False).returncode == 0
