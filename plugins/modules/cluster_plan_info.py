@@ -304,7 +304,10 @@ proposals:
   type: dict
   sample: {pod_cidrs: [172.16.0.0/16], service_cidrs: [172.17.0.0/20]}
 valid:
-  description: False when the network plan has a conflict of severity C(error).
+  description:
+    - False when the network plan has a conflict of severity C(error).
+    - What ACK would refuse (the exports' C(problems)) counts as such a conflict,
+      of type C(ack_would_refuse).
   returned: always
   type: bool
 report_markdown:

@@ -37,11 +37,39 @@ def build_plan(node_count=None, workers=None, network=None, proposals=None) -> d
         )
     if network is not None:
         result["network"] = validate_plan(network, field="network")
-        result["network"]["exports"] = export_plan(network, result["network"], field="network")
+        exports = export_plan(network, result["network"], field="network")
+        result["network"]["exports"] = exports
+        _count_ack_refusals(result["network"], exports)
     if proposals is not None:
         result["proposals"] = propose(network or {}, proposals, field="proposals")
     result["valid"] = result["network"] is None or result["network"]["valid"]
     return result
+
+
+def _count_ack_refusals(network: dict, exports: dict) -> None:
+    """What ACK would refuse is an error of the plan, like a CIDR conflict.
+
+    A plan ACK refuses to create (a node_cidr_mask outside 24-28, ip_stack ipv6) is not a
+    plan to build from: each problem of the exports becomes an error-severity conflict
+    (``ack_would_refuse``), so ``valid`` is false and the gate stops, naming it.
+    """
+    for index, (name, export) in enumerate(exports.items()):
+        for problem in export["problems"]:
+            network["conflicts"].append(
+                {
+                    "type": "ack_would_refuse",
+                    "severity": "error",
+                    "first": {
+                        "role": "cluster",
+                        "name": f"cluster {name!r}",
+                        "field": f"network.clusters[{index}]",
+                        "cidr": None,
+                    },
+                    "second": {"role": "ack", "name": "ACK", "field": None, "cidr": None},
+                    "message": f"cluster {name!r}: ACK would refuse {problem}",
+                }
+            )
+            network["valid"] = False
 
 
 def export_files(plan: dict) -> dict:

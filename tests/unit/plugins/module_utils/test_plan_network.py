@@ -25,6 +25,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cluster_plan import (
     build_plan,
+    markdown,
 )
 
 net = ipaddress.ip_network
@@ -352,6 +353,42 @@ def test_export_says_what_ack_would_refuse_and_what_is_missing():
     export = build_plan(network=plan)["network"]["exports"]["big"]
     assert "node_cidr_mask 23: ACK accepts 24 to 28" in export["problems"][0]
     assert any("vswitch_ids" in m for m in export["missing"])
+
+
+def test_what_ack_would_refuse_makes_the_plan_invalid():
+    # 300 pods per node need a /23 per node (512 addresses >= 300 + 2); ACK takes /24 to /28.
+    plan = {
+        "clusters": [
+            {
+                "name": "dense",
+                "pod_cidr": "10.0.0.0/16",
+                "service_cidr": "172.21.0.0/20",
+                "pods_per_node": 300,
+            }
+        ]
+    }
+    result = build_plan(network=plan)
+    assert result["valid"] is False
+    assert result["network"]["valid"] is False
+    refused = [c for c in result["network"]["conflicts"] if c["type"] == "ack_would_refuse"]
+    assert refused == [
+        {
+            "type": "ack_would_refuse",
+            "severity": "error",
+            "first": {
+                "role": "cluster",
+                "name": "cluster 'dense'",
+                "field": "network.clusters[0]",
+                "cidr": None,
+            },
+            "second": {"role": "ack", "name": "ACK", "field": None, "cidr": None},
+            "message": "cluster 'dense': ACK would refuse node_cidr_mask 23: ACK accepts 24 "
+            "to 28 (14 to 254 pods per node)",
+        }
+    ]
+    assert "## Network: INVALID (1 conflict(s)" in markdown(result)
+    sound = {**plan["clusters"][0], "pods_per_node": 128}
+    assert build_plan(network={"clusters": [sound]})["valid"] is True
 
 
 def test_masters_only_and_workers_only_plans_have_no_network_section():
