@@ -121,7 +121,7 @@ def free_request(draw):
     # Disjoint search spaces (overlapping ones: see the xfail below).
     chosen = draw(st.lists(st.sampled_from(range(8)), min_size=1, max_size=3, unique=True))
     spaces = [ipaddress.ip_network(f"10.{i}.0.0/22") for i in chosen]
-    prefix = draw(st.integers(22, 30))
+    prefix = draw(st.integers(22, 32))
     used = draw(
         st.lists(st.one_of(*(v4_network(str(s), 22, 32) for s in spaces), v6_network()), max_size=8)
     )
