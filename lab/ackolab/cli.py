@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import crds, daemons, inventory, kubeadm, net, nodes, pki, state, status
+from . import crds, daemons, inventory, kubeadm, net, nodes, pki, state, status, swarm
 from .state import KNOWN_HOSTS, KUBECONFIG, LAB, SIZES, SSH_DIR, SSH_KEY, STATE
 from .util import LabError, log, parse_duration, run, to_kubeadm_duration
 
@@ -22,7 +22,9 @@ PASSTHROUGH = {"kubectl": 0, "ssh": 1}
 
 def cmd_down(args=None, quiet: bool = False) -> None:
     """Remove every namespace, link, mount, file and process the lab made."""
+    swarm.stop()  # the Swarm's containers live outside the hosts' namespaces
     daemons.stop_all()
+    swarm.remove_cgroups()
     net.remove_network()
     for target in (state.load_state() or {}).get("made_dirs", []):
         with contextlib.suppress(OSError):
@@ -50,6 +52,8 @@ def cmd_up(args) -> None:
     t0 = time.monotonic()
     run([str(LAB / "scripts" / "install-prereqs.sh")], capture=False)
     run([str(LAB / "scripts" / "build-binaries.sh")], capture=False)
+    if args.swarm:
+        swarm.install()
     cmd_down(quiet=True)  # whatever an earlier, killed run left behind
     opts = {
         "size": args.size,
@@ -57,8 +61,11 @@ def cmd_up(args) -> None:
         "ca_validity": to_kubeadm_duration(args.ca_validity) if args.ca_validity else None,
         "legacy_master_taint": args.legacy_master_taint,
         "kwok_nodes": args.kwok_nodes,
+        "swarm": args.swarm,
     }
     lab = state.Lab(state.topology(masters, workers), opts)
+    if args.swarm:
+        lab.swarm_hosts = [swarm.manager_host()]
     for sub in ("run", "log", "ssh"):
         (STATE / sub).mkdir(parents=True, exist_ok=True)
     record = state.new_state(lab, up_args(args))
@@ -68,8 +75,10 @@ def cmd_up(args) -> None:
     log(f"network and {len(lab.hosts)} hosts ({masters} masters, {workers} workers)")
     net.create_network(lab)
     net.prepare_host_files(lab)
+    swarm.configure_ssh(lab)
     state.save_state(record)  # with the mount targets lab up had to create
     daemons.start_hosts(lab)
+    swarm.start_dockerd(lab)  # boots while the control plane does
     daemons.start_haproxy(lab)
     kubeadm.init_control_plane(lab)
     log("waiting for etcd and the API servers")
@@ -82,6 +91,8 @@ def cmd_up(args) -> None:
     nodes.seed_ack_objects()
     record["crds"] = crds.install_gateway_api(lab.v["GATEWAY_API_VERSION"])
     nodes.wait_nodes_ready(lab)
+    if lab.swarm_hosts:
+        record["swarm"] = swarm.deploy(lab)
     inventory.write_inventory(lab)
     if args.expired:
         changed = pki.expire_certs(lab)
@@ -97,7 +108,7 @@ def up_args(args) -> dict:
     for key in ("masters", "workers", "cert_validity", "ca_validity"):
         if getattr(args, key) is not None:
             wanted[key] = getattr(args, key)
-    for key in ("kwok_nodes", "expired", "legacy_master_taint"):
+    for key in ("kwok_nodes", "expired", "legacy_master_taint", "swarm"):
         if getattr(args, key):
             wanted[key] = getattr(args, key)
     return wanted
@@ -170,6 +181,11 @@ def parser() -> argparse.ArgumentParser:
         "--legacy-master-taint",
         action="store_true",
         help="also taint masters node-role.kubernetes.io/master",
+    )
+    up.add_argument(
+        "--swarm",
+        action="store_true",
+        help="also a Docker Swarm manager host (lab-swarm-1) running the sample stack",
     )
     up.set_defaults(func=cmd_up)
     sub.add_parser("down", help="remove everything the lab made").set_defaults(func=cmd_down)

@@ -31,7 +31,7 @@ RUN_DIR = STATE / "run"
 
 
 def start_hosts(lab: Lab) -> None:
-    for host in lab.hosts:
+    for host in lab.all_hosts:
         logf = open(host.state / "log" / "hostinit.log", "ab")  # noqa: SIM115
         subprocess.Popen(
             [
@@ -60,11 +60,11 @@ def start_hosts(lab: Lab) -> None:
         )
         logf.close()
     wait_for(
-        lambda: all((h.state / "hostinit.ready").exists() for h in lab.hosts),
+        lambda: all((h.state / "hostinit.ready").exists() for h in lab.all_hosts),
         30,
         "hosts to start",
     )
-    wait_for(lambda: all(port_open(h.ip, 22) for h in lab.hosts), 30, "sshd on every host")
+    wait_for(lambda: all(port_open(h.ip, 22) for h in lab.all_hosts), 30, "sshd on every host")
 
 
 def host_pid(host: Host) -> int:

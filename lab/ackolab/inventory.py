@@ -18,6 +18,7 @@ from .state import (
     Host,
     Lab,
 )
+from .swarm import docker_host as swarm_docker_host
 
 HOSTS_FILE = INVENTORY_DIR / "hosts.yml"
 # Files of inventories/lab/ kept in git: lab down leaves them.
@@ -43,6 +44,17 @@ def write_inventory(lab: Lab) -> None:
             }
         }
     }
+    if lab.swarm_hosts:  # `up --swarm`: Docker Swarm managers, no Kubernetes
+        inventory["all"]["children"]["swarm_managers"] = {
+            "hosts": {
+                h.name: {
+                    "ansible_host": h.ip,
+                    "lab_zone": h.zone,
+                    "swarm_docker_host": swarm_docker_host(h),
+                }
+                for h in lab.swarm_hosts
+            }
+        }
     HOSTS_FILE.write_text(HEADER + yaml.safe_dump(inventory, sort_keys=False))
     all_vars = {
         "ansible_user": SSH_USER,

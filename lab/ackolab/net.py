@@ -16,7 +16,7 @@ def create_network(lab: Lab) -> None:
     run(["ip", "link", "add", BRIDGE, "type", "bridge"])
     run(["ip", "addr", "add", f"{SLB_IP}/{NET.prefixlen}", "dev", BRIDGE])
     run(["ip", "link", "set", BRIDGE, "up"])
-    for host in lab.hosts:
+    for host in lab.all_hosts:
         run(["ip", "netns", "add", host.ns])
         run(
             [
@@ -49,10 +49,10 @@ def prepare_host_files(lab: Lab) -> None:
             lab.made_dirs.append(target)
     hosts_file = (
         "127.0.0.1 localhost\n"
-        + "".join(f"{h.ip} {h.name}\n" for h in lab.hosts)
+        + "".join(f"{h.ip} {h.name}\n" for h in lab.all_hosts)
         + f"{SLB_IP} lab-slb apiserver.{CLUSTER_NAME}.local\n"
     )
-    for host in lab.hosts:
+    for host in lab.all_hosts:
         for sub in ("log", "var-lib-kubelet/pki", "var-lib-etcd", "ssh"):
             (host.state / sub).mkdir(parents=True, exist_ok=True)
         (host.etc_kubernetes / "manifests").mkdir(parents=True, exist_ok=True)
@@ -83,7 +83,7 @@ Subsystem sftp /usr/lib/openssh/sftp-server
     known = "".join(
         f"{h.ip},{h.name} {(h.state / 'ssh' / 'ssh_host_ed25519_key.pub').read_text().split(' ')[0]} "
         f"{(h.state / 'ssh' / 'ssh_host_ed25519_key.pub').read_text().split(' ')[1]}\n"
-        for h in lab.hosts
+        for h in lab.all_hosts
     )
     (SSH_DIR / "known_hosts").write_text(known)
 

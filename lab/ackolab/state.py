@@ -119,6 +119,13 @@ class Lab:
     v: dict = field(default_factory=versions)
     # Mount targets lab up had to create on the machine; lab down removes them.
     made_dirs: list[str] = field(default_factory=list)
+    # Docker Swarm managers (`up --swarm`, ackolab.swarm): hosts without Kubernetes.
+    swarm_hosts: list[Host] = field(default_factory=list)
+
+    @property
+    def all_hosts(self) -> list[Host]:
+        """Every namespaced host: the cluster's, then the Swarm's."""
+        return self.hosts + self.swarm_hosts
 
     @property
     def masters(self) -> list[Host]:
@@ -149,6 +156,7 @@ def new_state(lab: Lab, args: dict) -> dict:
         "hosts": [asdict(h) for h in lab.hosts],
         "opts": lab.opts,
         "made_dirs": lab.made_dirs,
+        "swarm_hosts": [asdict(h) for h in lab.swarm_hosts],
         # The flags this lab was brought up with, so callers can tell whether
         # the running lab is the one they want (tests reuse it when it is).
         "args": args,
@@ -160,7 +168,10 @@ def require_lab() -> Lab:
     if not state:
         raise LabError("the lab is not up: run `lab/lab up`")
     return Lab(
-        [Host(**h) for h in state["hosts"]], state["opts"], made_dirs=state.get("made_dirs", [])
+        [Host(**h) for h in state["hosts"]],
+        state["opts"],
+        made_dirs=state.get("made_dirs", []),
+        swarm_hosts=[Host(**h) for h in state.get("swarm_hosts", [])],
     )
 
 

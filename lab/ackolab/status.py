@@ -12,6 +12,7 @@ import json
 
 import yaml
 
+from . import swarm
 from .daemons import daemons, host_running
 from .kubeadm import apiserver_readyz
 from .nodes import kwok_node_names
@@ -92,6 +93,7 @@ def contract() -> dict:
         crds=state.get("crds", []),
         daemons=daemons(),
         api={"endpoint": doc["slb"]["endpoint"], "healthy": healthy.returncode == 0},
+        swarm=swarm.status(lab),
     )
     return doc
 
