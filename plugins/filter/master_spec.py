@@ -60,7 +60,7 @@ from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import
 )
 
 
-@documented_filter(DOCUMENTATION)
+@documented_filter(DOCUMENTATION, input_name="node_count")
 def master_spec_filter(node_count):
     return master_spec(node_count, field="node_count")
 

@@ -80,7 +80,7 @@ from ansible_collections.ackops.runbooks.plugins.plugin_utils.filter_args import
 )
 
 
-@documented_filter(DOCUMENTATION)
+@documented_filter(DOCUMENTATION, input_name="total_cores")
 def worker_plan_filter(total_cores, failure_ratio, instance_cores, memory_per_core_gib):
     return worker_plan(total_cores, failure_ratio, instance_cores, memory_per_core_gib, field="")
 

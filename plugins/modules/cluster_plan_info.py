@@ -337,9 +337,12 @@ partial_changes:
   elements: dict
 """
 
+import math
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cluster_plan import (
     build_plan,
     export_files,
@@ -434,8 +437,45 @@ def plan_cluster(params: dict) -> dict:
     }
 
 
+def infinite_value(value, path: str = "", texts: bool = False):
+    """The path and value of the first infinite number in ``value`` (``texts``: or "inf")."""
+    if isinstance(value, float) and math.isinf(value):
+        return path, value
+    if texts and isinstance(value, str) and value.strip().lower().lstrip("+-") in _INFINITE:
+        return path, value
+    if isinstance(value, dict):
+        items = [(f"{path}.{k}" if path else str(k), v) for k, v in value.items()]
+    elif isinstance(value, list):
+        items = [(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    else:
+        items = []
+    for where, item in items:
+        found = infinite_value(item, where, texts)
+        if found:
+            return found
+    return None
+
+
+_INFINITE = ("inf", "infinity")
+
+
+def _refuse_infinite(params: dict) -> dict:
+    # numbers first: a text "inf" (a cluster name, say) is only blamed when no number is
+    found = infinite_value(params) or infinite_value(params, texts=True) or ("?", None)
+    raise InputError(found[0], found[1], "must be a finite number")
+
+
 def main():
-    module = AnsibleModule(argument_spec=ARGSPEC, supports_check_mode=True)
+    try:
+        module = AnsibleModule(argument_spec=ARGSPEC, supports_check_mode=True)
+    except OverflowError:
+        # Ansible's int conversion raises on an infinite float (.inf) instead of refusing
+        # it: read the arguments unconverted and refuse with the field, not a traceback.
+        module = AnsibleModule(
+            argument_spec={name: {"type": "raw"} for name in ARGSPEC}, supports_check_mode=True
+        )
+        run_module(module, lambda _changes: _refuse_infinite(module.params))
+        return
     run_module(module, lambda _changes: plan_cluster(module.params))
 
 

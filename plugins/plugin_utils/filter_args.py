@@ -30,14 +30,28 @@ def _argument_spec(options: dict) -> dict:
     return spec
 
 
-def documented_filter(documentation: str) -> Callable:
+def _overflowing(spec: dict, given: dict) -> tuple[str, object]:
+    """The option whose value Ansible's int conversion cannot take (an infinite float)."""
+    for option, value in given.items():
+        try:
+            ArgumentSpecValidator({option: spec[option]}).validate({option: value})
+        except OverflowError:
+            return option, value
+        except KeyError:  # an unknown option: reported by the full validation
+            continue
+    return "?", None
+
+
+def documented_filter(documentation: str, input_name: str = "_input") -> Callable:
     """Decorate ``func(_input, **options)`` so its arguments are checked against ``documentation``.
 
     The wrapped function receives validated (type-converted, defaulted) options.
+    ``input_name`` is what messages call the input (for example ``total_cores``).
     """
     doc = yaml.safe_load(documentation)
     name = doc["name"]
-    validator = ArgumentSpecValidator(_argument_spec(doc["options"]))
+    spec = _argument_spec(doc["options"])
+    validator = ArgumentSpecValidator(spec)
 
     def decorate(func: Callable) -> Callable:
         @functools.wraps(func)
@@ -47,7 +61,18 @@ def documented_filter(documentation: str) -> Callable:
                     f"{name}: pass options by name, e.g. {name}(option=value); got {args!r}"
                 )
             given = {k: v for k, v in {"_input": _input, **kwargs}.items() if v is not None}
-            result = validator.validate(given)
+            try:
+                result = validator.validate(given)
+            except OverflowError:
+                # int(float('inf')) inside Ansible's type conversion: not a count at all
+                option, value = _overflowing(spec, given)
+                shown = input_name if option == "_input" else option
+                what = (
+                    "hold finite whole numbers"
+                    if isinstance(value, list)
+                    else "be a finite whole number"
+                )
+                raise AnsibleFilterError(f"{name}: {shown}: {value!r} must {what}") from None
             if result.error_messages:
                 raise AnsibleFilterError(
                     f"{name}: "

@@ -70,6 +70,16 @@ MODULE_ROWS = [
     ("node_count: 2.5", {"node_count": 2.5}, ["node_count", "cannot be converted to an int"]),
     ("node_count: three", {"node_count": "three"}, ["node_count", "cannot be converted"]),
     (
+        "node_count: .inf",
+        {"node_count": float("inf")},
+        ["node_count: inf must be a finite number"],
+    ),
+    (
+        "workers.instance_cores: [8, .inf]",
+        workers(instance_cores=[8, float("inf")]),
+        ["workers.instance_cores[1]: inf must be a finite number"],
+    ),
+    (
         "workers.instance_cores: []",
         workers(instance_cores=[]),
         ["workers.instance_cores", "must be a non-empty list"],
@@ -330,6 +340,26 @@ MODULE_ROWS = [
 ]
 
 FILTER_ROWS = [
+    (
+        ".inf (YAML infinity) | worker_plan(failure_ratio=0.1)",
+        lambda: worker_plan_filter(float("inf"), failure_ratio=0.1),
+        ["worker_plan: total_cores: inf must be a finite whole number"],
+    ),
+    (
+        "'inf' | worker_plan(failure_ratio=0.1)",
+        lambda: worker_plan_filter("inf", failure_ratio=0.1),
+        ["worker_plan: total_cores: 'inf' must be a finite whole number"],
+    ),
+    (
+        "160 | worker_plan(failure_ratio=0.1, instance_cores=[8, inf])",
+        lambda: worker_plan_filter(160, failure_ratio=0.1, instance_cores=[8, float("inf")]),
+        ["worker_plan: instance_cores: [8, inf] must hold finite whole numbers"],
+    ),
+    (
+        "'10.0.0.0/16' | max_nodes(pods_per_node=inf)",
+        lambda: max_nodes_filter("10.0.0.0/16", pods_per_node=float("inf")),
+        ["max_nodes: pods_per_node: inf must be a finite whole number"],
+    ),
     (
         "'10.0.0.0/26' | max_nodes(pods_per_node=128)",
         lambda: max_nodes_filter("10.0.0.0/26", pods_per_node=128),
