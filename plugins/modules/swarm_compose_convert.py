@@ -307,6 +307,11 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+try:
+    import yaml
+except ImportError:  # pragma: no cover - Ansible always ships PyYAML on the controller
+    yaml = None
+
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.convert import (
     ConvertOptions,
@@ -439,15 +444,31 @@ def convert_stack(module, changes) -> dict:
 
 
 # A scalar ``environment: NAME`` only appears as the source of a top-level secret or config (a
-# service's environment is a map or a list).
+# service's environment is a map or a list): the fallback when a file does not parse here.
 _ENVIRONMENT_SOURCE = re.compile(
     r"""\benvironment["']?[ \t]*:[ \t]*["']?([A-Za-z_][A-Za-z0-9_]*)["']?[ \t]*(?:[,}#]|$)""",
     re.MULTILINE,
 )
 
 
+def secret_sources(text: str) -> set[str]:
+    """The variables the top-level secrets of a compose text name as ``environment:`` source."""
+    try:
+        document = yaml.safe_load(text) if yaml is not None else None
+    except Exception:  # custom tags (!reset), bad YAML: the conversion reports it; mask widely
+        document = None
+    if not isinstance(document, dict):
+        return set(_ENVIRONMENT_SOURCE.findall(text))
+    secrets = document.get("secrets")
+    return {
+        spec["environment"]
+        for spec in (secrets.values() if isinstance(secrets, dict) else ())
+        if isinstance(spec, dict) and isinstance(spec.get("environment"), str)
+    }
+
+
 def hide_secret_variables(module) -> None:
-    """Mask in every output the variables a secret or config of the files names as its source.
+    """Mask in every output the variables a secret of the files names as its source.
 
     Their values are not used for secrets (secret_values is), but a caller may still have put
     the value there; marking all of ``variables`` no_log would mask every substring equal to
@@ -457,7 +478,7 @@ def hide_secret_variables(module) -> None:
     for path in module.params.get("files") or []:
         try:
             with open(path, encoding="utf-8", errors="replace") as handle:
-                names = set(_ENVIRONMENT_SOURCE.findall(handle.read()))
+                names = secret_sources(handle.read())
         except OSError:
             continue
         for name in names:

@@ -135,10 +135,12 @@ def test_a_secret_variable_is_not_in_the_vvv_output(tmp_path):
     token = "tok-3c9a-given-in-variables"
     compose = tmp_path / "compose.yml"
     compose.write_text(
-        "services:\n  app:\n    image: app:${TAG}\n    secrets: [token]\n"
+        "services:\n  app:\n    image: app:${TAG}\n    secrets: [token]\n    configs: [banner]\n"
         "secrets:\n  token:\n    environment: TOKEN\n"
+        "configs:\n  banner:\n    environment: BANNER\n"
     )
-    args = {"files": [str(compose)], "variables": {"TOKEN": token, "TAG": "tag-shown-77"}}
+    variables = {"TOKEN": token, "TAG": "tag-shown-77", "BANNER": "banner-shown-55"}
+    args = {"files": [str(compose)], "variables": variables}
     env = dict(
         os.environ,
         ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"),
@@ -153,8 +155,9 @@ def test_a_secret_variable_is_not_in_the_vvv_output(tmp_path):
     output = proc.stdout + proc.stderr
     assert "SUCCESS" in output, output[-2000:]
     assert token not in output
-    # only that variable is masked: the others stay readable (the image tag here)
+    # only that variable is masked: the others stay readable (the image tag, a config's content)
     assert "app:tag-shown-77" in output
+    assert "banner-shown-55" in output
 
 
 @pytest.mark.slow
