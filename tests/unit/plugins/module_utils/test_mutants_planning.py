@@ -14,7 +14,11 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_check
     InputError,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan import (
+    capacity_conflicts,
+    cidr_list,
     free_cidrs,
+    max_nodes,
+    plan_blocks,
     propose,
 )
 
@@ -93,3 +97,168 @@ def test_propose_errors_name_their_fields():
     with pytest.raises(InputError) as exc:
         propose({}, {"ip_stack": "ipv7"})
     assert _field(exc) == "proposals.ip_stack"
+
+
+# ---- max_nodes: kube-controller-manager's per-node blocks, worked out by hand
+
+
+def test_max_nodes_for_a_16_at_128_pods():
+    got = max_nodes("10.0.0.0/16", 128)
+    # 128 pods + network + broadcast need 130 addresses: a /24 (256); 256 of them in a /16.
+    assert (got["max_nodes"], got["addresses"]) == (512, 65536)
+    block = got["node_block"]
+    assert (block["prefix"], block["max_pods"], block["max_nodes"]) == (24, 254, 256)
+    assert block["fits_pods_per_node"] is True
+    assert block["rule"].startswith("smallest per-node block holding 128 pods")
+
+
+def test_a_block_exactly_full_of_pods_fits():
+    block = max_nodes("10.0.0.0/16", 254)["node_block"]
+    assert (block["prefix"], block["max_pods"], block["fits_pods_per_node"]) == (24, 254, True)
+
+
+def test_a_block_as_large_as_the_pod_cidr_holds_one_node():
+    got = max_nodes("10.0.0.0/24", 200)
+    assert got["max_nodes"] == 1
+    assert (got["node_block"]["prefix"], got["node_block"]["max_nodes"]) == (24, 1)
+
+
+def test_sixteen_bits_between_pod_cidr_and_block_is_allowed_not_clamped():
+    got = max_nodes("10.0.0.0/14", 1)  # 3 addresses -> a /30: exactly 16 bits longer
+    assert got["node_block"]["prefix"] == 30
+    assert got["node_block"]["rule"].startswith("smallest per-node block")
+    clamped = max_nodes("10.0.0.0/13", 1)  # 17 bits: clamped to /29
+    assert clamped["node_block"]["prefix"] == 29
+    assert "longest mask" in clamped["node_block"]["rule"]
+    pinned = max_nodes("10.0.0.0/8", 110, 24)
+    assert pinned["node_block"]["max_nodes"] == 65536
+    assert pinned["node_block"]["rule"] == "per-node block /24 as configured"
+    with pytest.raises(InputError) as exc:
+        max_nodes("10.0.0.0/8", 110, 25)
+    assert _field(exc) == "node_prefix"
+
+
+def test_ipv6_default_node_mask_allows_a_48():
+    got = max_nodes("fd00::/48", 110)
+    assert got["node_block"]["prefix"] == 64
+    assert got["max_nodes"] == got["node_block"]["max_nodes"] == 65536
+    assert "IPv6 default" in got["node_block"]["rule"]
+    with pytest.raises(InputError):
+        max_nodes("fd00::/47", 110)
+
+
+def test_a_pinned_32_block_holds_no_pod_and_is_reported():
+    got = max_nodes("10.0.0.0/24", 1, 32)
+    assert (got["node_block"]["max_pods"], got["node_block"]["fits_pods_per_node"]) == (0, False)
+    with pytest.raises(InputError) as exc:
+        max_nodes("10.0.0.0/24", 1, 33)
+    assert _field(exc) == "node_prefix"
+    with pytest.raises(InputError) as exc:
+        max_nodes("10.0.0.0/24", 1, 0, field_root="network.clusters[0]")
+    assert _field(exc) == "network.clusters[0].node_prefix"
+
+
+def test_pods_needing_the_whole_address_space_name_a_0_block():
+    with pytest.raises(InputError) as exc:
+        max_nodes("10.0.0.0/8", 2**32 - 2)
+    assert "a /0 block" in str(exc.value)
+
+
+def test_up_to_32_proposals():
+    assert len(free_cidrs([], 24, 32, ["10.0.0.0/16"])) == 32
+    with pytest.raises(InputError):
+        free_cidrs([], 24, 33, ["10.0.0.0/16"])
+
+
+def test_a_list_holds_one_cidr_per_family():
+    nets = cidr_list("f", ["10.0.0.0/16", "fd00::/56"])
+    assert [str(n) for n in nets] == ["10.0.0.0/16", "fd00::/56"]
+    assert [str(n) for n in cidr_list("f", "10.0.0.0/16,fd00::/56")] == ["10.0.0.0/16", "fd00::/56"]
+
+
+def test_an_unnamed_cluster_is_named_by_its_index():
+    _vpc, blocks = plan_blocks(
+        {"clusters": [{"pod_cidr": "10.0.0.0/16", "service_cidr": "172.16.0.0/20"}]}
+    )
+    assert {b.cluster for b in blocks if b.role in ("pod", "service")} == {"0"}
+    with pytest.raises(InputError) as exc:
+        plan_blocks({"clusters": ["a"]})
+    assert _field(exc) == "network.clusters[0]"
+    with pytest.raises(InputError) as exc:
+        plan_blocks({"clusters": [{"network_mode": "calico"}]})
+    assert _field(exc) == "network.clusters[0].network_mode"
+
+
+def test_terway_refuses_a_v6_node_prefix_too():
+    cluster = {
+        "name": "t",
+        "network_mode": "terway",
+        "ip_stack": "dual",
+        "service_cidr": ["172.16.0.0/20", "fd00:1::/112"],
+        "node_prefix_v6": 64,
+    }
+    with pytest.raises(InputError) as exc:
+        plan_blocks({"clusters": [cluster]})
+    assert _field(exc) == "network.clusters[0].node_prefix_v6"
+
+
+# ---- capacity verdicts, whole
+
+
+POD = {
+    "role": "pod",
+    "name": "cluster 'a' pod CIDR",
+    "field": "network.clusters[0].pod_cidr",
+    "cidr": "10.0.0.0/16",
+}
+
+
+def _cluster(**extra):
+    return {"name": "a", "pod_cidr": "10.0.0.0/16", "service_cidr": "172.16.0.0/20", **extra}
+
+
+def test_pods_per_node_over_a_pinned_block_is_one_whole_conflict():
+    _caps, conflicts = capacity_conflicts(
+        {"clusters": [_cluster(node_prefix=26, pods_per_node=110)]}
+    )
+    assert conflicts == [
+        {
+            "type": "pods_per_node_exceed_node_block",
+            "severity": "error",
+            "first": POD,
+            "second": {
+                "role": "pods_per_node",
+                "name": "pods per node",
+                "field": "network.clusters[0].pods_per_node",
+                "cidr": None,
+            },
+            "message": "cluster 'a': 110 pods per node do not fit a /26 node block (at most 62)",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "severity"),
+    [
+        ({"nodes": 256}, None),  # 256 /24 blocks: fits both counts
+        ({"nodes": 257}, "warning"),  # over the blocks, within the guide's 512
+        ({"nodes": 512}, "warning"),
+        ({"nodes": 513}, "error"),
+        ({"nodes": 257, "node_prefix": 24}, "error"),  # pinned: the blocks are the limit
+    ],
+)
+def test_planned_nodes_against_both_counts(extra, severity):
+    _caps, conflicts = capacity_conflicts({"clusters": [_cluster(pods_per_node=128, **extra)]})
+    if severity is None:
+        assert conflicts == []
+        return
+    (conflict,) = conflicts
+    assert conflict["type"] == "nodes_exceed_pod_cidr"
+    assert conflict["severity"] == severity
+    assert conflict["first"] == POD
+    assert conflict["second"] == {
+        "role": "nodes",
+        "name": "planned nodes",
+        "field": "network.clusters[0].nodes",
+        "cidr": None,
+    }
