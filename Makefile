@@ -24,7 +24,7 @@ EXAMPLE_INVENTORY := inventories/example/hosts.yml
 DEMO_PLAYBOOK := renew-certs.yml
 
 .PHONY: help setup lint static sanity unit integration test demo \
-	lab-up lab-down lab-status bench collection clean molecule
+	lab-up lab-down lab-status bench collection clean molecule mutation
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ bench: setup ## run every bench/bench_*.py (ratios, not timings)
 	@shopt -s nullglob; benches=(bench/bench_*.py); \
 	if [ $${#benches[@]} -eq 0 ]; then echo "bench: no bench/bench_*.py yet"; exit 0; fi; \
 	for b in "$${benches[@]}"; do echo "== $$b"; $(BIN)/python "$$b"; done
+
+mutation: setup ## mutmut on the core module_utils, score per module (long: not in `make test`)
+	$(BIN)/python bench/mutation.py $(MUTATION_ARGS)
 
 collection: setup ## build build/ackops-runbooks-<version>.tar.gz and check it installs
 	scripts/build-collection.sh
