@@ -219,7 +219,7 @@ def cleanup(lab) -> None:
         "delete",
         "namespace",
         NS,
-        "pst-bad",
+        "pst-flex",
         "--ignore-not-found",
         "--wait=true",
         "--timeout=120s",
@@ -230,11 +230,11 @@ def cleanup(lab) -> None:
         for kind in ("pv", "storageclass")
         for i in lab.kubectl_json("get", kind)["items"]
         if i["metadata"]["name"].startswith(("pst-", "d-bp1pst"))
-        or (kind == "pv" and (i["spec"].get("claimRef") or {}).get("namespace") == NS)
+        or (kind == "pv" and (i["spec"].get("claimRef") or {}).get("namespace") in (NS, "pst-flex"))
     ]
     for kind in ("pv", "storageclass"):
         for name in names:
-            lab.kubectl("delete", kind, name, "--ignore-not-found", check=False)
+            lab.kubectl("delete", kind, name, "--ignore-not-found", "--wait=false", check=False)
 
 
 @pytest.fixture(scope="module")
@@ -453,3 +453,195 @@ def test_refusals_change_nothing(st_lab, tmp_path, why, mutate, words):
         assert word in proc.stdout, (why, word, proc.stdout[-3000:])
     assert AK_SECRET not in proc.stdout
     assert snapshot(st_lab) == before, why
+
+
+# ---- flexVolume -> CSI migration
+
+FLEX_NS = "pst-flex"
+FLEX_DISK = "d-bp1pstflex00000001"
+
+
+def flex_pv(
+    name: str, driver: str, options: dict, modes: list[str], zone: str | None = None
+) -> dict:
+    labels = {"alicloud-pvname": name}
+    if zone:
+        labels["failure-domain.beta.kubernetes.io/zone"] = zone
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "capacity": {"storage": "20Gi"},
+            "accessModes": modes,
+            "persistentVolumeReclaimPolicy": "Delete",
+            "flexVolume": {
+                "driver": driver,
+                "fsType": "ext4" if driver == "alicloud/disk" else "",
+                "options": options,
+            },
+        },
+    }
+
+
+def flex_claim(name: str, pv_name: str | None, modes: list[str], sc: str = "") -> dict:
+    spec = {
+        "accessModes": modes,
+        "resources": {"requests": {"storage": "20Gi"}},
+        "storageClassName": sc,
+    }
+    if pv_name:
+        spec["selector"] = {"matchLabels": {"alicloud-pvname": pv_name}}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": FLEX_NS},
+        "spec": spec,
+    }
+
+
+def flex_deployment(name: str, claim: str) -> dict:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": FLEX_NS},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "nginx",
+                            "volumeMounts": [{"name": "d", "mountPath": "/d"}],
+                        }
+                    ],
+                    "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": claim}}],
+                },
+            },
+        },
+    }
+
+
+def seed_flex(lab) -> list[str]:
+    """flexVolume PVs/PVCs as an old ACK cluster has them, each used by a Deployment."""
+    zone = sorted({h.zone for h in lab.workers})[0]
+    rwo, rwx = ["ReadWriteOnce"], ["ReadWriteMany"]
+    objects = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": FLEX_NS}},
+        flex_pv(FLEX_DISK, "alicloud/disk", {"volumeId": FLEX_DISK}, rwo, zone),
+        flex_pv("pst-flex-nas", "alicloud/nas", {"server": "0cd8b4a576-grs79.cn-hangzhou.nas.aliyuncs.com", "path": "/flex", "vers": "3"}, rwx),
+        flex_pv("pst-flex-oss", "alicloud/oss", {"bucket": "pst-flex-bucket", "url": "oss-cn-hangzhou.aliyuncs.com", "akId": AK_ID, "akSecret": AK_SECRET, "otherOpts": "-o max_stat_cache_size=0 -o allow_other"}, rwx),
+        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "pst-flex-ssd"}, "provisioner": "alicloud/disk",
+         "parameters": {"type": "cloud_ssd", "zoneid": zone}, "reclaimPolicy": "Delete"},
+        flex_claim("disk", FLEX_DISK, rwo),
+        flex_claim("nas", "pst-flex-nas", rwx),
+        flex_claim("oss", "pst-flex-oss", rwx),
+        flex_claim("dyn", None, rwo, "pst-flex-ssd"),
+        *(flex_deployment(f"app-{c}", c) for c in ("disk", "nas", "oss", "dyn")),
+    ]  # fmt: skip
+    lab.kubectl("apply", "-f", "-", input="\n---\n".join(json.dumps(o) for o in objects))
+    names = [FLEX_DISK, "pst-flex-nas", "pst-flex-oss"]
+    for claim in ("disk", "nas", "oss", "dyn"):
+        bound = wait_bound_in(lab, FLEX_NS, claim)
+        assert bound["status"]["phase"] == "Bound", claim
+    names.append(lab.kubectl_json("get", "pvc", "-n", FLEX_NS, "dyn")["spec"]["volumeName"])
+    return names
+
+
+def wait_bound_in(lab, ns: str, name: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        claim = lab.kubectl_json("get", "pvc", "-n", ns, name)
+        if claim.get("status", {}).get("phase") == "Bound" or time.monotonic() > deadline:
+            return claim
+        time.sleep(1)
+
+
+def migrate_vars(names: list[str]) -> dict:
+    return {
+        "provision_storage_migrate_flexvolume": True,
+        "provision_storage_migrate_volumes": names,
+        "provision_storage_migrate_timeout": 120,
+    }
+
+
+def identity(pv: dict) -> tuple:
+    spec = pv["spec"]
+    if "flexVolume" in spec:
+        opts = spec["flexVolume"]["options"]
+        found = (opts.get("volumeId"), opts.get("server"), opts.get("path"), opts.get("bucket"))
+    else:
+        attrs = spec["csi"].get("volumeAttributes") or {}
+        handle = spec["csi"]["volumeHandle"] if spec["csi"]["driver"].startswith("disk") else None
+        found = (handle, attrs.get("server"), attrs.get("path"), attrs.get("bucket"))
+    if found[3]:  # an OSS bucket without a path is mounted from its root
+        found = (*found[:2], found[2] or "/", found[3])
+    return found
+
+
+def flex_states(lab) -> dict[str, str]:
+    """What the migration could change: the seeded PVs, claims, Deployments and classes."""
+    states = lab.object_states("pv,pvc,deployments,storageclasses")
+    return {k: v for k, v in states.items() if "pst-" in k or "d-bp1" in k or "csi" in k}
+
+
+def test_flexvolume_migration(st_lab, tmp_path):
+    st_lab.kubectl("delete", "namespace", FLEX_NS, "--ignore-not-found", "--wait=true", check=False)
+    for name in (
+        FLEX_DISK,
+        "pst-flex-nas",
+        "pst-flex-oss",
+        f"{FLEX_DISK}-csi",
+        "pst-flex-nas-csi",
+        "pst-flex-oss-csi",
+    ):
+        st_lab.kubectl("delete", "pv", name, "--ignore-not-found", "--wait=false", check=False)
+    names = seed_flex(st_lab)
+    old = {n: pv(st_lab, n) for n in names}
+    claims_of = {n: old[n]["spec"]["claimRef"]["name"] for n in names}
+
+    # Check mode: the whole plan, nothing changed.
+    before = flex_states(st_lab)
+    proc = run(st_lab, tmp_path, migrate_vars(names), "--check", name="check.yml")
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert flex_states(st_lab) == before
+    report = json.loads((tmp_path / "provision-storage.json").read_text())
+    planned = {row["pv"]: row for row in report["migration"]["volumes"]}
+    assert set(planned) == set(names)
+    assert all(row["state"] == "planned" for row in planned.values())
+    assert any("scale Deployment pst-flex/app-disk to 0" in s for s in planned[FLEX_DISK]["steps"])
+
+    proc = run(st_lab, tmp_path, migrate_vars(names), "-vvv", name="migrate.yml")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert AK_SECRET not in out
+    for n in names:
+        claim = st_lab.kubectl_json("get", "pvc", "-n", FLEX_NS, claims_of[n])
+        assert claim["status"]["phase"] == "Bound", n
+        new = pv(st_lab, claim["spec"]["volumeName"])
+        assert "csi" in new["spec"], n
+        assert new["spec"]["csi"]["driver"].endswith(".csi.alibabacloud.com")
+        assert identity(new) == identity(old[n]), n
+        # The old PV is retained, Released, until the operator deletes it.
+        kept = pv(st_lab, n)
+        assert kept["spec"]["persistentVolumeReclaimPolicy"] == "Retain", n
+        assert kept["status"]["phase"] == "Released", n
+    oss = pv(st_lab, st_lab.kubectl_json("get", "pvc", "-n", FLEX_NS, "oss")["spec"]["volumeName"])
+    assert oss["spec"]["csi"]["nodePublishSecretRef"]["name"]
+    all_pvs = json.dumps(
+        [
+            pv(st_lab, st_lab.kubectl_json("get", "pvc", "-n", FLEX_NS, c)["spec"]["volumeName"])
+            for c in claims_of.values()
+        ]
+    )
+    assert AK_SECRET not in all_pvs
+    for app in ("disk", "nas", "oss", "dyn"):
+        dep = st_lab.kubectl_json("get", "deployment", "-n", FLEX_NS, f"app-{app}")
+        assert dep["spec"]["replicas"] == 1, app
+
+    proc = run(st_lab, tmp_path, migrate_vars(names), name="again.yml")
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert recap(proc.stdout)["localhost"]["changed"] == 0, proc.stdout[-5000:]
