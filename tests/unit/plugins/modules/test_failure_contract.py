@@ -62,6 +62,10 @@ FAILING = {
         ("bad name", {"dir": "{tmp}/reports", "name": "../escape", "data": {}, "markdown": ""})
     ],
     "swarm_compose_convert": [("missing compose file", {"files": ["{tmp}/none.yml"]})],
+    "storage_migrate": [("unreachable API", {"host": UNREACHABLE_API, "validate_certs": False})],
+    "storage_provision": [
+        ("zone outside the region", {"region": "cn-hangzhou", "zones": ["cn-beijing-a"]})
+    ],
     "workload_audit_info": [
         ("unreachable API", {"host": UNREACHABLE_API, "validate_certs": False})
     ],
