@@ -13,6 +13,10 @@ import copy
 
 import pytest
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.ack_version import (
+    parse_tag,
+    version_gate,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan import (
     on_delete,
     rollout_done,
@@ -118,3 +122,29 @@ def test_an_on_delete_daemonset_needs_placement_not_updates():
     dep = copy.deepcopy(deployment())
     dep["spec"]["updateStrategy"] = {"type": "OnDelete"}
     assert on_delete(dep) is False
+
+
+def test_version_gate_results_whole():
+    image = "registry-vpc.cn-hangzhou.aliyuncs.com/acs/aliyun-ingress-controller:v1.2.1-aliyun.1"
+    assert version_gate(image, "0.44.0.5-8e7c6dc-aliyun") == {
+        "image": image,
+        "tag": "v1.2.1-aliyun.1",
+        "version": "1.2.1-1",
+        "minimum": "0.44.0.5-8e7c6dc-aliyun",
+        "supported": True,
+        "reason": "v1.2.1-aliyun.1 (ACK 1.2.1-1) is at least 0.44.0.5-8e7c6dc-aliyun (ACK 0.44.0-5)",
+    }
+    old = version_gate("acs/nginx-ingress-controller:0.30.0-1", "0.44.0.5-8e7c6dc-aliyun")
+    assert old["supported"] is False
+    assert old["version"] == "0.30.0-1"
+    assert old["reason"] == (
+        "0.30.0-1 (ACK 0.30.0-1) is older than 0.44.0.5-8e7c6dc-aliyun (ACK 0.44.0-5)"
+    )
+    unknown = version_gate("acs/nginx-ingress-controller@sha256:" + "0" * 64, "1.0.0")
+    assert unknown["tag"] is None
+    assert unknown["reason"].endswith("cannot tell whether it is at least 1.0.0")
+
+
+def test_parse_tag_keeps_the_tag_it_read():
+    assert parse_tag(" v1.2.1-aliyun.3 ").tag == " v1.2.1-aliyun.3 "
+    assert str(parse_tag("1.10.2")) == "1.10.2-0"
