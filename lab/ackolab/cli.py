@@ -75,7 +75,7 @@ def cmd_up(args) -> None:
     log(f"network and {len(lab.hosts)} hosts ({masters} masters, {workers} workers)")
     net.create_network(lab)
     net.prepare_host_files(lab)
-    swarm.configure_ssh(lab)
+    swarm.prepare_host_files(lab)
     state.save_state(record)  # with the mount targets lab up had to create
     daemons.start_hosts(lab)
     swarm.start_dockerd(lab)  # boots while the control plane does

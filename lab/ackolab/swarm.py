@@ -105,11 +105,20 @@ def install() -> None:
     run([str(SWARM_DIR / "install-docker.sh")], capture=False)
 
 
-def configure_ssh(lab: Lab) -> None:
-    """Every SSH session on a Swarm host talks to its dockerd (after net.prepare_host_files)."""
+def prepare_host_files(lab: Lab) -> None:
+    """A Swarm host's own files (after net.prepare_host_files, before the host starts).
+
+    Every SSH session talks to the host's dockerd. The host has no DNS server:
+    its resolv.conf points at its own loopback, so the image pull Swarm tries
+    before every task start fails at once instead of waiting for a resolver
+    the namespace cannot reach (and the task runs the local image).
+    """
     for host in lab.swarm_hosts:
         config = host.state / "ssh" / "sshd_config"
         config.write_text(config.read_text() + f"SetEnv DOCKER_HOST={docker_host(host)}\n")
+        (host.etc / "resolv.conf").write_text(
+            "# lab Swarm host: no DNS server\nnameserver 127.0.0.1\n"
+        )
 
 
 def cgroup_mounts() -> list[tuple[str, str, str]]:
