@@ -18,8 +18,11 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan
     cidr_list,
     free_cidrs,
     max_nodes,
+    overlapping_conflicts,
+    parse_cidr,
     plan_blocks,
     propose,
+    validate_plan,
 )
 
 
@@ -262,3 +265,138 @@ def test_planned_nodes_against_both_counts(extra, severity):
         "field": "network.clusters[0].nodes",
         "cidr": None,
     }
+
+
+# ---- second pass: what the first mutation run still let through
+
+
+def test_a_list_element_that_is_a_bare_comma_is_an_input_error():
+    with pytest.raises(InputError):
+        cidr_list("f", ["10.0.0.0/16", ","])
+
+
+def test_a_found_32_is_occupied_for_the_next_overlapping_space():
+    assert free_cidrs([], 32, 2, ["10.0.0.0/32", "10.0.0.0/31"]) == ["10.0.0.0/32", "10.0.0.1/32"]
+
+
+def test_nothing_past_the_end_of_the_search_space():
+    with pytest.raises(InputError):
+        free_cidrs(["10.0.0.0/31"], 32, 1, ["10.0.0.0/31"])
+
+
+def test_a_space_too_small_for_the_block_is_skipped_not_the_end():
+    assert free_cidrs([], 24, 1, ["10.0.0.0/25", "10.1.0.0/16"]) == ["10.1.0.0/24"]
+
+
+def test_free_cidrs_errors_name_their_fields():
+    with pytest.raises(InputError) as exc:
+        free_cidrs(["bad"], 24, 1, ["10.0.0.0/8"], field_root="proposals")
+    assert _field(exc) == "proposals.used[0]"
+    with pytest.raises(InputError) as exc:
+        free_cidrs([], 24, 1, "10.0.0.0/8", field_root="proposals")
+    assert _field(exc) == "proposals.search_space"
+
+
+def test_a_cidr_of_the_wrong_family_names_the_family_wanted():
+    with pytest.raises(InputError) as exc:
+        parse_cidr("f", "10.0.0.0/8", (6,))
+    assert "takes IPv6 only" in str(exc.value)
+    with pytest.raises(InputError) as exc:
+        parse_cidr("f", "fd00::/8", (4,))
+    assert "takes IPv4 only" in str(exc.value)
+
+
+def _overlaps(plan):
+    return overlapping_conflicts(plan_blocks(plan)[1])
+
+
+def test_a_range_the_plan_reserves_is_an_error_with_its_reason():
+    plan = {
+        "reserved": [{"name": "office", "cidr": "10.8.0.0/16"}, "10.9.0.0/16"],
+        "clusters": [_cluster(pod_cidr="10.8.0.0/14")],
+    }
+    conflicts = sorted(_overlaps(plan), key=lambda c: c["second"]["cidr"])
+    assert [(c["type"], c["severity"]) for c in conflicts] == [
+        ("pod_overlaps_reserved", "error")
+    ] * 2
+    assert conflicts[0]["second"] == {
+        "role": "reserved",
+        "name": "reserved range 'office'",
+        "field": "network.reserved[0].cidr",
+        "cidr": "10.8.0.0/16",
+    }
+    assert conflicts[0]["message"].endswith("10.8.0.0/16 is reserved: the plan reserves it")
+    assert conflicts[1]["second"]["name"] == "reserved range #1"
+    assert conflicts[1]["message"].endswith("10.9.0.0/16 is reserved: the plan reserves it")
+    assert conflicts[0]["first"] == {**POD, "cidr": "10.8.0.0/14"}
+
+
+def test_a_default_reserved_range_carries_its_own_name_severity_and_reason():
+    (conflict,) = _overlaps({"clusters": [_cluster(pod_cidr="172.17.0.0/16")]})
+    assert conflict["severity"] == "warning"
+    assert conflict["second"]["name"] == "reserved range 'Docker bridge'"
+    assert conflict["message"].endswith(
+        "172.17.0.0/16 is reserved: hosts running Docker route it to docker0"
+    )
+
+
+def test_an_unnamed_vswitch_mapping_is_named_by_its_index():
+    plan = {"vswitches": [{"cidr": "10.0.0.0/24"}, {"cidr": "10.0.0.0/25", "name": "b"}]}
+    (conflict,) = _overlaps(plan)
+    assert {conflict["first"]["name"], conflict["second"]["name"]} == {"vSwitch '0'", "vSwitch 'b'"}
+
+
+def test_vpc_and_vswitch_containment_conflicts_whole():
+    (outside,) = validate_plan({"vpc_cidr": "8.8.0.0/16"})["conflicts"]
+    assert outside["second"] == {
+        "role": "private_ranges",
+        "name": "private ranges",
+        "field": None,
+        "cidr": "10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16",
+    }
+    got = validate_plan({"vpc_cidr": "10.0.0.0/16", "vswitches": ["10.1.0.0/24"]})["conflicts"]
+    assert [c["type"] for c in got] == ["vswitch_outside_vpc"]
+    assert got[0]["message"].endswith("a vSwitch must be a subnet of its VPC")
+
+
+def test_validate_plan_counts_the_plans_own_blocks_and_reserved_ranges_only():
+    got = validate_plan({"vpc_cidr": "10.0.0.0/8", "reserved": ["10.0.0.0/24"]})
+    assert got["blocks"] == 2  # the VPC and the plan's reserved range; not the defaults
+
+
+def test_errors_name_the_plan_field_given():
+    with pytest.raises(InputError) as exc:
+        plan_blocks({"clusters": "a"}, "net")
+    assert _field(exc) == "net.clusters"
+    with pytest.raises(InputError) as exc:
+        plan_blocks({"reserved": ["bad"]}, "net")
+    assert _field(exc) == "net.reserved[0]"
+    with pytest.raises(InputError) as exc:
+        capacity_conflicts({"clusters": "a"}, "net")
+    assert _field(exc) == "net.clusters"
+    with pytest.raises(InputError) as exc:
+        validate_plan({"clusters": [_cluster(pods_per_node=0)]}, "net")
+    assert _field(exc) == "net.clusters[0].pods_per_node"
+
+
+def test_capacity_checks_every_cluster_and_names_fields():
+    plan = {
+        "clusters": [
+            _cluster(node_prefix=26, pods_per_node=110),
+            {**_cluster(node_prefix=26, pods_per_node=110), "name": "b", "pod_cidr": "10.1.0.0/16"},
+        ]
+    }
+    _caps, conflicts = capacity_conflicts(plan)
+    assert [c["first"]["name"] for c in conflicts] == [
+        "cluster 'a' pod CIDR",
+        "cluster 'b' pod CIDR",
+    ]
+    unnamed = {k: v for k, v in _cluster().items() if k != "name"}
+    caps, _ = capacity_conflicts({"clusters": [unnamed]})
+    assert caps[0]["cluster"] == "0"
+    with pytest.raises(InputError) as exc:
+        capacity_conflicts({"clusters": [_cluster(pods_per_node=None)]})
+    assert _field(exc) == "network.clusters[0].pods_per_node"
+    with pytest.raises(InputError) as exc:
+        capacity_conflicts({"clusters": [_cluster(ip_stack="ipv5")]})
+    assert _field(exc) == "network.clusters[0].ip_stack"
