@@ -148,3 +148,85 @@ def test_version_gate_results_whole():
 def test_parse_tag_keeps_the_tag_it_read():
     assert parse_tag(" v1.2.1-aliyun.3 ").tag == " v1.2.1-aliyun.3 "
     assert str(parse_tag("1.10.2")) == "1.10.2-0"
+
+
+# The API server omits zero counts from status (omitempty): a status must be read
+# with 0 for every missing count, and a missing observedGeneration means "not seen yet".
+
+
+def test_a_deployment_scaled_to_zero_is_done_with_its_zero_counts_omitted():
+    dep = deployment(want=0)
+    dep["status"] = {"observedGeneration": 4}
+    assert rollout_done(dep) is True
+
+
+def test_a_daemonset_on_no_node_is_done_with_its_zero_counts_omitted():
+    ds = daemonset()
+    ds["status"] = {"observedGeneration": 2}
+    assert rollout_done(ds) is True
+    ds["status"]["numberAvailable"] = 1  # one pod more than desired: not settled
+    assert rollout_done(ds) is False
+
+
+def test_a_status_without_observed_generation_is_not_done():
+    dep = deployment(want=1)
+    del dep["status"]["observedGeneration"]
+    dep["metadata"]["generation"] = 1
+    assert rollout_done(dep) is False
+    ds = daemonset(desired=1, generation=1)
+    del ds["status"]["observedGeneration"]
+    assert rollout_done(ds) is False
+
+
+def test_an_object_without_generation_is_judged_on_its_counts():
+    dep = deployment(want=1)
+    del dep["metadata"]["generation"]
+    del dep["status"]["observedGeneration"]
+    assert rollout_done(dep) is True
+    dep["status"]["availableReplicas"] = 0
+    assert rollout_done(dep) is False
+
+
+@pytest.mark.parametrize("field", ["updatedReplicas", "replicas", "availableReplicas"])
+def test_one_replica_with_a_count_omitted_is_not_done(field):
+    dep = deployment(want=1)
+    del dep["status"][field]
+    assert rollout_done(dep) is False
+
+
+@pytest.mark.parametrize("field", ["updatedNumberScheduled", "numberAvailable"])
+def test_one_daemon_pod_with_a_count_omitted_is_not_done(field):
+    ds = daemonset(desired=1)
+    del ds["status"][field]
+    assert rollout_done(ds) is False
+
+
+def test_no_misscheduled_count_means_none():
+    ds = daemonset(desired=1)
+    del ds["status"]["numberMisscheduled"]
+    assert rollout_done(ds) is True
+
+
+def test_evict_safely_says_whether_it_evicted_and_records_only_real_evictions():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import Changes
+    from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import describe
+    from tests.unit.plugins.module_utils.test_ingress_converge import NAME, NS, Cluster
+
+    cluster = Cluster()
+    ledger = Changes()
+    converger = cluster.converger(ledger=ledger)
+    objects = cluster.fake.objects
+    controller = objects[("apps/v1", "Deployment", NS, NAME)]
+    gone = objects[("v1", "Pod", NS, "p-w3")]
+    cluster.fake._remove(("v1", "Pod", NS, "p-w3"))  # it went away on its own: 404
+    assert converger.evict_safely(gone, controller, {"w4"}, 0, "move") is False
+    assert list(ledger) == []
+    moved = objects[("v1", "Pod", NS, "p-w4")]
+    assert converger.evict_safely(moved, controller, {"w1", "w2"}, 0, "move") is True
+    assert ("v1", "Pod", NS, "p-w4") not in cluster.fake.objects
+    (entry,) = list(ledger)
+    assert (entry["action"], entry["target"], entry["change"]) == (
+        "evict",
+        describe(moved),
+        "move pod p-w4 off w4",
+    )

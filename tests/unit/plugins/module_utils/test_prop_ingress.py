@@ -172,3 +172,27 @@ def test_each_operator_row(op, labels, expected):
     values = ["a"] if op in ("In", "NotIn") else []
     selector = {"matchExpressions": [{"key": "tier", "operator": op, "values": values}]}
     assert selects(selector, labels) is expected
+
+
+@SETTINGS
+@given(
+    st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=2),
+    expressions,
+    label_sets,
+    st.booleans(),
+)
+def test_the_shared_k8s_evaluator_matches_the_table(match_labels, exprs, labels, empty_all):
+    # The one evaluator in the access layer (k8s/selectors.py) that ingress and the audit use.
+    from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.selectors import matches
+
+    for expr in exprs:
+        if expr["operator"] in ("Exists", "DoesNotExist"):
+            expr["values"] = []
+    expected = all(k in labels and labels[k] == v for k, v in match_labels.items()) and all(
+        k8s_requirement(e["operator"], e["key"] in labels, labels.get(e["key"]), e["values"])
+        for e in exprs
+    )
+    if not match_labels and not exprs:
+        expected = empty_all
+    selector = {"matchLabels": match_labels, "matchExpressions": exprs}
+    assert matches(selector, labels, empty_matches_all=empty_all) is expected
