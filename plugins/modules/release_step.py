@@ -157,6 +157,13 @@ options:
         description: O(matches[].value) is a regular expression.
         type: bool
         default: false
+  accept_losses:
+    description:
+      - When the dialect cannot express the rule (cookie or query matches in upstream ingress-nginx, a weight among
+        matched requests), render the nearest rule the release logic offers and report each loss in RV(notices).
+        Off, such a rule is refused, naming what would be lost, and nothing changes.
+    type: bool
+    default: false
   total_replicas:
     description: O(mode=l4) replicas of old and new together; the old Deployment's at deploy time by default.
     type: int
@@ -389,6 +396,7 @@ OPTIONS = {
             "regex": {"type": "bool", "default": False},
         },
     },
+    "accept_losses": {"type": "bool", "default": False},
     "total_replicas": {"type": "int"},
     "min_per_side": {"type": "int", "default": 0},
     "max_weight_error": {"type": "float", "default": 100},

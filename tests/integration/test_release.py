@@ -270,6 +270,17 @@ def make_app(rlab, tmp_path):
         app.cleanup()
 
 
+def release_rules(route: dict) -> dict:
+    """The route with only the rules that send to web-v1/web-v2 (the static rule is not the release's)."""
+    out = json.loads(json.dumps(route))
+    out["spec"]["rules"] = [
+        r
+        for r in route["spec"]["rules"]
+        if {b["name"] for b in r["backendRefs"]} <= {"web-v1", "web-v2"}
+    ]
+    return out
+
+
 def policy(weight, matches=()):
     return {"stable": "web-v1", "canary": "web-v2", "matches": list(matches), "weight": weight}
 
@@ -378,7 +389,9 @@ def test_ack_annotations_each_step(make_app):
 
     report = app.step("shift", changed=True, release_weight=20, release_matches=HEADER_MATCH)
     annotations = app.annotations("ingress", "web")
-    assert same_rules(parse_ack(annotations, ["web-v1", "web-v2"]), policy(20, HEADER_MATCH))
+    assert same_rules(
+        parse_ack(annotations, ["web-v1", "web-v2"], "web-v1"), policy(20, HEADER_MATCH)
+    )
     assert app.ingress_backends() == [("/", "web-v1"), ("/", "web-v2"), ("/static", "static")]
     assert report["state"]["dialect"] == "ack"
     assert any("deprecated" in n for n in report["notices"]), report["notices"]
@@ -386,11 +399,11 @@ def test_ack_annotations_each_step(make_app):
 
     app.step("shift", changed=True, release_weight=50)
     annotations = app.annotations("ingress", "web")
-    assert same_rules(parse_ack(annotations, ["web-v1", "web-v2"]), policy(50))
+    assert same_rules(parse_ack(annotations, ["web-v1", "web-v2"], "web-v1"), policy(50))
 
     app.step("promote", changed=True)
     annotations = app.annotations("ingress", "web")
-    assert same_rules(parse_ack(annotations, ["web-v1", "web-v2"]), policy(100))
+    assert same_rules(parse_ack(annotations, ["web-v1", "web-v2"], "web-v1"), policy(100))
     app.again_unchanged_and_check("promote")
 
     app.step("retire", changed=True)
@@ -405,16 +418,32 @@ def test_ack_annotations_each_step(make_app):
 def test_upstream_canary_ingress_each_step(make_app):
     app = make_app("ingress", "upstream")
     app.step("deploy", changed=True)
-    report = app.step("shift", changed=True, release_weight=30, release_matches=HEADER_MATCH)
+    # ingress-nginx cannot split the matched requests: refused, naming the loss, nothing changed.
+    before = app.snapshot()
+    proc = app.run("shift", release_weight=30, release_matches=HEADER_MATCH)
+    assert proc.returncode != 0 and "matched requests" in proc.stdout, proc.stdout[-3000:]
+    assert app.snapshot() == before
+
+    report = app.step("shift", changed=True, release_matches=HEADER_MATCH)
     canary = app.get("ingress", "web-canary")
     assert canary["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary"] == "true"
     parsed = parse_upstream(canary["metadata"]["annotations"], "web-v1", "web-v2")
-    assert same_rules(parsed, policy(30, HEADER_MATCH))
+    assert same_rules(parsed, policy(None, HEADER_MATCH))
     paths = [p["backend"]["service"]["name"] for p in canary["spec"]["rules"][0]["http"]["paths"]]
     assert paths == ["web-v2"]
     assert app.ingress_backends() == [("/", "web-v1"), ("/static", "static")]
     assert report["state"]["dialect"] == "upstream"
-    app.again_unchanged_and_check("shift", release_weight=30, release_matches=HEADER_MATCH)
+    app.again_unchanged_and_check("shift", release_matches=HEADER_MATCH)
+
+    app.step("shift", changed=True, release_weight=30)
+    parsed = parse_upstream(app.annotations("ingress", "web-canary"), "web-v1", "web-v2")
+    assert same_rules(parsed, policy(30))
+
+    # Accepted loss: the nearest rule (no traffic to the new version) and the loss reported.
+    report = app.step(
+        "shift", release_weight=30, release_matches=HEADER_MATCH, release_accept_losses=True
+    )
+    assert any("matched requests" in n for n in report["notices"]), report["notices"]
 
     app.step("promote", changed=True)
     parsed = parse_upstream(app.annotations("ingress", "web-canary"), "web-v1", "web-v2")
@@ -432,14 +461,14 @@ def test_gateway_httproute_each_step(make_app):
     app.step("deploy", changed=True)
     app.step("shift", changed=True, release_weight=10)
     route = app.get("httproute", "web")
-    assert same_rules(parse_httproute(route, "web-v1"), policy(10))
+    assert same_rules(parse_httproute(release_rules(route), "web-v1"), policy(10))
     static = [r for r in route["spec"]["rules"] if r["backendRefs"][0]["name"] == "static"]
     assert len(static) == 1  # the other rule untouched
     app.again_unchanged_and_check("shift", release_weight=10)
 
     app.step("shift", changed=True, release_weight=40, release_matches=HEADER_MATCH)
     route = app.get("httproute", "web")
-    assert same_rules(parse_httproute(route, "web-v1"), policy(40, HEADER_MATCH))
+    assert same_rules(parse_httproute(release_rules(route), "web-v1"), policy(40, HEADER_MATCH))
 
     app.step("promote", changed=True)
     app.step("retire", changed=True)
@@ -455,8 +484,10 @@ def test_gateway_httproute_each_step(make_app):
 def test_ingress_rollback_from_every_step(make_app, dialect, upto):
     app = make_app("ingress", dialect)
     steps = ("deploy", "shift", "promote")
+    # Upstream ingress-nginx sends every matched request to the canary: no weight with a match.
+    weight = -1 if dialect == "upstream" else 20
     for step in steps[: steps.index(upto) + 1]:
-        app.step(step, release_weight=20, release_matches=HEADER_MATCH)
+        app.step(step, release_weight=weight, release_matches=HEADER_MATCH)
     app.step("rollback", changed=True)
     assert_old_only(app)
     app.step("rollback", changed=False)

@@ -163,19 +163,20 @@ def rewrite_paths(ingress: dict, stable: str, canary: str, keep: str) -> dict:
         http = rule.get("http")
         if not http:
             continue
-        paths = []
+        paths: list[dict] = []
         for path in http.get("paths") or []:
             name = backend_service(path)
-            if name == canary:
-                continue  # rebuilt next to its stable path below
+            if name == canary and keep != "new":
+                continue  # "both" rebuilds it next to its stable path; "old" drops it
             if name != stable:
-                paths.append(path)
+                candidates = [path]
             elif keep == "both":
-                paths += [path, with_backend(path, canary)]
+                candidates = [path, with_backend(path, canary)]
             elif keep == "new":
-                paths.append(with_backend(path, canary))
+                candidates = [with_backend(path, canary)]
             else:
-                paths.append(path)
+                candidates = [path]
+            paths += [c for c in candidates if c not in paths]
         http["paths"] = paths
     return out
 
@@ -195,23 +196,33 @@ def set_annotations(obj: dict, values: dict) -> dict:
 # ---- the steps
 
 
+def lossy(release) -> list | None:
+    """Where the release logic notes what a dialect cannot say, or None to refuse such a rule.
+
+    By default a rule the dialect cannot express is refused (naming what is
+    lost) and nothing changes; ``accept_losses`` renders the nearest rule and
+    reports each loss.
+    """
+    return [] if release.p.get("accept_losses") else None
+
+
 def shift(release, pol: dict) -> None:
     chosen = dialect(release)
     if chosen == "ack":
         ingress = require(release, INGRESS, "ingress")
         check_serves(ingress, pol["stable"], "old.service")
-        losses: list[str] = []
+        losses = lossy(release)
         rendered = logic().render_ack(pol, losses)
-        release.warnings += [f"ack: {loss}" for loss in losses]
+        release.warnings += [f"ack: {loss}" for loss in losses or []]
         desired = rewrite_paths(ingress, pol["stable"], pol["canary"], "both")
         desired = set_annotations(desired, {key: rendered.get(key) for key in ACK_KEYS})
         release.patch(ingress, desired)
     elif chosen == "upstream":
         ingress = require(release, INGRESS, "ingress")
         check_serves(ingress, pol["stable"], "old.service")
-        losses = []
+        losses = lossy(release)
         body = logic().canary_ingress(pol, ingress, name=canary_name(release), losses=losses)
-        release.warnings += [f"upstream: {loss}" for loss in losses]
+        release.warnings += [f"upstream: {loss}" for loss in losses or []]
         body["metadata"]["labels"] = {
             rel.LABEL_RELEASE: release.p["release"],
             rel.LABEL_ROLE: "canary",
@@ -220,8 +231,8 @@ def shift(release, pol: dict) -> None:
     else:
         route = require(release, ROUTE, "route")
         base = base_rules(route)
-        rules, extra, losses = gateway_rules(route, base, pol)
-        release.warnings += [f"gateway: {loss}" for loss in losses]
+        rules, extra, losses = gateway_rules(release, route, base, pol)
+        release.warnings += [f"gateway: {loss}" for loss in losses or []]
         desired = set_annotations(
             route, {ANN_BASE_RULES: json.dumps(base, sort_keys=True), **extra}
         )
@@ -237,14 +248,14 @@ def base_rules(route: dict) -> list[dict]:
     return copy.deepcopy((route.get("spec") or {}).get("rules") or [])
 
 
-def gateway_rules(route: dict, base: list[dict], pol: dict) -> tuple[list, dict, list]:
+def gateway_rules(release, route: dict, base: list[dict], pol: dict) -> tuple[list, dict, list]:
     """``base`` with every rule that sends to the stable Service replaced by the rendered policy.
 
     Also the annotations the rendering puts on the route, and what it lost.
     """
     rules: list[dict] = []
     extra: dict = {}
-    losses: list[str] = []
+    losses = lossy(release)
     meta = route["metadata"]
     served = False
     for rule in base:
