@@ -1,3 +1,5 @@
+# Copyright: ack-runbooks contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """AWX/AAP survey specs derived from a role's meta/argument_specs.yml.
 
 A survey is the form AWX shows before a job starts; its answers arrive as
