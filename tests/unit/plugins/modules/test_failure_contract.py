@@ -58,6 +58,20 @@ FAILING = {
             },
         )
     ],
+    "release_step": [
+        (
+            "unreachable API",
+            {
+                "host": UNREACHABLE_API,
+                "validate_certs": False,
+                "step": "status",
+                "release": "web",
+                "namespace": "shop",
+                "old": {"deployment": "web-v1", "service": "web-v1"},
+                "new": {"deployment": "web-v2", "service": "web-v2", "labels": {"version": "v2"}},
+            },
+        )
+    ],
     "report_write": [
         ("bad name", {"dir": "{tmp}/reports", "name": "../escape", "data": {}, "markdown": ""})
     ],
