@@ -26,8 +26,8 @@ description:
     canary annotations or objects are removed and the old Deployment (and its Service) deleted.
     V(rollback): from any step before retire, the old version gets its replicas and all traffic back and
     the new objects are deleted. V(status): reads the state, changes nothing."
-  - Gates before shift and promote: the new version's pods Ready, every PodDisruptionBudget selecting them
-    healthy, then the HTTP or metric checks of O(gates). A failed gate stops before traffic moves.
+  - "Gates before shift and promote: the new version's pods Ready, every PodDisruptionBudget selecting them
+    healthy, then the HTTP or metric checks of O(gates). A failed gate stops before traffic moves."
   - "The release's state lives on the cluster: labels and annotations C(release.ackops.io/*) on the new
     Deployment (the step completed, the weight, the old Deployment and its replica count). Every step
     reads it again, so a step can be re-run after a failure (an API server restart) and two operators
