@@ -33,8 +33,9 @@ description:
     CA that signs a leaf renewed here is expired or its key does not match it, or when a
     certificate or key cannot be parsed.
   - A CA that expires within O(threshold_days), or before a renewed certificate would, is named
-    with its date in RV(warnings); a leaf whose renewal could not end later than it does now (it is
-    already cut to its CA's expiry) is not renewed again, so the next run reports no change.
+    with its date in RV(notices) and as a warning; a leaf whose renewal could not end later than
+    it does now (it is already cut to its CA's expiry) is not renewed again, so the next run
+    reports no change.
   - Before the first write, the whole O(pki_dir), the kubeconfigs and O(kubelet_pki_dir) are copied
     to a timestamped directory under O(backup_dir) (see M(ackops.runbooks.k8s_cert_backup) to
     restore). Writes are atomic; keys are written 0600.
@@ -215,11 +216,11 @@ cas:
   returned: always
   type: list
   elements: dict
-warnings:
+notices:
   description:
     - CAs that expire within O(threshold_days) or before a renewed certificate would, with their
       date, and anything left undone that is not a failure (old backups not pruned).
-    - Each is also an Ansible warning.
+    - Each is also an Ansible warning (Ansible keeps C(warnings) for itself, hence the name).
   returned: always
   type: list
   elements: str
@@ -322,8 +323,8 @@ def renew_certificates(module, roots, changes) -> dict:
         changes=changes,
     )
     renewed = done["renewed"]
-    for warning in done["warnings"]:
-        module.warn(warning)
+    for notice in done["notices"]:
+        module.warn(notice)
     result = {
         "changed": any(item["before"]["serial"] != item["after"]["serial"] for item in renewed),
         "host": roots.host,

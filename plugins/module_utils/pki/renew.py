@@ -425,7 +425,8 @@ def renew_host(
     (``cluster_configuration`` or the ``kubeadm_config`` file), else 365
     days and keys like the old ones.
 
-    Returns ``renewed``, ``not_renewed``, ``cas``, ``warnings``, ``settings``,
+    Returns ``renewed``, ``not_renewed``, ``cas``, ``notices`` (CA expiry
+    warnings), ``settings``,
     ``backup`` (the backup's path, None when nothing was written or in check
     mode) and ``pruned`` (older backups removed by the retention settings).
     The backup and every write are recorded in ``changes`` as they happen.
@@ -493,7 +494,7 @@ def renew_host(
         "renewed": renewed,
         "not_renewed": plan.skip,
         "cas": cas,
-        "warnings": warnings,
+        "notices": warnings,
         "settings": {
             "validity": _days(validity),
             "validity_hours": round(validity.total_seconds() / 3600, 3),

@@ -264,7 +264,7 @@ def test_a_ca_expiring_soon_warns_and_is_not_renewed_again_every_run(tmp_path):
     assert any(
         f"CA ca ({host.pki_dir}/ca.crt) expires on {ca_end['ca']}, within the 30-day threshold"
         in warning
-        for warning in first["warnings"]
+        for warning in first["notices"]
     )
     second = renew(host)
     assert second["renewed"] == []
@@ -272,7 +272,7 @@ def test_a_ca_expiring_soon_warns_and_is_not_renewed_again_every_run(tmp_path):
     reasons = {item["name"]: item["reason"] for item in second["not_renewed"]}
     assert f"its CA ca expires on {ca_end['ca']}" in reasons["apiserver"]
     assert "rotate the CA" in reasons["apiserver"]
-    assert second["warnings"], "the warning stays until the CA is rotated"
+    assert second["notices"], "the warning stays until the CA is rotated"
     forced = renew(host, force=True)
     assert forced["renewed"], "force still renews"
 
@@ -280,7 +280,7 @@ def test_a_ca_expiring_soon_warns_and_is_not_renewed_again_every_run(tmp_path):
 def test_a_ca_ending_before_the_lifetime_is_named_with_its_date(tmp_path):
     host = build_host(tmp_path, ca_days=101, leaf_days=10)
     done = renew(host)
-    warning = next(w for w in done["warnings"] if w.startswith("CA ca "))
+    warning = next(w for w in done["notices"] if w.startswith("CA ca "))
     assert "before renewed certificates would" in warning
     assert "rotate the CA" in warning
     assert renew(host)["renewed"] == []
