@@ -28,8 +28,12 @@ class GateError(RunbookError):
 
 
 def labels_match(selector: dict | None, labels: dict) -> bool:
-    """Whether a LabelSelector (matchLabels and matchExpressions) selects ``labels``."""
-    if not selector:
+    """Whether a LabelSelector (matchLabels and matchExpressions) selects ``labels``.
+
+    A missing selector selects nothing; an empty one (``{}``) selects every pod,
+    as for a policy/v1 PodDisruptionBudget.
+    """
+    if selector is None:
         return False
     for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != value:
@@ -43,6 +47,8 @@ def labels_match(selector: dict | None, labels: dict) -> bool:
         if op == "Exists" and key not in labels:
             return False
         if op == "DoesNotExist" and key in labels:
+            return False
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
             return False
     return True
 
