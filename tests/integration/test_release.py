@@ -515,6 +515,7 @@ def test_retire_before_promote_and_shift_before_deploy_are_refused(make_app):
     proc = app.run("shift", release_weight=20)
     assert proc.returncode != 0, proc.stdout[-3000:]
     assert "run the deploy step" in proc.stdout, proc.stdout[-3000:]
+    assert app.snapshot() == before
     app.step("deploy")
     before = app.snapshot()
     proc = app.run("retire")
