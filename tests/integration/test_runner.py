@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import ansible_runner
@@ -427,3 +428,122 @@ def test_plan_with_every_survey_default(tmp_path):
     job = run_job(tmp_path, "plan-cluster.yml", {}, awx_vars=extra)
     assert_successful(job)
     assert job.artifacts["plan_cluster"]["master"]["node_count"] == 12
+
+
+RUNNER_NS = "runner-storage"
+
+
+def test_provision_storage_with_survey_answers(lab, tmp_path):
+    """The plan in the inventory (as an AWX inventory source carries it), the flags from the survey."""
+    zones = sorted({h.zone for h in lab.workers})
+    plan = {
+        "provision_storage_region": lab.hosts[0].node_name.split(".", 1)[0],
+        "provision_storage_zones": sorted({h.zone for h in lab.hosts}),
+        "provision_storage_storage_classes": [
+            {
+                "name": "runner-essd",
+                "type": "disk",
+                "category": "cloud_essd",
+                "performance_level": "PL1",
+                "zones": zones,
+            }
+        ],
+        "provision_storage_claims": [
+            {
+                "name": "runner-data",
+                "namespace": RUNNER_NS,
+                "storage_class": "runner-essd",
+                "size": "20Gi",
+            }
+        ],
+    }
+    inventory = tmp_path / "storage.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"vars": plan}}))
+    answers = {
+        "provision_storage_wait": "false",
+        "provision_storage_batch_size": "50",
+        "provision_storage_wait_timeout": "60",
+        "provision_storage_migrate_flexvolume": "false",
+        "provision_storage_context": "",
+    }
+    lab.kubectl("delete", "namespace", RUNNER_NS, "--ignore-not-found", "--wait=true", check=False)
+    lab.kubectl("delete", "storageclass", "runner-essd", "--ignore-not-found", check=False)
+    lab.kubectl("create", "namespace", RUNNER_NS)
+    try:
+        job = run_job(
+            tmp_path, "provision-storage.yml", answers, inventory=[lab.inventory, inventory]
+        )
+        assert_successful(job)
+        published = job.artifacts["provision_storage"]
+        assert published["changed"] is True, published
+        assert published["migrated"] == [], published  # "false": no migration ran
+        assert lab.kubectl_json("get", "storageclass", "runner-essd")["provisioner"]
+        assert (
+            lab.kubectl_json("get", "pvc", "-n", RUNNER_NS, "runner-data")["spec"][
+                "storageClassName"
+            ]
+            == "runner-essd"
+        )
+
+        again = run_job(
+            tmp_path, "provision-storage.yml", answers, inventory=[lab.inventory, inventory]
+        )
+        assert_successful(again)
+        assert again.artifacts["provision_storage"]["changed"] is False, again.artifacts
+        assert again.changed_tasks == []
+    finally:
+        lab.kubectl(
+            "delete", "namespace", RUNNER_NS, "--ignore-not-found", "--wait=true", check=False
+        )
+        lab.kubectl("delete", "storageclass", "runner-essd", "--ignore-not-found", check=False)
+
+
+def test_release_workflow_steps_through_runner(lab, tmp_path):
+    """The `ack: release` workflow of awx/controller.yml walked on its success path, one runner job per node.
+
+    The application's identity is in the inventory (the survey does not ask for
+    it); each node's extra_data is passed as survey answers, in strings.
+    """
+    from tests.integration.test_release import App
+
+    app = App(lab, tmp_path, "ingress", "ack")
+    try:
+        identity = {k: v for k, v in app.vars.items() if k != "release_report_dir"}
+        inventory = tmp_path / "release.yml"
+        inventory.write_text(yaml.safe_dump({"all": {"vars": identity}}))
+        controller = yaml.safe_load((REPO / "awx" / "controller.yml").read_text())
+        workflow = next(
+            w for w in controller["ackops_awx_workflows"] if w["name"] == "ack: release"
+        )
+        nodes = {n["identifier"]: n for n in workflow["workflow_nodes"]}
+        targets = {
+            t["identifier"]
+            for n in nodes.values()
+            for ts in (n.get("related") or {}).values()
+            for t in ts
+        }
+        node = next(n for i, n in nodes.items() if i not in targets)
+        walked = []
+        while node is not None:
+            if node["unified_job_template"]["type"] == "job_template":
+                answers = {k: str(v) for k, v in (node.get("extra_data") or {}).items()}
+                answers["release_wait_timeout"] = "90"
+                job = run_job(
+                    tmp_path, "release.yml", answers, inventory=[lab.inventory, inventory]
+                )
+                assert_successful(job)
+                published = job.artifacts["release"]
+                assert published["step"] == answers["release_step"], published
+                walked.append(answers["release_step"])
+                if answers["release_step"] == "shift":
+                    # "20" from the workflow node is the weight the ACK rule carries.
+                    weights = app.annotations("ingress", "web")[
+                        "nginx.ingress.kubernetes.io/service-weight"
+                    ]
+                    assert re.search(r"\bweb-v2\s*:\s*20\b", weights), weights
+            success = (node.get("related") or {}).get("success_nodes") or []
+            node = nodes[success[0]["identifier"]] if success else None
+        assert walked == ["status", "deploy", "shift", "promote", "retire"]
+        assert app.get("deployment", "web-v1") is None or app.replicas("web-v1") == 0
+    finally:
+        app.cleanup()
