@@ -506,7 +506,10 @@ def test_auto_dialect_from_the_lab_controller(make_app):
     report = app.step("shift", release_weight=20)
     assert report["state"]["dialect"] == "ack"
     assert any("deprecated" in n for n in report["notices"])
-    assert set(ACK_KEYS) <= set(app.annotations("ingress", "web"))
+    # a weight alone is written as service-weight (service-match is only for a match rule)
+    annotations = app.annotations("ingress", "web")
+    assert "nginx.ingress.kubernetes.io/service-weight" in annotations
+    assert same_rules(parse_ack(annotations, ["web-v1", "web-v2"], "web-v1"), policy(20))
 
 
 def test_retire_before_promote_and_shift_before_deploy_are_refused(make_app):
