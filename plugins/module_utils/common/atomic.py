@@ -26,6 +26,18 @@ def write_atomic(path: str, data: bytes, mode: int, on_replaced=None) -> str:
     and the target is untouched.
     """
     target = os.path.realpath(path) if os.path.islink(path) else path
+    replace_file(target, data, mode)
+    if on_replaced is not None:
+        on_replaced(target)
+    sync_directory(os.path.dirname(target) or ".")
+    return target
+
+
+def replace_file(target: str, data: bytes, mode: int) -> None:
+    """The first half of ``write_atomic``: temporary file, mode, data, fsync, rename.
+
+    ``target`` is not a symlink (the caller resolved it); the directory is not fsynced.
+    """
     directory = os.path.dirname(target) or "."
     owner = None
     if os.path.exists(target):
@@ -48,10 +60,6 @@ def write_atomic(path: str, data: bytes, mode: int, on_replaced=None) -> str:
             if os.path.lexists(temp):
                 os.unlink(temp)
         raise
-    if on_replaced is not None:
-        on_replaced(target)
-    sync_directory(directory)
-    return target
 
 
 def sync_directory(directory: str) -> None:

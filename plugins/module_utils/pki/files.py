@@ -26,8 +26,11 @@ import os
 import re
 import shutil
 import socket
-import tempfile
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.atomic import (
+    replace_file,
+    sync_directory,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     PKIError,
     Roots,
@@ -59,12 +62,10 @@ def _record(changes, action: str, target: str, **extra) -> None:
         changes.record(action, target, **extra)
 
 
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+# The one atomic writer (common/atomic.py); module-level names so tests can
+# make either step fail.
+_write_atomic = replace_file
+_fsync_dir = sync_directory
 
 
 def write_atomic(path: str, data: bytes, mode: int, host: str | None = None, changes=None) -> None:
@@ -81,31 +82,6 @@ def write_atomic(path: str, data: bytes, mode: int, host: str | None = None, cha
     _record(changes, "write", target)
     with os_errors(host, "sync the directory of", path):
         _fsync_dir(os.path.dirname(target) or ".")
-
-
-def _write_atomic(path: str, data: bytes, mode: int) -> None:
-    directory = os.path.dirname(path) or "."
-    owner = None
-    if os.path.exists(path):
-        info = os.stat(path)
-        owner = (info.st_uid, info.st_gid)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.")
-    try:
-        os.fchmod(fd, mode)
-        if owner is not None and owner != (os.getuid(), os.getgid()):
-            with contextlib.suppress(PermissionError):
-                os.fchown(fd, *owner)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        # A read-only file system may refuse the clean-up too: the first error is the one.
-        with contextlib.suppress(OSError):
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-        raise
 
 
 def symlink_atomic(link: str, target: str, host: str | None = None, changes=None) -> None:
