@@ -652,7 +652,7 @@ def test_apiserver_restart_during_a_step_is_survived_by_rerunning(make_app, rlab
         rlab.ssh(
             master.name,
             "for i in $(seq 300); do "
-            f"timeout 1 bash -c 'exec 3<>/dev/tcp/{master.address}/6443' 2>/dev/null || exit 0; "
+            f"timeout 1 bash -c 'exec 3<>/dev/tcp/{master.ip}/6443' 2>/dev/null || exit 0; "
             "sleep 0.2; done; exit 1",
         )
         assert not rlab.healthy(), "the API server did not go down"
