@@ -127,8 +127,8 @@ def test_what_the_server_may_change_is_no_conflict():
 
 def test_a_conflict_is_refused_before_anything_is_written(fake, client):
     fake.add(sc())
+    live = sp.existing_objects(client, [sc(params={"type": "cloud_ssd"}), pvc()])
     with pytest.raises(sp.StorageConflict) as caught:
-        live = sp.existing_objects(client, [sc(params={"type": "cloud_ssd"}), pvc()])
         sp.refuse_conflicts([sc(params={"type": "cloud_ssd"}), pvc()], live)
     assert caught.value.obj == "StorageClass essd"
     assert caught.value.field == "parameters"
