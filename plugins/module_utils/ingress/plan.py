@@ -583,8 +583,21 @@ def on_delete(controller: dict) -> bool:
 
 
 def outdated_daemon_pods(controller: dict, pods: list[dict]) -> list[dict]:
-    """Live pods of an OnDelete DaemonSet still running an older template (to delete by hand)."""
-    generation = str(controller["metadata"].get("generation", ""))
+    """Live pods of an OnDelete DaemonSet still running an older template (to delete by hand).
+
+    The DaemonSet controller labels each pod ``pod-template-generation`` with the
+    template generation, which the API server keeps in the annotation
+    ``deprecated.daemonset.template.generation`` and bumps only when the pod
+    template changes (pkg/controller/daemon/util GetTemplateGeneration);
+    ``metadata.generation`` also moves on any other spec change (e.g.
+    revisionHistoryLimit), so it is only the fallback for a DaemonSet without it.
+    """
+    meta = controller["metadata"]
+    generation = str(
+        (meta.get("annotations") or {}).get(
+            "deprecated.daemonset.template.generation", meta.get("generation", "")
+        )
+    )
     return [
         p
         for p in live_pods(pods)

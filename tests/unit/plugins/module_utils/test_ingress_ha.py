@@ -545,6 +545,17 @@ def test_pods_to_clear_spare_the_controller_daemonsets_and_tolerating_pods():
     assert [(p["metadata"]["name"], why) for p, why in left] == [("agent", "DaemonSet pod")]
 
 
+def test_outdated_daemon_pods_follow_the_template_generation_not_metadata_generation():
+    # revisionHistoryLimit changed: metadata.generation 4, the template still generation 2.
+    ds = deployment()
+    ds["kind"] = "DaemonSet"
+    ds["metadata"]["generation"] = 4
+    ds["metadata"]["annotations"] = {"deprecated.daemonset.template.generation": "2"}
+    current = running("current", "w1", {"pod-template-generation": "2"})
+    old = running("old", "w2", {"pod-template-generation": "1"})
+    assert [p["metadata"]["name"] for p in outdated_daemon_pods(ds, [current, old])] == ["old"]
+
+
 def test_dedication_leaves_pods_an_eviction_would_lose():
     bare = running("debug-shell", "w1")
     scratch = running("cache", "w1", owner="ReplicaSet")
