@@ -71,7 +71,8 @@ fi
 
 playbooks=(playbooks/*.yml playbooks/*.yaml)
 for shim in *.yml *.yaml; do
-    [ "$shim" = requirements.yml ] && continue
+    # Not playbooks: Galaxy requirements, the execution environment and navigator settings.
+    case "$shim" in requirements.yml | execution-environment.yml | ansible-navigator.yml) continue ;; esac
     playbooks+=("$shim")
 done
 for playbook in "${playbooks[@]}"; do

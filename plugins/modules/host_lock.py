@@ -25,8 +25,14 @@ attributes:
   diff_mode:
     support: none
     details: The lock file is an implementation detail; its state is in the result.
+  idempotent:
+    support: full
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: posix
+extends_documentation_fragment:
+  - ackops.runbooks.attributes
 options:
   path:
     description: The lock file. Its directory is created (0700) when missing.

@@ -17,7 +17,7 @@ description:
     time.
   - A component that started before one of its files was written runs on the old file (a renewal
     whose restart never happened); an aside directory left behind means a restart was interrupted and
-    the kubelet keeps those components stopped. Both are returned in O(findings).
+    the kubelet keeps those components stopped. Both are returned in RV(findings).
   - Ports and addresses come from the manifests' flags (kubeadm's defaults otherwise), not from fixed
     numbers.
   - With O(started_after), waits up to O(timeout) seconds until every component whose manifest is in
@@ -31,8 +31,14 @@ attributes:
   diff_mode:
     support: none
     details: Read-only, nothing to diff.
+  idempotent:
+    support: full
   platform:
+    description: Target OS/families that can be operated against.
+    support: full
     platforms: posix
+extends_documentation_fragment:
+  - ackops.runbooks.attributes
 options:
   manifest_dir:
     description: The kubelet's static pod directory.

@@ -136,7 +136,8 @@ OPTIONS = {
     "pv_suffix": {"type": "str", "default": "-csi"},
     "class_suffix": {"type": "str", "default": "-csi"},
     "region": {"type": "str"},
-    "oss_secret": {"type": "dict"},
+    # The name and namespace of a Secret, not a secret value.
+    "oss_secret": {"type": "dict", "no_log": False},
     "timeout": {"type": "int", "default": 300},
 }
 
@@ -325,7 +326,7 @@ def pods_of(client, workload: dict) -> list[dict]:
 
 
 def wait_for(client, what: str, obj: str, probe, timeout: float) -> None:
-    done, _ = poll_until(probe, timeout, client.clock, client.sleep, interval=1.0)
+    done, _state = poll_until(probe, timeout, client.clock, client.sleep, interval=1.0)
     if not done:
         raise MigrationError(f"{what} did not happen within {int(timeout)}s", obj=obj)
 

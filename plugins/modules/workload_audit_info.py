@@ -263,7 +263,7 @@ report_markdown:
   returned: success
   type: str
 objects_audited:
-  description: Number of workloads audited (RV(counts.audited)).
+  description: Number of workloads audited (the C(audited) count of RV(counts)).
   returned: success
   type: int
 error:

@@ -99,7 +99,7 @@ def argv_flags(argv: list[str]) -> dict[str, str]:
     flags: dict[str, str] = {}
     for arg in argv[1:]:
         if arg.startswith("--") and "=" in arg:
-            name, _, value = arg[2:].partition("=")
+            name, value = arg[2:].split("=", 1)
             flags[name] = value
     return flags
 

@@ -4,7 +4,7 @@
 
 A gate either passes (a line for the report) or raises ``GateError`` naming
 what failed and saying that ``rollback`` is the way back. The HTTP check is
-stdlib ``urllib`` so it runs wherever the module runs; a "metric" check is an
+Ansible's ``open_url`` (urllib underneath) so it runs wherever the module runs; a "metric" check is an
 HTTP check whose body (or a regex group of it) is read as a number and
 compared with ``min``/``max``.
 """
@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import time
 import urllib.error
-import urllib.request
+
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
 
@@ -110,10 +111,9 @@ def check_pdbs(pdbs: list[dict], pod_labels: dict, replicas: int, what: str) -> 
 
 
 def _fetch(url: str, headers: dict, timeout: float) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read(1_000_000).decode("utf-8", "replace")
+        with open_url(url, headers=headers or {}, timeout=timeout) as response:
+            return response.getcode(), response.read(1_000_000).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read(1_000_000).decode("utf-8", "replace")
 

@@ -241,7 +241,7 @@ def size_checker(tried: list[str], levels: list[str], auto_available: bool):
             for n, lv, lo, hi in fitting + skipped
         )
         if not fitting:
-            below = all(gib < lo for _, _, lo, _ in skipped)
+            below = all(gib < lo for _name, _level, lo, _high in skipped)
             why = "below the minimum" if below else "outside the size range"
             fail(
                 f"size {size.quantity} ({gib} GiB) is {why} of the class's disk category; allowed: {ranges}"

@@ -476,7 +476,7 @@ def _step(pv: dict, kind: str, pvcs: dict, flex_classes: set, opts: dict, warn) 
     if kind == "disk":
         source, identity, topology = _disk_source(pv, flex, opts, warn)
     elif kind == "nas":
-        source, identity, _ = _nas_source(pv, flex)
+        source, identity, _topology = _nas_source(pv, flex)
     else:
         source, identity, secret = _oss_source(pv, flex, namespace, opts)
     source["csi"]["volumeHandle"] = source["csi"]["volumeHandle"] or new_name
