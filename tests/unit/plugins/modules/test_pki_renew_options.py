@@ -7,6 +7,8 @@ import os
 
 import pytest
 from ansible.module_utils import basic
+from ansible.module_utils import _internal as module_internal
+from ansible.module_utils.common import warnings as module_warnings
 
 from ansible_collections.ackops.runbooks.plugins.modules import k8s_cert_renew
 from tests.unit.kubeadm_pki_factory import build_host
@@ -23,6 +25,11 @@ def call(monkeypatch, capsys):
         payload = json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode()
         monkeypatch.setattr(basic, "_ANSIBLE_ARGS", payload)
         monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy")
+        # The module runs in this process, where an earlier test may have loaded
+        # controller code: ansible then sends module.warn() to its Display
+        # instead of the result. Run it as on a managed host, with no warnings yet.
+        monkeypatch.setattr(module_internal, "is_controller", False)
+        monkeypatch.setattr(module_warnings, "_global_warnings", {})
         with pytest.raises(SystemExit):
             k8s_cert_renew.main()
         return json.loads(capsys.readouterr().out)
