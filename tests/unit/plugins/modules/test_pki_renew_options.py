@@ -6,8 +6,8 @@ import json
 import os
 
 import pytest
-from ansible.module_utils import basic
 from ansible.module_utils import _internal as module_internal
+from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as module_warnings
 
 from ansible_collections.ackops.runbooks.plugins.modules import k8s_cert_renew
