@@ -14,6 +14,7 @@ import os
 import shlex
 import ssl
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from cryptography import x509
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 LAB_CLI = REPO / "lab" / "lab"
+
+CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 
 
 @dataclass
@@ -214,6 +217,19 @@ class Lab:
             argv, cwd=REPO, text=True, capture_output=True, env=env, timeout=timeout
         )
 
+    def component_pids(self, host: str) -> dict[str, int]:
+        """Control-plane component -> pid, by its command's first word, as ps on ``host`` shows it.
+
+        The lab's hosts share one PID namespace: meant for the small lab's single master.
+        """
+        found = {}
+        for line in self.ssh(host, "ps -eo pid=,args=", check=False).stdout.splitlines():
+            pid, _, args = line.strip().partition(" ")
+            name = args.split()[0].rsplit("/", 1)[-1] if args.split() else ""
+            if name in CONTROL_PLANE:
+                found[name] = int(pid)
+        return found
+
     def served_certificate(self, ip: str, port: int = 6443) -> x509.Certificate:
         """The certificate a TLS server presents (no verification: we inspect it)."""
         ctx = ssl.create_default_context()
@@ -245,6 +261,31 @@ def lab_handle() -> Lab:
 def lab(lab_handle: Lab) -> Lab:
     """A healthy `small` lab (reused when the previous test left one)."""
     return lab_handle.ensure("small")
+
+
+def wait_until(pred, timeout=90, what="condition"):
+    """Poll ``pred`` every second until it is truthy (returned) or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = pred()
+        if last:
+            return last
+        time.sleep(1)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def flat(text: str) -> str:
+    """ansible-playbook output with its YAML line wrapping undone."""
+    return " ".join(text.split())
+
+
+def assert_ok(proc, what="run"):
+    assert proc.returncode == 0, f"{what} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
+
+
+def changed_total(proc) -> int:
+    return sum(counts.get("changed", 0) for counts in recap(proc.stdout).values())
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:

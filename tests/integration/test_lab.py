@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.integration.conftest import REPO
+from tests.integration.conftest import REPO, wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -23,17 +23,6 @@ GATEWAY_API_CRDS = {
 }
 
 CONTROL_PLANE_TAINT = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
-
-
-def wait_until(pred, timeout=90, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = pred()
-        if last:
-            return last
-        time.sleep(1)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def apply(lab, manifest: dict | list) -> None:
@@ -398,12 +387,7 @@ def test_ingress_controller_as_on_a_fresh_ack_cluster(lab):
 
 
 def component_pid(lab, master, name: str) -> int | None:
-    """The pid of this (single) master's component, by its command's first word."""
-    for line in lab.ssh(master.name, "ps -eo pid=,args=").stdout.splitlines():
-        pid, _, args = line.strip().partition(" ")
-        if args.split() and args.split()[0].rsplit("/", 1)[-1] == name:
-            return int(pid)
-    return None
+    return lab.component_pids(master.name).get(name)
 
 
 def test_static_pods_follow_the_pod_not_the_file(lab):

@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.integration.conftest import LAB, REPO, recap
+from tests.integration.conftest import LAB, REPO, assert_ok, changed_total
 
 pytestmark = pytest.mark.lab
 
@@ -100,14 +100,6 @@ def all_leaves(lab) -> dict[str, x509.Certificate]:
         for conf in ("admin.conf", "super-admin.conf", "controller-manager.conf", "scheduler.conf"):
             out[f"{host.name}:{conf}"] = embedded_cert(host.name, conf)
     return out
-
-
-def assert_ok(proc, what="run"):
-    assert proc.returncode == 0, f"{what} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
-
-
-def changed_total(proc) -> int:
-    return sum(c.get("changed", 0) for c in recap(proc.stdout).values())
 
 
 # --------------------------------------------------------------------------- report

@@ -8,67 +8,40 @@ own control-plane module.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
-from tests.integration.conftest import REPO, recap
+from tests.integration.conftest import (
+    CONTROL_PLANE as COMPONENTS,
+)
+from tests.integration.conftest import (
+    REPO,
+    assert_ok,
+    changed_total,
+    flat,
+    wait_until,
+)
 
 pytestmark = pytest.mark.lab
 
 REPORT = REPO / "reports" / "renew-certs.json"
-COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
-
-
-def processes(lab, master: str) -> dict[str, int]:
-    """Component -> pid of this master's process (the small lab has one master)."""
-    out = lab.ssh(master, "ps -eo pid=,args=", check=False).stdout
-    found = {}
-    for line in out.splitlines():
-        pid, _, args = line.strip().partition(" ")
-        name = args.split()[0].rsplit("/", 1)[-1] if args.split() else ""
-        if name in COMPONENTS:
-            found[name] = int(pid)
-    return found
-
-
-def wait_for(predicate, what: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def flat(text: str) -> str:
-    """The output with its YAML line wrapping undone."""
-    return " ".join(text.split())
-
-
-def assert_ok(proc, what):
-    assert proc.returncode == 0, f"{what} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-2000:]}"
-
-
-def changed_total(proc) -> int:
-    return sum(counts.get("changed", 0) for counts in recap(proc.stdout).values())
 
 
 def test_a_run_that_died_after_writing_is_restarted_by_the_next(lab_handle):
     lab = lab_handle.up("small", cert_validity="48h")
     master = lab.masters[0].name
-    before = processes(lab, master)
+    before = lab.component_pids(master)
     assert set(before) == set(COMPONENTS), before
     # The renewal module alone: what a run that died right after the write leaves.
     died = lab.ansible(master, "ackops.runbooks.k8s_cert_renew", "threshold_days=30")
     assert died.returncode == 0, died.stdout[-3000:]
-    assert processes(lab, master) == before, "the write alone must not restart anything"
+    assert lab.component_pids(master) == before, "the write alone must not restart anything"
 
     run = lab.playbook("renew-certs.yml")
     assert_ok(run, "the next run")
     assert "started before" in flat(run.stdout)
     assert "This run restarts the control plane" in flat(run.stdout)
-    after = processes(lab, master)
+    after = lab.component_pids(master)
     assert set(after) == set(COMPONENTS)
     for name in COMPONENTS:
         assert after[name] != before[name], f"{name} was not restarted"
@@ -79,7 +52,7 @@ def test_a_run_that_died_after_writing_is_restarted_by_the_next(lab_handle):
     again = lab.playbook("renew-certs.yml")
     assert_ok(again, "third run")
     assert changed_total(again) == 0, again.stdout[-3000:]
-    assert processes(lab, master) == after
+    assert lab.component_pids(master) == after
     assert json.loads(REPORT.read_text())["unfinished"] == {}
 
 
@@ -92,7 +65,7 @@ def test_manifests_left_aside_are_put_back_and_checked(lab_handle):
         "mkdir -m 0700 /etc/kubernetes/manifests.ackops-restart && "
         "mv /etc/kubernetes/manifests/*.yaml /etc/kubernetes/manifests.ackops-restart/",
     )
-    wait_for(lambda: not processes(lab, master), "the kubelet to stop the control plane")
+    wait_until(lambda: not lab.component_pids(master), 120, "the kubelet to stop the control plane")
 
     run = lab.playbook("renew-certs.yml")
     assert_ok(run, "the next run")
@@ -100,7 +73,7 @@ def test_manifests_left_aside_are_put_back_and_checked(lab_handle):
     assert (
         lab.ssh(master, "ls /etc/kubernetes/manifests.ackops-restart", check=False).returncode != 0
     )
-    assert set(processes(lab, master)) == set(COMPONENTS)
+    assert set(lab.component_pids(master)) == set(COMPONENTS)
     assert lab.kubectl("get", "--raw", "/readyz", kubeconfig=lab.lab_kubeconfig).returncode == 0
     report = json.loads(REPORT.read_text())
     assert any("a restart was interrupted" in line for line in report["unfinished"][master])
@@ -109,13 +82,13 @@ def test_manifests_left_aside_are_put_back_and_checked(lab_handle):
 def test_check_mode_reports_an_unfinished_run_and_changes_nothing(lab_handle):
     lab = lab_handle.up("small")
     master = lab.masters[0].name
-    before = processes(lab, master)
+    before = lab.component_pids(master)
     lab.ssh(master, "touch /etc/kubernetes/scheduler.conf")
     run = lab.playbook("renew-certs.yml", "--check")
     assert_ok(run, "check mode")
     assert "kube-scheduler (pid" in flat(run.stdout)
     assert "A run without --check restarts the control plane" in flat(run.stdout)
-    assert processes(lab, master) == before
+    assert lab.component_pids(master) == before
 
 
 def test_a_second_run_on_a_locked_master_is_refused(lab_handle):

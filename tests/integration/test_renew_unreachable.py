@@ -10,7 +10,7 @@ import pytest
 import yaml
 from cryptography import x509
 
-from tests.integration.conftest import REPO
+from tests.integration.conftest import REPO, flat
 
 pytestmark = pytest.mark.lab
 
@@ -27,10 +27,6 @@ def ghost_worker(tmp_path):
     }
     extra.write_text(yaml.safe_dump({"workers": {"hosts": {"lab-worker-9": host}}}))
     return extra
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def kubelet_days_left(lab, host) -> float:
