@@ -117,11 +117,77 @@ def test_missing_empty_and_unreadable_manifest_dirs(tmp_path):
     with pytest.raises(InputError) as exc:
         workload_sources.load_manifest_dir(str(tmp_path))
     assert str(exc.value).startswith(f"manifest_dir: '{binary}' cannot be read (")
-    if os.geteuid() != 0:  # root reads anything
-        binary.write_text("kind: Pod\n")
-        binary.chmod(0)
-        with pytest.raises(InputError, match="cannot be read \\(Permission denied\\)"):
-            workload_sources.load_manifest_dir(str(tmp_path))
+
+
+def _as_unprivileged(call):
+    """``call()``'s InputError text, raised as an unprivileged user.
+
+    Root reads any file whatever its mode, and CI runs as root: there the check runs in
+    a forked child that has dropped to ``nobody`` (setgroups/setgid/setuid), so a file
+    of mode 0 is refused as it is for an operator. Not root: it runs in-process.
+    """
+    if os.geteuid() != 0:
+        try:
+            call()
+        except InputError as exc:
+            return str(exc)
+        return "no error"
+    try:
+        import pwd
+
+        user = pwd.getpwnam("nobody")
+        uid, gid = user.pw_uid, user.pw_gid
+    except KeyError:
+        uid = gid = 65534
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        answer = "no error"
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            call()
+        except InputError as exc:
+            answer = str(exc)
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent as text
+            answer = f"unexpected {type(exc).__name__}: {exc}"
+        finally:
+            os.write(write, answer.encode())
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        answer = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return answer
+
+
+def test_an_unreadable_manifest_is_refused_naming_the_file(tmp_path_factory):
+    # The directory must be reachable by the unprivileged user: pytest's own tmp
+    # root is private to the user running the tests.
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="ackops-unreadable-"))
+    try:
+        base.chmod(0o755)
+        readable = base / "ok.yaml"
+        readable.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n")
+        readable.chmod(0o644)
+        secret = base / "secret.yaml"
+        secret.write_text("kind: Pod\n")
+        secret.chmod(0)
+        answer = _as_unprivileged(lambda: workload_sources.load_manifest_dir(str(base)))
+        assert answer == f"manifest_dir: '{secret}' cannot be read (Permission denied)"
+        # The same directory readable again: the refusal was the mode, nothing else.
+        secret.chmod(0o644)
+        assert _as_unprivileged(lambda: workload_sources.load_manifest_dir(str(base))) == (
+            "no error"
+        )
+    finally:
+        for path in base.iterdir():
+            path.unlink()
+        base.rmdir()
 
 
 def test_read_cluster_sets_kind_and_leaves_out_system_namespaces():
