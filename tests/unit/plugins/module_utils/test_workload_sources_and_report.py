@@ -151,7 +151,7 @@ def _as_unprivileged(call):
             call()
         except InputError as exc:
             answer = str(exc)
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent as text
+        except BaseException as exc:  # reported to the parent as text
             answer = f"unexpected {type(exc).__name__}: {exc}"
         finally:
             os.write(write, answer.encode())
