@@ -171,6 +171,8 @@ def _ignore(_dir: str, names: list[str]) -> set[str]:
 # "XX"-wrapped message mutants would survive every substring match and say nothing.
 DO_NOT_MUTATE = [r"^\s*raise\b"]
 # Tests written for this run; --baseline leaves them out to score the suite before them.
+# Files and directories some tests read relative to the repository root.
+EXTRAS = ("roles", "docs", "playbooks", "galaxy.yml", "meta", "examples", "lab")
 NEW_TESTS = ("test_prop_*.py", "test_mutants_*.py")
 
 
@@ -194,7 +196,7 @@ def prepare(group: str, workdir: Path, baseline: bool = False, only: str = "") -
             for path in (wd / "tests").rglob(pattern):
                 path.unlink()
     # Files some tests read relative to the repository root.
-    for extra in ("roles", "docs", "playbooks", "galaxy.yml", "meta"):
+    for extra in EXTRAS:
         src = REPO / extra
         if src.is_dir():
             shutil.copytree(src, wd / extra, ignore=_ignore, symlinks=True)
@@ -213,7 +215,7 @@ def prepare(group: str, workdir: Path, baseline: bool = False, only: str = "") -
         "do_not_mutate_patterns =",
         *(f"    {p}" for p in DO_NOT_MUTATE),
         "also_copy =",
-        *(f"    {p}" for p in ("roles", "docs", "playbooks", "galaxy.yml", "meta", "plugins")),
+        *(f"    {p}" for p in (*EXTRAS, "plugins")),
         "pytest_add_cli_args_test_selection =",
         *(f"    {t}" for t in tests),
         "pytest_add_cli_args =",

@@ -7,7 +7,6 @@ import copy
 import pytest
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
-    CHECKS,
     audit,
     findings,
     process_signs,
@@ -321,7 +320,7 @@ def test_a_finding_names_object_container_check_severity_and_fix():
         "message": "deploy/web.yaml#1: Deployment shop/web container app: "
         "Image has no tag or uses latest "
         "(image 'nginx')",
-        "fix": CHECKS["tagNotSpecified"].fix,
+        "fix": "pin the image to a version tag or digest (never latest)",
     }
 
 
