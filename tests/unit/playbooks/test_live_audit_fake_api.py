@@ -20,6 +20,9 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_sou
     load_manifest_dir,
 )
 from tests.unit.k8s_fake import discovery_file
+from tests.unit.plugins.module_utils.test_workload_sources_and_report import (
+    EXPECTED_FIXTURE_FINDINGS,
+)
 
 from .test_planning_runbooks import FIXTURES, run
 
@@ -131,6 +134,21 @@ def test_live_audit_reports_what_the_manifest_audit_reports(fake_api, tmp_path):
         "Namespaces": 2,
         "Controllers": 2,
     }
+    # What the live audit found, against the hand-written list of the fixtures' findings
+    # (not against another run of the same code): every failed result, by object,
+    # container and check, and the Score counted by hand (70 results, 26 failed).
+    failed = set()
+    for entry in live_report["Results"]:
+        levels = [(None, entry["Results"]), (None, entry["PodResult"]["Results"])]
+        levels += [(c["Name"], c["Results"]) for c in entry["PodResult"]["ContainerResults"]]
+        for container, checks in levels:
+            failed |= {
+                (r["Severity"], entry["Kind"], entry["Name"], container, r["ID"])
+                for r in checks.values()
+                if not r["Success"]
+            }
+    assert failed == set(EXPECTED_FIXTURE_FINDINGS)
+    assert live_report["Score"] == 63
     assert live_report["Results"] == files_report["Results"]
     assert live_report["AuditCounts"] == files_report["AuditCounts"]
     # The same findings; the manifest audit's messages also name file and document.
