@@ -85,7 +85,8 @@ lab-status: ## show what the lab is running
 	@scripts/require.sh "$(LAB)" "the local lab (lab/lab)"
 	$(LAB) status
 
-bench: setup ## run every bench/bench_*.py (ratios, not timings)
+bench: setup ## run every bench/bench_*.py (ratios, not timings; the lab ones restart the lab)
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	@shopt -s nullglob; benches=(bench/bench_*.py); \
 	if [ $${#benches[@]} -eq 0 ]; then echo "bench: no bench/bench_*.py yet"; exit 0; fi; \
 	for b in "$${benches[@]}"; do echo "== $$b"; $(BIN)/python "$$b"; done
