@@ -88,6 +88,7 @@ def cmd_up(args) -> None:
     nodes.create_nodes(lab)
     daemons.start_kwok(lab)
     daemons.start_cloud()
+    daemons.start_nodeagent(lab)
     nodes.seed_ack_objects()
     record["crds"] = crds.install_gateway_api(lab.v["GATEWAY_API_VERSION"])
     nodes.wait_nodes_ready(lab)

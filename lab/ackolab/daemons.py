@@ -1,8 +1,10 @@
 """Processes of the lab: each host's init (lab/hostinit.py) and, on the machine,
-haproxy (the SLB), kwok and the cloud stand-in (lab/cloud.py), with their pid files."""
+haproxy (the SLB), kwok, the cloud stand-in (lab/cloud.py) and the node agent
+(lab/nodeagent.py), with their pid files."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -172,6 +174,30 @@ def start_cloud() -> None:
             str(LAB_ADMIN_KUBECONFIG),
             "--lb-address",
             INGRESS_LB_IP,
+        ],
+    )
+
+
+def start_nodeagent(lab: Lab) -> None:
+    """lab/nodeagent.py: runs the pods opted in with ackops.io/lab-run=host on their host."""
+    hosts = {
+        h.node_name: {"name": h.name, "ip": h.ip, "pid_file": str(h.state / "hostinit.ready")}
+        for h in lab.hosts
+    }
+    path = STATE / "nodeagent-hosts.json"
+    path.write_text(json.dumps(hosts, indent=1))
+    start_daemon(
+        "nodeagent",
+        [
+            sys.executable,
+            str(LAB / "nodeagent.py"),
+            "watch",
+            "--kubeconfig",
+            str(LAB_ADMIN_KUBECONFIG),
+            "--hosts",
+            str(path),
+            "--state",
+            str(STATE / "nodeagent"),
         ],
     )
 

@@ -162,7 +162,7 @@ def test_status_json_is_the_documented_contract(lab):
     assert doc["kwok_node_names"] == []
 
     assert set(doc["crds"]) >= GATEWAY_API_CRDS
-    assert {d["name"] for d in doc["daemons"]} == {"haproxy", "kwok", "cloud"}
+    assert {d["name"] for d in doc["daemons"]} == {"haproxy", "kwok", "cloud", "nodeagent"}
     for daemon in doc["daemons"]:
         assert set(daemon) == {"name", "pid", "alive"}
         assert daemon["alive"] is True, daemon["name"]
