@@ -74,6 +74,8 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ["ingress/plan.py"],
         [
             f"{UNIT}/test_ingress_ha.py",
+            # The converger drives plan.py's decisions on the fake API: they are its tests too.
+            f"{UNIT}/test_ingress_converge.py",
             f"{UNIT}/test_prop_ingress.py",
             f"{UNIT}/test_mutants_ingress.py",
             f"{UNIT}/test_ingress_*_mutation.py",

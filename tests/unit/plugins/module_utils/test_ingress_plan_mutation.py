@@ -121,3 +121,253 @@ def test_the_label_must_say_true():
     got = plan.plan_node(node, wanted=True, prune=False, dedicate=False)
     assert got["operations"] == [{"op": "add", "path": LABEL_PATH, "value": "true"}]
     assert plan.has_ingress_label({}) is False
+
+
+# --- nodes: why a node cannot take the controller's pods ---------------------------------
+
+READY = {"conditions": [{"type": "Ready", "status": "True"}]}
+
+
+def test_a_node_with_nothing_but_a_name_and_ready_has_no_problem():
+    node = {"metadata": {"name": "w1"}, "status": READY}  # no labels, no spec
+    assert plan.node_problems(node, []) == []
+    assert plan.master_reason(node) is None
+    assert plan.master_reason({"status": READY}) is None
+
+
+def test_node_problems_in_order_with_the_taints_written_as_kubectl_does():
+    node = {
+        "metadata": {"name": "w1", "labels": {"disk": "hdd"}},
+        "spec": {
+            "unschedulable": True,
+            "taints": [
+                {"key": "soft", "effect": "PreferNoSchedule"},  # never blocks scheduling
+                {"key": "dedicated", "value": "db", "effect": "NoSchedule"},
+                {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"},
+                {"key": "node-role.kubernetes.io/ingress", "value": "true", "effect": "NoSchedule"},
+            ],
+        },
+        "status": {"conditions": [{"type": "Ready", "status": "False"}]},
+    }
+    assert plan.node_problems(node, [], {"disk": "ssd", "arch": "amd64"}) == [
+        "not matching the controller's nodeSelector arch=amd64",
+        "not matching the controller's nodeSelector disk=ssd",
+        "NotReady",
+        "cordoned (spec.unschedulable)",
+        "taint dedicated=db:NoSchedule not tolerated",
+        "taint node.kubernetes.io/unreachable:NoExecute not tolerated",
+    ]
+    tolerated = [{"key": "dedicated", "operator": "Equal", "value": "db"}]
+    assert "taint dedicated=db:NoSchedule not tolerated" not in plan.node_problems(node, tolerated)
+
+
+def test_a_master_by_taint_names_key_and_effect_even_without_an_effect():
+    node = {"metadata": {"name": "m1"}, "spec": {"taints": [
+        {"key": "node-role.kubernetes.io/control-plane"}]}}  # fmt: skip
+    assert plan.master_reason(node) == "taint node-role.kubernetes.io/control-plane:"
+
+
+# --- pods ---------------------------------------------------------------------------------
+
+
+def test_live_pods_leave_out_finished_and_terminating_ones():
+    def pod(name, phase=None, deleting=False):
+        meta = {"name": name}
+        if deleting:
+            meta["deletionTimestamp"] = "2026-12-04T00:00:00Z"
+        return {"metadata": meta, **({"status": {"phase": phase}} if phase else {})}
+
+    pods = [pod("a"), pod("b", "Running"), pod("c", "Succeeded"), pod("d", "Failed"),
+            pod("e", "Pending"), pod("f", "Running", deleting=True), pod("g", "Unknown")]  # fmt: skip
+    assert [p["metadata"]["name"] for p in plan.live_pods(pods)] == ["a", "b", "e", "g"]
+
+
+def test_placement_rows_and_problems_by_hand():
+    ready = {"conditions": [{"type": "Ready", "status": "True"}]}
+    pods = [
+        {"metadata": {"name": "p2"}, "spec": {"nodeName": "w1"}, "status": ready},
+        {"metadata": {"name": "p1"}, "spec": {"nodeName": "w1"}, "status": ready},
+        {"metadata": {"name": "p3"}, "status": {"phase": "Pending"}},  # no spec: unscheduled
+        {"metadata": {"name": "p4"}, "spec": {"nodeName": "w9"}, "status": {"phase": "Running"}},
+    ]
+    rows, problems = plan.placement(pods, {"w1", "w2"}, 2)
+    assert rows == [
+        {"pod": "p1", "node": "w1", "ready": True},
+        {"pod": "p2", "node": "w1", "ready": True},
+        {"pod": "p3", "node": None, "ready": False},
+        {"pod": "p4", "node": "w9", "ready": False},
+    ]
+    assert problems == [
+        "pods p1 and p2 share node w1",
+        "pod p3 is not scheduled",
+        "pod p4 runs on w9, which has no node-role.kubernetes.io/ingress label",
+        "pod p4 on w9 is not ready",
+        "4 controller pod(s) running, 2 expected",
+    ]
+
+
+# --- the controller's apply body ----------------------------------------------------------
+
+
+def controller(kind="Deployment", **spec):
+    return {
+        "kind": kind,
+        "metadata": {"name": "ing", "namespace": "kube-system"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "ing"}},
+            "template": {"metadata": {"labels": {"app": "ing"}}, "spec": {"containers": [{}]}},
+            **spec,
+        },
+    }
+
+
+ANTI = {"labelSelector": {"matchLabels": {"app": "ing"}}, "topologyKey": "kubernetes.io/hostname"}
+
+
+def test_controller_body_keeps_other_anti_affinity_terms_and_defaults_apps_v1():
+    other = {"labelSelector": {"matchLabels": {"tier": "x"}}, "topologyKey": "zone"}
+    ctl = controller(replicas=2)
+    ctl["spec"]["template"]["spec"]["affinity"] = {
+        "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [other, ANTI]}
+    }
+    body = plan.controller_body(ctl, None, 3, dedicate=False)
+    assert body["apiVersion"] == "apps/v1"  # none in the input: apps/v1
+    terms = body["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert terms == [other, ANTI]
+    assert "replicas" not in body["spec"]  # an HPA owns them
+    assert "strategy" not in body["spec"]  # 3 nodes for 2 replicas: a spare for a surge pod
+
+
+def test_no_spare_node_stops_one_pod_before_starting_its_replacement():
+    # replicas None: the Deployment's own count (2) against 2 labelled nodes.
+    body = plan.controller_body(controller(replicas=2), None, 2, dedicate=False)
+    assert body["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1},
+    }
+    # No replicas in the spec: Kubernetes' default of 1, against 2 nodes: a spare.
+    assert "strategy" not in plan.controller_body(controller(), None, 2, dedicate=False)["spec"]
+    assert "strategy" in plan.controller_body(controller(), None, 1, dedicate=False)["spec"]
+    recreate = controller(replicas=2, strategy={"type": "Recreate"})
+    assert "strategy" not in plan.controller_body(recreate, None, 2, dedicate=False)["spec"]
+    given = plan.controller_body(controller(replicas=5), 2, 2, dedicate=False)
+    assert given["spec"]["replicas"] == 2
+    assert "strategy" in given["spec"]
+
+
+def test_the_budget_is_labelled_as_ours():
+    pdb = plan.pdb_manifest(controller(), 1)
+    assert pdb["metadata"]["labels"] == {
+        "app.kubernetes.io/managed-by": "ackops.runbooks.ingress_ha"
+    }
+
+
+# --- who owns the controller, and what to tell the operator --------------------------------
+
+
+def test_owner_of_by_helm_annotation_label_or_manager():
+    ctl = controller()
+    ctl["metadata"]["annotations"] = {
+        "meta.helm.sh/release-name": "edge",
+        "meta.helm.sh/release-namespace": "ingress",
+    }
+    assert plan.owner_of(ctl) == {"type": "helm", "release": "edge", "release_namespace": "ingress"}
+    by_label = controller()
+    by_label["metadata"]["labels"] = {"app.kubernetes.io/managed-by": "Helm"}
+    assert plan.owner_of(by_label) == {
+        "type": "helm",
+        "release": "unknown",
+        "release_namespace": "kube-system",
+    }
+    assert plan.owner_of(controller(), ["kubectl", "HELM"])["type"] == "helm"
+    assert plan.owner_of(controller(), ["kubectl"]) == {"type": None}
+    assert plan.owner_of(controller()) == {"type": None}
+
+
+def test_owner_of_an_addon_by_label_or_manager():
+    ctl = controller()
+    ctl["metadata"]["labels"] = {"addonmanager.kubernetes.io/mode": "Reconcile"}
+    assert plan.owner_of(ctl, ["kubectl"]) == {"type": "addon", "mode": "Reconcile", "managers": []}
+    assert plan.owner_of(controller(), ["ACK-AddonManager", "kubectl"]) == {
+        "type": "addon",
+        "mode": "",
+        "managers": ["ACK-AddonManager"],
+    }
+
+
+def test_ownership_advice_word_for_word():
+    helm = {"type": "helm", "release": "edge", "release_namespace": "ingress"}
+    assert plan.ownership_advice(
+        helm, [".spec.replicas", ".spec.template.spec.tolerations[0]"]
+    ) == (
+        "the controller is deployed by the Helm release ingress/edge: set "
+        "controller.replicaCount, controller.tolerations in its chart values (and "
+        "controller.kind/controller.autoscaling for the kind and an HPA) and run helm "
+        "upgrade; its next upgrade would revert a change made here"
+    )
+    assert "set the matching values in its chart values" in plan.ownership_advice(
+        helm, [".metadata.labels"]
+    )
+    addon = {"type": "addon", "mode": "", "managers": []}
+    assert plan.ownership_advice(addon, [".spec.template.spec.nodeSelector", ".spec.replicas"]) == (
+        "the controller is a managed add-on: change the node selector, the number of "
+        "replicas in the add-on's configuration (ACK console, Add-ons, the ingress "
+        "controller, Configuration) so the add-on manager does not revert them"
+    )
+    assert "change these fields in the add-on's" in plan.ownership_advice(addon, [".x"])
+    assert plan.ownership_advice({"type": None}, []) == (
+        "change them where that manager's configuration lives"
+    )
+
+
+# --- HorizontalPodAutoscaler bounds ---------------------------------------------------------
+
+
+def test_hpa_report_against_the_labelled_nodes():
+    hpa = {"metadata": {"name": "ing"}, "spec": {"minReplicas": 3, "maxReplicas": 5}}
+    assert plan.hpa_report(hpa, 2) == {
+        "name": "ing",
+        "min_replicas": 3,
+        "max_replicas": 5,
+        "labelled_nodes": 2,
+        "problems": [
+            "HorizontalPodAutoscaler ing may scale to maxReplicas 5, more than the 2 labelled "
+            "ingress node(s): the pods beyond 2 would stay Pending under the required "
+            "anti-affinity; lower maxReplicas or label more ingress nodes",
+            "HorizontalPodAutoscaler ing keeps at least minReplicas 3 pods, more than the 2 "
+            "labelled ingress node(s)",
+        ],
+    }
+    # Exactly as many nodes as replicas: fine.
+    assert plan.hpa_report({"metadata": {"name": "h"}, "spec": {"minReplicas": 2,
+                                                               "maxReplicas": 2}}, 2)["problems"] == []  # fmt: skip
+
+
+def test_hpa_defaults_are_the_apis():
+    # minReplicas defaults to 1 in autoscaling/v2; maxReplicas is required (0 if absent).
+    got = plan.hpa_report({"metadata": {"name": "h"}}, 1)
+    assert (got["min_replicas"], got["max_replicas"], got["problems"]) == (1, 0, [])
+    got = plan.hpa_report({"metadata": {"name": "h"}, "spec": {"maxReplicas": 1}}, 0)
+    assert got["min_replicas"] == 1
+    assert len(got["problems"]) == 2
+
+
+# --- changed_fields: the report's list of what an apply changes -----------------------------
+
+
+def test_changed_fields_by_hand():
+    assert plan.changed_fields(None, {"a": 1}) == ["created"]
+    assert plan.changed_fields(
+        {"a": 1, "b": {"c": 1, "k": 0}}, {"a": 1, "b": {"c": 2, "k": 0}}
+    ) == ["b.c"]
+    assert plan.changed_fields({"z": 1, "a": 1}, {"b": 1, "z": 1}) == ["a", "b"]
+    assert plan.changed_fields({"a": {"x": 1}}, {"a": [1]}) == ["a"]
+    # Nested maps are followed three levels down, then named as a whole.
+    deep_old = {"a": {"b": {"c": {"d": {"e": 1}}}}}
+    deep_new = {"a": {"b": {"c": {"d": {"e": 2}}}}}
+    assert plan.changed_fields(deep_old, deep_new) == ["a.b.c.d"]
+    assert plan.changed_fields([1], [2], "spec.x") == ["spec.x"]
+    assert plan.changed_fields([1], [1], "spec.x") == []
+    assert plan.changed_fields({"a": 1}, {"a": 1}) == []
