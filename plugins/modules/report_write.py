@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # Copyright: ack-runbooks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Module ackops.runbooks.report_write: a runbook's JSON and Markdown report, together."""
+"""Module ackops.runbooks.report_write: a runbook's JSON, Markdown (and HTML) report, together."""
 
 from __future__ import annotations
 
@@ -69,6 +69,30 @@ options:
         by C(.), for example C(sarif) or C(junit.xml)) to the file's text.
     type: dict
     default: {}
+  html:
+    description:
+      - The report as one self-contained HTML page, O(dir)/O(name).html, written
+        with the other files. Tables with a severity colour per row, sortable
+        columns, a filter box; inline CSS and JavaScript only, pinned by a
+        Content-Security-Policy, so the page loads nothing from anywhere.
+      - "A mapping: C(title), C(facts) (label to value, shown above the tables),
+        and C(tables), a list of C(title), C(columns), C(rows), C(severity) and
+        C(empty) (the text shown for no rows). C(columns) and C(rows) at the top
+        level are a single table."
+      - "C(rows) is a list of mappings (a runbook's own report rows). Each column
+        is a row key (a dotted path such as C(object.name) reaches into a row) or
+        a mapping with C(key), C(label), C(type) (V(auto), V(text), V(number)) and
+        thresholds C(warning) and C(critical) with C(worse) (V(below): a value under
+        the threshold is that bad, as days left; V(above): over it, as a count)."
+      - "A row's severity is the worse of its C(severity) field (the row key
+        naming it: V(ok), V(info), V(warning), V(critical) and V(expired), with
+        their usual synonyms such as V(danger), V(error), V(passed)) and its
+        cells' thresholds."
+      - Every value is HTML-escaped. A column named like a credential (password,
+        secret, token, private key, access key) is refused and a value holding a
+        private key or a bearer token is shown as C([redacted]).
+      - Omitted, no HTML page is written.
+    type: dict
 seealso:
   - module: ansible.builtin.copy
 """
@@ -118,6 +142,18 @@ written:
   type: list
   elements: str
   sample: [/srv/ack-runbooks/reports/plan-cluster.json]
+html_path:
+  description: The HTML report, absolute.
+  returned: when O(html) was given
+  type: str
+  sample: /srv/ack-runbooks/reports/renew-certs.html
+counts:
+  description:
+    - Rows of the HTML report per severity level (V(none), V(ok), V(info),
+      V(warning), V(critical), V(expired)); levels without rows are left out.
+  returned: when O(html) was given
+  type: dict
+  sample: {ok: 18, warning: 3, critical: 1}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -131,6 +167,7 @@ ARGSPEC = {
     "data": {"type": "raw", "required": True},
     "markdown": {"type": "str", "required": True},
     "extra_files": {"type": "dict", "default": {}},
+    "html": {"type": "dict"},
 }
 
 
@@ -148,6 +185,7 @@ def main():
             want_diff=module._diff,
             changes=changes,
             extra_files=params["extra_files"],
+            html=params["html"],
         ),
     )
 

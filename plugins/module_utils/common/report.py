@@ -1,6 +1,6 @@
 # Copyright: ack-runbooks contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one report writer of the collection: ``<dir>/<name>.json`` and ``<name>.md``.
+"""The one report writer of the collection: ``<dir>/<name>.json``, ``.md`` (and ``.html``).
 
 Every runbook ends with a report for machines (JSON: sorted keys, four-space
 indent, a trailing newline, so two runs of the same state give the same bytes
@@ -16,16 +16,24 @@ load balancer addresses); they hold no key, token or credential, and they are
 meant to be read by the operators, AWX and CI artefact collectors. A runbook
 whose findings could carry a secret must leave it out of its report.
 
+An HTML page (render_html) is written too when the runbook gives the rows of
+its report as a table spec: one self-contained page, sortable, filterable,
+coloured by severity. Sliced runs (AWX job slicing) write fragments that carry
+the hosts they covered; merge_fragments builds the fleet report from them.
+
 Pure stdlib: this runs wherever the module runs (the controller).
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
 import os
 import re
 import tempfile
+from html import escape
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import (
     Changes,
@@ -139,11 +147,15 @@ def write_report(
     want_diff: bool = False,
     changes: Changes | None = None,
     extra_files: dict | None = None,
+    html=None,
 ) -> dict:
     """Write ``<directory>/<name>.json`` and ``.md``; return the module result.
 
     ``extra_files`` maps further suffixes to their text (``{"sarif": ...}`` writes
     ``<name>.sarif``); they are written with the two others, the same way.
+    ``html`` is a table spec (see render_html): ``<name>.html`` is written from
+    it with the others, and the result carries ``html_path`` and ``counts``
+    (rows per severity level).
 
     A file whose content is already what would be written is left alone (its
     mtime too), so ``changed`` says whether a file's content moved. In check
@@ -151,6 +163,14 @@ def write_report(
     """
     changes = Changes() if changes is None else changes
     extra_files = dict(extra_files or {})
+    if html is not None:
+        if "html" in extra_files:
+            raise ReportWriteError(
+                "html is written from the html table spec, not from extra_files",
+                field="extra_files",
+            )
+        tables = html_tables(html)
+        extra_files["html"] = render_html(html, name)
     paths = report_paths(directory, name, tuple(extra_files))
     contents = {"json": render_json(data), "md": render_markdown(markdown)}
     contents |= {ext: str(text) for ext, text in extra_files.items()}
@@ -164,6 +184,9 @@ def write_report(
         "markdown_path": paths["md"],
         "written": [paths[ext] for ext in stale],
     }
+    if html is not None:
+        result["html_path"] = paths["html"]
+        result["counts"] = _counts(tables)
     if want_diff:
         result["diff"] = [
             {
@@ -193,3 +216,555 @@ def write_report(
             with contextlib.suppress(OSError):
                 os.unlink(temp)
     return result
+
+
+# ---------------------------------------------------------------- HTML
+
+# The HTML page of a report is one self-contained file: the rows of one or
+# more tables, a severity per row (from a row field, from thresholds on a
+# column, or both: the worse wins), a filter box and sortable columns. Inline
+# CSS and JS only, pinned by a Content-Security-Policy with their hashes, so the
+# page loads nothing from anywhere and no injected script could run even if a
+# value escaped its escaping (none does: every value goes through html.escape).
+
+# Severity words the runbooks' data uses, by level. A word not listed gives
+# the row no colour (level "none").
+SEVERITY_LEVELS = ("none", "ok", "info", "warning", "critical", "expired")
+_SEVERITY_WORDS = {
+    "none": "none",
+    "ok": "ok",
+    "pass": "ok",
+    "passed": "ok",
+    "success": "ok",
+    "successful": "ok",
+    "healthy": "ok",
+    "info": "info",
+    "notice": "info",
+    "warning": "warning",
+    "warn": "warning",
+    "critical": "critical",
+    "danger": "critical",
+    "error": "critical",
+    "failed": "critical",
+    "fatal": "critical",
+    "expired": "expired",
+}
+# A column named like this would put a credential on the page: refused.
+_SECRET_NAME = re.compile(
+    r"(pass(word|wd)?|secret|token|private[_ -]?key|credential|access[_ -]?key|api[_ -]?key)$",
+    re.IGNORECASE,
+)
+# A value that is (or holds) key material is shown as [redacted].
+_SECRET_VALUE = re.compile(
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----|\bBearer\s+[A-Za-z0-9._~+/-]{16,}|"
+    r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.",
+)
+REDACTED = "[redacted]"
+
+_CSS = """
+:root{color-scheme:light;font-family:system-ui,-apple-system,"Segoe UI",sans-serif}
+body{margin:1.5rem;color:#1d232a;background:#fff}
+h1{font-size:1.4rem;margin:0 0 .5rem}h2{font-size:1.1rem;margin:1.5rem 0 .4rem}
+.facts{display:flex;flex-wrap:wrap;gap:.4rem 1.2rem;margin:.3rem 0 1rem;padding:0;list-style:none}
+.facts li{font-size:.9rem}.facts b{font-weight:600}
+.counts{display:flex;gap:.5rem;margin:.5rem 0}
+.count{padding:.15rem .55rem;border-radius:.8rem;font-size:.85rem;border:1px solid #c9ced4}
+#filter{font:inherit;padding:.3rem .5rem;width:22rem;max-width:100%}
+.shown{margin-left:.8rem;font-size:.85rem;color:#555}
+table{border-collapse:collapse;margin:.4rem 0 1rem;font-size:.88rem}
+th,td{border:1px solid #c9ced4;padding:.25rem .55rem;text-align:left;vertical-align:top}
+th{background:#eef1f4;cursor:pointer;user-select:none;white-space:nowrap}
+th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.sev-ok{background:#e3f4e6}tr.sev-info{background:#e4eefb}
+tr.sev-warning{background:#fff1c7}tr.sev-critical{background:#fbd5d2}
+tr.sev-expired{background:#8f1d1d;color:#fff}
+td.sev-warning{outline:2px solid #c98a00;outline-offset:-2px}
+td.sev-critical,td.sev-expired{outline:2px solid #b3261e;outline-offset:-2px;font-weight:600}
+.count.sev-ok{background:#e3f4e6}.count.sev-info{background:#e4eefb}
+.count.sev-warning{background:#fff1c7}.count.sev-critical{background:#fbd5d2}
+.count.sev-expired{background:#8f1d1d;color:#fff}
+.empty{color:#555;font-style:italic}
+tr[hidden]{display:none}
+""".strip()
+
+_JS = """
+(function(){
+"use strict";
+function key(cell,numeric){
+  var raw=cell.getAttribute("data-sort");
+  if(numeric){var n=parseFloat(raw);return isNaN(n)?-Infinity:n;}
+  return (raw===null?cell.textContent:raw).toLowerCase();
+}
+function sortBy(th){
+  var table=th.closest("table"),body=table.tBodies[0],col=th.cellIndex;
+  var dir=th.getAttribute("aria-sort")==="ascending"?"descending":"ascending";
+  var numeric=th.getAttribute("data-type")==="number";
+  var rows=Array.prototype.slice.call(body.rows);
+  rows.forEach(function(r,i){r.__pos=i;});
+  rows.sort(function(a,b){
+    var x=key(a.cells[col],numeric),y=key(b.cells[col],numeric);
+    var c=x<y?-1:x>y?1:a.__pos-b.__pos;
+    return dir==="ascending"?c:-c;
+  });
+  rows.forEach(function(r){body.appendChild(r);});
+  Array.prototype.forEach.call(th.parentNode.cells,function(h){h.removeAttribute("aria-sort");});
+  th.setAttribute("aria-sort",dir);
+}
+function filter(){
+  var q=document.getElementById("filter").value.trim().toLowerCase(),shown=0,total=0;
+  Array.prototype.forEach.call(document.querySelectorAll("table.report tbody tr"),function(r){
+    var hit=!q||r.textContent.toLowerCase().indexOf(q)>=0||
+      ("severity:"+r.getAttribute("data-severity"))===q;
+    r.hidden=!hit;total++;if(hit)shown++;
+  });
+  document.getElementById("shown").textContent=shown+" of "+total+" rows shown";
+}
+document.addEventListener("DOMContentLoaded",function(){
+  Array.prototype.forEach.call(document.querySelectorAll("table.report th"),function(th){
+    th.addEventListener("click",function(){sortBy(th);});
+    th.addEventListener("keydown",function(e){if(e.key==="Enter"){sortBy(th);}});
+  });
+  document.getElementById("filter").addEventListener("input",filter);
+  filter();
+});
+})();
+""".strip()
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def severity_level(word) -> str:
+    """The level (one of SEVERITY_LEVELS) of a severity word; "none" for anything else."""
+    if isinstance(word, bool) or not isinstance(word, str):
+        return "none"
+    return _SEVERITY_WORDS.get(word.strip().lower(), "none")
+
+
+def _worse(first: str, second: str) -> str:
+    return max(first, second, key=SEVERITY_LEVELS.index)
+
+
+def _lookup(row, path: str):
+    """``row``'s value at a dotted ``path`` (``object.name``); None when absent."""
+    value = row
+    for part in path.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_text(v)}" for k, v in value.items())
+    text = str(value)
+    return REDACTED if _SECRET_VALUE.search(text) else text
+
+
+def _number(value):
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _threshold_level(value, column: dict) -> str:
+    """The level ``value`` reaches against the column's warning/critical thresholds."""
+    number = _number(value)
+    if number is None or ("warning" not in column and "critical" not in column):
+        return "none"
+    below = column.get("worse", "below") == "below"
+    for level in ("critical", "warning"):
+        limit = column.get(level)
+        if limit is None:
+            continue
+        if (number < limit) if below else (number > limit):
+            return level
+    return "ok"
+
+
+def _columns(table: dict, where: str) -> list[dict]:
+    columns = table.get("columns")
+    if not isinstance(columns, list) or not columns:
+        raise ReportWriteError("needs a non-empty list of columns", field=f"{where}.columns")
+    out = []
+    for index, column in enumerate(columns):
+        field = f"{where}.columns[{index}]"
+        if isinstance(column, str):
+            column = {"key": column}
+        if not isinstance(column, dict) or not isinstance(column.get("key"), str):
+            raise ReportWriteError("a column is a name or a mapping with a key", field=field)
+        column = dict(column)
+        column.setdefault("label", column["key"])
+        for name in (column["key"].rsplit(".", 1)[-1], str(column["label"])):
+            if _SECRET_NAME.search(name.replace(" ", "_")):
+                raise ReportWriteError(
+                    f"column {name!r} would put a credential in the report", field=f"{field}.key"
+                )
+        if column.get("worse", "below") not in ("below", "above"):
+            raise ReportWriteError("worse is 'below' or 'above'", field=f"{field}.worse")
+        for level in ("warning", "critical"):
+            if level in column and _number(column[level]) is None:
+                raise ReportWriteError(
+                    f"{column[level]!r} is not a number", field=f"{field}.{level}"
+                )
+            if level in column:
+                column[level] = _number(column[level])
+        if column.get("type", "auto") not in ("auto", "text", "number"):
+            raise ReportWriteError("type is auto, text or number", field=f"{field}.type")
+        out.append(column)
+    return out
+
+
+def html_tables(spec) -> list[dict]:
+    """The tables of an HTML spec, checked: each with title, columns, rows and levels.
+
+    Each row becomes ``{"level": ..., "cells": [(text, sort_key, level, numeric), ...]}``.
+    """
+    if not isinstance(spec, dict):
+        raise ReportWriteError("the HTML report is a mapping", field="html")
+    tables = spec.get("tables")
+    if tables is None and "columns" in spec:
+        tables = [spec]
+    if not isinstance(tables, list) or not tables:
+        raise ReportWriteError("needs tables (or columns and rows)", field="html.tables")
+    out = []
+    for number, table in enumerate(tables):
+        where = f"html.tables[{number}]"
+        if not isinstance(table, dict):
+            raise ReportWriteError("a table is a mapping", field=where)
+        columns = _columns(table, where)
+        rows = table.get("rows") or []
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ReportWriteError("rows is a list of mappings", field=f"{where}.rows")
+        rows = _sorted_rows(table)
+        severity_key = table.get("severity")
+        # The table's own words for its severity field (a PVC phase, a state).
+        levels = table.get("levels") or {}
+        if not isinstance(levels, dict) or any(
+            severity_level(v) == "none" and v != "none" for v in levels.values()
+        ):
+            raise ReportWriteError(
+                f"levels maps words to one of {', '.join(SEVERITY_LEVELS)}", field=f"{where}.levels"
+            )
+        levels = {str(k).lower(): severity_level(v) for k, v in levels.items()}
+        numeric = []
+        for column in columns:
+            kind = column.get("type", "auto")
+            values = [_lookup(r, column["key"]) for r in rows]
+            present = [v for v in values if v not in (None, "")]
+            numeric.append(
+                kind == "number"
+                or (
+                    kind == "auto"
+                    and bool(present)
+                    and all(
+                        isinstance(v, (int, float)) and not isinstance(v, bool) for v in present
+                    )
+                )
+            )
+        rendered = []
+        for row in rows:
+            word = _lookup(row, severity_key) if severity_key else None
+            level = levels.get(str(word).lower()) or severity_level(word)
+            cells = []
+            for column, is_number in zip(columns, numeric, strict=True):
+                value = _lookup(row, column["key"])
+                cell_level = _threshold_level(value, column)
+                level = _worse(level, cell_level)
+                text = _text(value)
+                sort = _number(value) if is_number else None
+                cells.append((text, "" if sort is None else repr(sort), cell_level, is_number))
+            rendered.append({"level": level, "cells": cells})
+        out.append(
+            {
+                "title": str(table.get("title") or ""),
+                "columns": columns,
+                "numeric": numeric,
+                "rows": rendered,
+                "empty": str(table.get("empty") or "nothing to show"),
+            }
+        )
+    return out
+
+
+def html_counts(spec) -> dict[str, int]:
+    """Rows per severity level over every table of an HTML spec (levels with rows only)."""
+    return _counts(html_tables(spec))
+
+
+def _counts(tables: list[dict]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for table in tables:
+        for row in table["rows"]:
+            counts[row["level"]] = counts.get(row["level"], 0) + 1
+    return {level: counts[level] for level in SEVERITY_LEVELS if level in counts}
+
+
+def render_html(spec, name: str = "report") -> str:
+    """The self-contained HTML page of a report spec (see report_write's ``html`` option)."""
+    tables = html_tables(spec)
+    title = str(spec.get("title") or name)
+    facts = spec.get("facts") or {}
+    if not isinstance(facts, dict):
+        raise ReportWriteError("facts is a mapping of label to value", field="html.facts")
+    counts = _counts(tables)
+    csp = (
+        "default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
+        f"style-src {_csp_hash(_CSS)}; script-src {_csp_hash(_JS)}"
+    )
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f'<meta http-equiv="Content-Security-Policy" content="{escape(csp)}">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title>",
+        f"<style>{_CSS}</style>",
+        f"<script>{_JS}</script>",
+        "</head>",
+        "<body>",
+        f"<h1>{escape(title)}</h1>",
+    ]
+    if facts:
+        out.append('<ul class="facts">')
+        for label, value in facts.items():
+            out.append(f"<li><b>{escape(str(label))}:</b> {escape(_text(value))}</li>")
+        out.append("</ul>")
+    out.append('<div class="counts" id="counts">')
+    for level in SEVERITY_LEVELS:
+        if counts.get(level):
+            out.append(
+                f'<span class="count sev-{level}" data-level="{level}">'
+                f"{escape(level)}: {counts[level]}</span>"
+            )
+    out.append("</div>")
+    out.append(
+        '<p><label>Filter: <input id="filter" type="search" '
+        'placeholder="text in any cell, or severity:critical" autocomplete="off"></label>'
+        '<span class="shown" id="shown"></span></p>'
+    )
+    for index, table in enumerate(tables):
+        if table["title"]:
+            out.append(f'<h2 id="table-{index}">{escape(table["title"])}</h2>')
+        if not table["rows"]:
+            out.append(f'<p class="empty">{escape(table["empty"])}</p>')
+        out.append(f'<table class="report" data-table="{index}">')
+        out.append("<thead><tr>")
+        for column, is_number in zip(table["columns"], table["numeric"], strict=True):
+            kind = "number" if is_number else "text"
+            limits = "".join(
+                f" {level} {'<' if column.get('worse', 'below') == 'below' else '>'} "
+                f"{column[level]:g}"
+                for level in ("warning", "critical")
+                if column.get(level) is not None
+            )
+            hint = f' title="{escape(limits.strip())}"' if limits else ""
+            out.append(
+                f'<th tabindex="0" data-key="{escape(column["key"])}" data-type="{kind}"{hint}>'
+                f"{escape(str(column['label']))}</th>"
+            )
+        out.append("</tr></thead>")
+        out.append("<tbody>")
+        for row in table["rows"]:
+            out.append(f'<tr class="sev-{row["level"]}" data-severity="{row["level"]}">')
+            for text, sort, level, is_number in row["cells"]:
+                classes = " ".join(
+                    c
+                    for c in ("num" if is_number else "", f"sev-{level}" if level != "none" else "")
+                    if c
+                )
+                attrs = f' class="{classes}"' if classes else ""
+                if sort:
+                    attrs += f' data-sort="{escape(sort)}"'
+                out.append(f"<td{attrs}>{escape(text)}</td>")
+            out.append("</tr>")
+        out.append("</tbody></table>")
+    out += ["</body>", "</html>", ""]
+    return "\n".join(out)
+
+
+def _sorted_rows(table: dict) -> list:
+    """The table's rows, in the order of its ``sort`` keys when it has them."""
+    rows = table.get("rows") or []
+    keys = table.get("sort") or []
+    if isinstance(keys, str):
+        keys = [keys]
+    if not keys or not isinstance(rows, list):
+        return rows
+
+    def order(row):
+        out = []
+        for key in keys:
+            value = _lookup(row, key) if isinstance(row, dict) else None
+            number = _number(value) if not isinstance(value, str) else None
+            out.append((value is None, number if number is not None else 0, _text(value)))
+        return out
+
+    return sorted(rows, key=order)
+
+
+def render_markdown_tables(spec) -> str:
+    """The tables of an HTML spec as Markdown (a merged report's Markdown)."""
+    tables = html_tables(spec)
+    out = [f"# {spec.get('title') or 'report'}", ""]
+    for label, value in (spec.get("facts") or {}).items():
+        out.append(f"- {label}: {_text(value)}")
+    counts = _counts(tables)
+    if counts:
+        out.append("- rows by severity: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    for table in tables:
+        out.append("")
+        if table["title"]:
+            out += [f"## {table['title']}", ""]
+        if not table["rows"]:
+            out.append(f"_{table['empty']}_")
+            continue
+        out.append("| " + " | ".join(str(c["label"]) for c in table["columns"]) + " |")
+        out.append("|" + "---|" * len(table["columns"]))
+        for row in table["rows"]:
+            cells = [text.replace("|", "\\|").replace("\n", " ") for text, *_ in row["cells"]]
+            out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- fragments (job slicing)
+
+FRAGMENT_KEY = "fragment"
+
+
+def fragment_name(name: str, hosts) -> str:
+    """The report name of the fragment of ``name`` covering ``hosts`` (stable for the same hosts)."""
+    digest = hashlib.sha256("\n".join(sorted(str(h) for h in hosts)).encode()).hexdigest()
+    return f"{name}.fragment-{digest[:12]}"
+
+
+def make_fragment(name: str, hosts, data, html=None) -> dict:
+    """What a slice writes: the report's data and HTML spec, with the hosts it covered."""
+    if not isinstance(hosts, (list, tuple)) or not all(isinstance(h, str) for h in hosts):
+        raise ReportWriteError("the hosts a fragment covered are a list of names", field="hosts")
+    return {
+        FRAGMENT_KEY: {"report": name, "covered_hosts": sorted(hosts)},
+        "data": data,
+        "html": html or {},
+    }
+
+
+def _merge_values(values: list, where: str):
+    """One value from the fragments' values of one key (None: absent in a fragment)."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    first = present[0]
+    if all(v == first for v in present):
+        return first
+    if all(isinstance(v, list) for v in present):
+        merged = [item for v in present for item in v]
+        if all(not isinstance(i, (dict, list)) for i in merged):
+            return sorted(set(merged), key=str)
+        return merged
+    if all(isinstance(v, dict) for v in present):
+        keys = list(dict.fromkeys(k for v in present for k in v))
+        return {
+            k: _merge_values([v.get(k) for v in present], f"{where}.{k}")
+            for k in keys
+            if any(k in v for v in present)
+        }
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return sum(present)
+    raise ReportWriteError(
+        f"the fragments disagree ({', '.join(repr(v) for v in present[:3])})", field=where
+    )
+
+
+def _merge_html(specs: list, names: list) -> dict:
+    specs = [s for s in specs if s]
+    if not specs:
+        return {}
+    tables = [s.get("tables") or ([s] if "columns" in s else []) for s in specs]
+    first = tables[0]
+    merged_tables = []
+    for index, table in enumerate(first):
+        rows = []
+        for spec_tables, name in zip(tables, names, strict=False):
+            if len(spec_tables) != len(first) or spec_tables[index].get("columns") != table.get(
+                "columns"
+            ):
+                raise ReportWriteError(
+                    "its HTML tables differ from the first fragment's", obj=name, field="html"
+                )
+            rows += spec_tables[index].get("rows") or []
+        merged = {k: v for k, v in table.items() if k != "rows"}
+        merged["rows"] = rows
+        merged_tables.append(merged)
+    facts = _merge_values([s.get("facts") or {} for s in specs], "html.facts")
+    out = {k: v for k, v in specs[0].items() if k not in ("tables", "columns", "rows", "facts")}
+    out["tables"] = merged_tables
+    if facts:
+        out["facts"] = facts
+    return out
+
+
+def merge_fragments(fragments, finish=None) -> dict:
+    """The fleet report from the fragments of one report, each slice's hosts once.
+
+    Returns ``{"report", "covered_hosts", "data", "html"}``. ``data`` merges the
+    fragments' data key by key: equal values are kept, lists are joined (lists
+    of names: their union), mappings merged key by key, numbers added; any other
+    disagreement is an error naming the key. ``finish(data)`` (for a report
+    whose summary is not additive) rebuilds what depends on all rows.
+    """
+    if not isinstance(fragments, list) or not fragments:
+        raise ReportWriteError("no fragment to merge", field="fragments")
+    seen: dict[str, int] = {}
+    names = []
+    for index, fragment in enumerate(fragments):
+        meta = fragment.get(FRAGMENT_KEY) if isinstance(fragment, dict) else None
+        if not isinstance(meta, dict) or not isinstance(meta.get("covered_hosts"), list):
+            raise ReportWriteError(
+                "is not a report fragment (no fragment.covered_hosts)", field=f"fragments[{index}]"
+            )
+        names.append(f"fragments[{index}]")
+        if meta.get("report") != fragments[0][FRAGMENT_KEY].get("report"):
+            raise ReportWriteError(
+                f"is a fragment of {meta.get('report')!r}, not of "
+                f"{fragments[0][FRAGMENT_KEY].get('report')!r}",
+                field=f"fragments[{index}].fragment.report",
+            )
+        for host in meta["covered_hosts"]:
+            if host in seen:
+                raise ReportWriteError(
+                    f"host {host} is covered by fragments[{seen[host]}] and fragments[{index}]: "
+                    "fragments of different runs are mixed (remove the older ones)",
+                    host=host,
+                    field="fragments",
+                )
+            seen[host] = index
+    data = _merge_values([f.get("data") for f in fragments], "data")
+    if finish is not None:
+        data = finish(data)
+    return {
+        "report": fragments[0][FRAGMENT_KEY]["report"],
+        "covered_hosts": sorted(seen),
+        "data": data,
+        "html": _merge_html([f.get("html") or {} for f in fragments], names),
+    }

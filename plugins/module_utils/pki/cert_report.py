@@ -104,12 +104,22 @@ def build_report(results, warning_days: int = 30, critical_days: int = 7, now=No
                     "status": classify(days_left, warning_days, critical_days),
                 }
             )
-    rows.sort(key=lambda row: (row["not_after"], row["host"], row["name"] or ""))
-    counts = {status: sum(row["status"] == status for row in rows) for status in STATUSES}
-    worst = next((status for status in STATUSES if counts[status]), "ok")
     return {
         "generated": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "thresholds": {"warning_days": warning_days, "critical_days": critical_days},
+        **summarise(rows, warning_days, critical_days),
+    }
+
+
+def summarise(rows: list[dict], warning_days: int, critical_days: int) -> dict:
+    """``certificates`` (sorted, soonest first), ``summary`` and ``markdown`` of report rows.
+
+    Also what merging the fragments of a sliced run rebuilds (report_merge).
+    """
+    rows = sorted(rows, key=lambda row: (row["not_after"], row["host"], row["name"] or ""))
+    counts = {status: sum(row["status"] == status for row in rows) for status in STATUSES}
+    worst = next((status for status in STATUSES if counts[status]), "ok")
+    return {
         "summary": {
             "hosts": len({row["host"] for row in rows}),
             "total": len(rows),
