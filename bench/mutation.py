@@ -292,17 +292,53 @@ def collect(group: str, wd: Path) -> dict[str, dict[str, int | list[str]]]:
     return scores
 
 
-def show_diff(wd: Path, key: str) -> str:
-    mutmut = Path(sys.executable).parent / "mutmut"
-    out = subprocess.run(
-        [str(mutmut), "show", key], cwd=wd, capture_output=True, text=True, check=False
+# Diffs of many mutants in one process: `mutmut show` re-parses the whole mutated module
+# for every mutant (about a second each); this parses each module once.
+_DIFFS = """
+import json, sys
+from difflib import unified_diff
+import libcst as cst
+from mutmut.mutation import diff_apply as d
+out, modules = {}, {}
+for key, path in json.load(sys.stdin):
+    try:
+        if path not in modules:
+            modules[path] = d.read_mutants_module(path)
+        funcs = (d.read_original_function(modules[path], key),
+                 d.read_mutant_function(modules[path], key))
+        a, b = (cst.Module([f]).code.strip().split("\\n") for f in funcs)
+        out[key] = "\\n".join(unified_diff(a, b, lineterm=""))
+    except Exception as exc:
+        out[key] = f"(no diff: {exc})"
+json.dump(out, sys.stdout)
+"""
+
+
+def show_diffs(wd: Path, keys: list[tuple[str, str]]) -> dict[str, str]:
+    """{mutant: one-line diff} for (mutant, source path relative to wd) pairs."""
+    if not keys:
+        return {}
+    proc = subprocess.run(
+        [sys.executable, "-c", _DIFFS],
+        cwd=wd,
+        input=json.dumps(keys),
+        capture_output=True,
+        text=True,
+        check=False,
     )
-    lines = [
-        ln
-        for ln in out.stdout.splitlines()
-        if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))
-    ]
-    return " | ".join(ln.strip() for ln in lines)[:300]
+    try:
+        diffs = json.loads(proc.stdout)
+    except ValueError:
+        diffs = {key: f"(no diff: {proc.stderr.strip()[-200:]})" for key, _ in keys}
+    short = {}
+    for key, diff in diffs.items():
+        lines = [
+            ln
+            for ln in diff.splitlines()
+            if ln.startswith(("+", "-")) and not ln.startswith(("+++", "---"))
+        ]
+        short[key] = (" | ".join(ln.strip() for ln in lines) or diff)[:300]
+    return short
 
 
 def main() -> int:
@@ -358,10 +394,16 @@ def main() -> int:
                 f"survived {len(s['survived'])}, no tests {len(s['no_tests'])}, "
                 f"timeout {s['timeout']}, other {len(s['other'])})"
             )
+        wanted = [
+            (key.split(" ")[0], str(MU / mod))
+            for mod, s in scores.items()
+            for key in s["survived"] + s["no_tests"] + s["other"]
+        ]
+        diffs = {} if args.no_diffs else show_diffs(wd, wanted)
         for s in scores.values():
             for key in s["survived"] + s["no_tests"] + s["other"]:
                 kind = "no tests" if key in s["no_tests"] else "survived"
-                diff = "" if args.no_diffs else "  " + show_diff(wd, key.split(" ")[0])
+                diff = "" if args.no_diffs else "  " + diffs.get(key.split(" ")[0], "")
                 short = key.replace(".".join(MU.parts) + ".", "")
                 print(f"   {kind}: {short}{diff}")
         sys.stdout.flush()
