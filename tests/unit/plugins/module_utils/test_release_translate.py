@@ -7,6 +7,7 @@ semantics (see the module docstrings), never computed by the code under test.
 from __future__ import annotations
 
 import copy
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -81,8 +82,16 @@ def httproute_schema():
     crd_dir = gateway_api_dir(versions()["GATEWAY_API_VERSION"])
     path = crd_dir / "gateway.networking.k8s.io_httproutes.yaml"
     if not path.exists():
-        pytest.skip(
-            f"no Gateway API CRDs in {crd_dir}: run lab/scripts/build-binaries.sh gateway_api"
+        # A fresh CI machine runs the unit tests before `lab up` fetches the CRDs: fetch
+        # them here (the lab's own script, same cache) rather than skip. No network or no
+        # Go: the test fails, naming why (issue 18: nothing skips on the CI machine).
+        script = Path(__file__).resolve().parents[4] / "lab" / "scripts" / "build-binaries.sh"
+        done = subprocess.run(
+            [str(script), "gateway_api"], capture_output=True, text=True, check=False
+        )
+        assert path.exists(), (
+            f"no Gateway API CRDs in {crd_dir}, and {script} gateway_api could not fetch "
+            f"them (exit {done.returncode}): {done.stderr[-2000:]}"
         )
     crd = yaml.safe_load(path.read_text())
     version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
