@@ -16,8 +16,11 @@ description:
     C(node-role.kubernetes.io/master) and C(node-role.kubernetes.io/control-plane) NoSchedule
     taints and the node's own taints; C(backoffLimit=0), C(completions=parallelism=1),
     C(activeDeadlineSeconds), hostNetwork, hostPID, privileged, the host's C(/) at C(/host),
-    C(restartPolicy=Never). The default command runs C(kubeadm certs renew all) in the host's root
-    (where the CA key already is), after a backup, and restarts the static pods.
+    C(restartPolicy=Never), C(terminationMessagePolicy=FallbackToLogsOnError). The default command
+    backs up the host's PKI and kubeconfigs into C($ACKOPS_BACKUP) (a backup
+    M(ackops.runbooks.k8s_cert_backup) restores) and runs C(kubeadm certs renew all) in the host's
+    root (where the CA key already is). It restarts nothing; the runbook restarts the control plane
+    and checks its health, and restores that backup when the check fails.
   - One Job for all workers, C(completions=parallelism=) their number, one pod per node
     (required podAntiAffinity on C(job-name), topology C(kubernetes.io/hostname)), kept on the
     workers by a nodeAffinity, tolerating each distinct key/value/effect of the workers' taints.
@@ -62,6 +65,17 @@ options:
     description: C(activeDeadlineSeconds) of every Job.
     type: int
     default: 3600
+  pod_annotations:
+    description:
+      - Annotations of every Job's pod template (a sidecar injector's opt-out; on the local lab,
+        C(ackops.io/lab-run=host) makes its node agent really run the pods).
+    type: dict
+  environment:
+    description:
+      - Environment (name to value) of the master Jobs' container. The default command reads
+        C(ACKOPS_BACKUP) (where to back up), C(ACKOPS_PKI_DIR) and C(ACKOPS_KUBECONFIG_DIR).
+      - Refused like a command when a value carries key material or a CA key path.
+    type: dict
 """
 
 EXAMPLES = r"""

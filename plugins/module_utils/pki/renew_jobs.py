@@ -9,7 +9,8 @@ dicts); the output is batch/v1 Job manifests:
   ``kubernetes.io/hostname``), tolerating the master/control-plane taints and
   that node's own taints; privileged, hostNetwork, hostPID, the host's ``/``
   at ``/host``; by default it runs ``kubeadm certs renew all`` on the host
-  (where the CA key already is) and restarts the static pods;
+  (where the CA key already is), after a backup ``k8s_cert_backup`` can
+  restore; the runbook restarts the control plane and checks it;
 * one Job for all workers, ``completions = parallelism =`` their number, one
   pod per node (podAntiAffinity on ``job-name``), tolerating each distinct
   taint the workers carry. It receives no key material: by default it only
@@ -38,21 +39,56 @@ MASTER_TOLERATIONS = [
     {"key": key, "operator": "Exists", "effect": "NoSchedule"} for key in reversed(MASTER_ROLE_KEYS)
 ]
 
-# Runs on the master's own root: back up pki/ and the kubeconfigs, renew with
-# the host's kubeadm (the CA key is read where it is), restart the static pods
-# the way the kubelet notices. Nothing secret is in the text.
+# Runs on the master's own root (``chroot /host``): back up what
+# ``kubeadm certs renew all`` rewrites into ACKOPS_BACKUP, in the layout and
+# with the manifest.json that ackops.runbooks.k8s_cert_backup restores (pki/ as
+# a tree, links followed; each kubeconfig under kubeconfigs/; modes kept in the
+# manifest), then renew with the host's kubeadm (the CA key is read where it
+# is). It does not restart anything: the runbook restarts the control plane the
+# way the SSH method does, checks its health and restores this backup when the
+# check fails. Nothing secret is in the text.
 MASTER_SCRIPT = """set -eu
-backup=/var/lib/ackops/pki-backups/job-$(date -u +%Y%m%dT%H%M%SZ)
-mkdir -p -m 0700 "$backup/kubeconfigs"
-cp -a /etc/kubernetes/pki "$backup/pki"
-cp -p /etc/kubernetes/*.conf "$backup/kubeconfigs/"
-kubeadm certs renew all
-aside=/etc/kubernetes/manifests.ackops-restart
-mkdir -p -m 0700 "$aside"
-mv /etc/kubernetes/manifests/*.yaml "$aside/"
-sleep 20
-mv "$aside"/*.yaml /etc/kubernetes/manifests/
-rmdir "$aside"
+umask 077
+pki=${ACKOPS_PKI_DIR:-/etc/kubernetes/pki}
+confs=${ACKOPS_KUBECONFIG_DIR:-/etc/kubernetes}
+stamp=$(date -u +%Y%m%dT%H%M%S).000000Z
+backup=${ACKOPS_BACKUP:-/var/lib/ackops/pki-backups/pki-$stamp}
+json() { printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\\\"]/\\\\&/g')"; }
+if [ -e "$backup" ]; then echo "backup $backup already exists" >&2; exit 1; fi
+mkdir -p "$(dirname "$backup")"
+mkdir -m 0700 "$backup"
+cp -RL "$pki" "$backup/pki"
+mkdir -m 0700 "$backup/kubeconfigs"
+{
+  printf '{"created": %s, "host": %s, "trees": [{"label": "pki", "path": %s, "files": [' \
+    "$(json "$stamp")" "$(json "$(hostname)")" "$(json "$pki")"
+  sep=""
+  (cd "$backup/pki" && find . -type f | sed 's|^[.]/||' | sort) | while IFS= read -r rel; do
+    printf '%s%s' "$sep" "$(json "$rel")"; sep=", "
+  done
+  printf '], "modes": {'
+  sep=""
+  (cd "$backup/pki" && find . -type f | sed 's|^[.]/||' | sort) | while IFS= read -r rel; do
+    printf '%s%s: %d' "$sep" "$(json "$rel")" "$((0$(stat -L -c %a "$pki/$rel")))"; sep=", "
+  done
+  printf '}, "followed": ['
+  sep=""
+  (cd "$pki" && find . -type l | sed 's|^[.]/||' | sort) | while IFS= read -r rel; do
+    printf '%s%s' "$sep" "$(json "$rel")"; sep=", "
+  done
+  printf ']}], "files": ['
+  sep=""
+  for name in admin.conf super-admin.conf controller-manager.conf scheduler.conf kubelet.conf; do
+    [ -f "$confs/$name" ] || continue
+    cp -L "$confs/$name" "$backup/kubeconfigs/$name"
+    printf '%s{"path": %s, "copy": %s, "mode": %d}' "$sep" "$(json "$confs/$name")" \
+      "$(json "kubeconfigs/$name")" "$((0$(stat -L -c %a "$confs/$name")))"; sep=", "
+  done
+  printf ']}\n'
+} > "$backup/manifest.json"
+chmod -R go-rwx "$backup"
+echo "backup: $backup"
+kubeadm certs renew all --cert-dir "$pki"
 """
 # Workers get no key: report the kubelet client credential, which the kubelet
 # renews itself through the CSR API (or the SSH path renews).
@@ -73,6 +109,17 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 class JobsError(RunbookError, ValueError):
     """The Jobs cannot be generated as asked; the message says which node or option and why."""
+
+
+def _string_map(value, option: str) -> dict:
+    """A mapping of strings to strings (annotations, environment), or {} for None."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) for k, v in value.items()
+    ):
+        raise JobsError(f"{option}: must be a mapping of names to strings, got {value!r:.120}")
+    return dict(value)
 
 
 def _name(node: dict) -> str:
@@ -140,30 +187,45 @@ def check_command(command, option: str) -> list[str]:
     return list(command)
 
 
-def _pod_spec(image: str, command: list[str], affinity: dict, tolerations: list[dict]) -> dict:
+def _pod_spec(
+    image: str, command: list[str], affinity: dict, tolerations: list[dict], env: list[dict]
+) -> dict:
+    container = {
+        "name": "renew-certs",
+        "image": image,
+        "command": command,
+        "securityContext": {"privileged": True},
+        "volumeMounts": [{"name": "host-root", "mountPath": HOST_ROOT}],
+        # The end of the output is the failed pod's message (the runbook shows it).
+        "terminationMessagePolicy": "FallbackToLogsOnError",
+    }
+    if env:
+        container["env"] = env
     return {
         "restartPolicy": "Never",
         "hostNetwork": True,
         "hostPID": True,
         "affinity": affinity,
         "tolerations": tolerations,
-        "containers": [
-            {
-                "name": "renew-certs",
-                "image": image,
-                "command": command,
-                "securityContext": {"privileged": True},
-                "volumeMounts": [{"name": "host-root", "mountPath": HOST_ROOT}],
-            }
-        ],
+        "containers": [container],
         "volumes": [{"name": "host-root", "hostPath": {"path": "/", "type": "Directory"}}],
     }
 
 
 def _job(
-    name: str, namespace: str, role: str, count: int, pod_spec: dict, deadline: int, notes: dict
+    name: str,
+    namespace: str,
+    role: str,
+    count: int,
+    pod_spec: dict,
+    deadline: int,
+    notes: dict,
+    pod_annotations: dict,
 ) -> dict:
     labels = {"app.kubernetes.io/managed-by": "ackops-runbooks", "ackops.io/renew-certs": role}
+    template_meta: dict = {"labels": labels}
+    if pod_annotations:
+        template_meta["annotations"] = dict(pod_annotations)
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -173,7 +235,7 @@ def _job(
             "completions": count,
             "parallelism": count,
             "activeDeadlineSeconds": deadline,
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+            "template": {"metadata": template_meta, "spec": pod_spec},
         },
     }
 
@@ -215,11 +277,16 @@ def renew_jobs(
     namespace: str = DEFAULT_NAMESPACE,
     name_prefix: str = DEFAULT_NAME_PREFIX,
     active_deadline_seconds: int = DEFAULT_ACTIVE_DEADLINE_SECONDS,
+    pod_annotations: dict | None = None,
+    environment: dict | None = None,
 ) -> dict:
     """The master Jobs (one per master, in order) and the worker Job (None without workers).
 
     ``masters``/``workers`` are Node names; when omitted they come from the
-    nodes' control-plane/master role labels and taints.
+    nodes' control-plane/master role labels and taints. ``pod_annotations``
+    go on every Job's pod template; ``environment`` (name -> value) is given
+    to the master Jobs' container (the built-in command reads
+    ``ACKOPS_BACKUP``, ``ACKOPS_PKI_DIR`` and ``ACKOPS_KUBECONFIG_DIR``).
     """
     if not isinstance(nodes, list):
         raise JobsError(f"expected a list of Node objects, got {type(nodes).__name__}")
@@ -233,6 +300,13 @@ def renew_jobs(
         raise JobsError(
             f"active_deadline_seconds: must be a positive integer, got {active_deadline_seconds!r}"
         )
+    annotations = _string_map(pod_annotations, "pod_annotations")
+    env = [
+        {"name": name, "value": value}
+        for name, value in _string_map(environment, "environment").items()
+    ]
+    for item in env:
+        check_command([item["value"]], f"environment.{item['name']}")
     master_command = check_command(master_command or DEFAULT_MASTER_COMMAND, "master_command")
     worker_command = check_command(worker_command or DEFAULT_WORKER_COMMAND, "worker_command")
     master_nodes = _pick(nodes, masters, True, "masters")
@@ -248,6 +322,7 @@ def renew_jobs(
             master_command,
             _hostname_affinity([hostname_of(node)]),
             _merge(MASTER_TOLERATIONS, tolerations_for([node])),
+            env,
         )
         master_jobs.append(
             _job(
@@ -258,6 +333,7 @@ def renew_jobs(
                 spec,
                 active_deadline_seconds,
                 {"ackops.io/node-name": _name(node)},
+                annotations,
             )
         )
 
@@ -277,7 +353,7 @@ def renew_jobs(
                 }
             ]
         }
-        spec = _pod_spec(image, worker_command, affinity, tolerations_for(worker_nodes))
+        spec = _pod_spec(image, worker_command, affinity, tolerations_for(worker_nodes), [])
         worker_job = _job(
             name,
             namespace,
@@ -286,6 +362,7 @@ def renew_jobs(
             spec,
             active_deadline_seconds,
             {"ackops.io/node-names": ",".join(_name(node) for node in worker_nodes)},
+            annotations,
         )
     return {
         "masters": master_jobs,

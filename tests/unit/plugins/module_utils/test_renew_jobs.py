@@ -251,3 +251,96 @@ def test_filter_validates_and_wraps_errors():
         renew_jobs_filter(cluster(), rootkey="x")
     with pytest.raises(AnsibleFilterError, match=r"renew_jobs: .*ca\.key"):
         renew_jobs_filter(cluster(), worker_command=["cat", "/etc/kubernetes/pki/ca.key"])
+
+
+def test_annotations_and_environment_go_where_the_pods_see_them():
+    jobs = renew_jobs(
+        cluster(),
+        pod_annotations={"ackops.io/lab-run": "host"},
+        environment={"ACKOPS_BACKUP": "/var/lib/ackops/pki-backups/pki-20261204T000000.000000Z"},
+    )
+    for job in [*jobs["masters"], jobs["worker"]]:
+        assert job["spec"]["template"]["metadata"]["annotations"] == {"ackops.io/lab-run": "host"}
+        container = job["spec"]["template"]["spec"]["containers"][0]
+        assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    master = jobs["masters"][0]["spec"]["template"]["spec"]["containers"][0]
+    assert master["env"] == [
+        {
+            "name": "ACKOPS_BACKUP",
+            "value": "/var/lib/ackops/pki-backups/pki-20261204T000000.000000Z",
+        }
+    ]
+    assert "env" not in jobs["worker"]["spec"]["template"]["spec"]["containers"][0]
+    assert_valid_manifest(jobs["masters"][0])
+    with pytest.raises(JobsError, match=r"environment\.KEY: refused"):
+        renew_jobs(cluster(), environment={"KEY": "/etc/kubernetes/pki/ca.key"})
+    with pytest.raises(JobsError, match="pod_annotations: must be a mapping"):
+        renew_jobs(cluster(), pod_annotations={"a": 1})
+
+
+def test_the_master_jobs_backup_is_one_k8s_cert_backup_restores(tmp_path):
+    """The built-in command's backup, run for real with a stand-in kubeadm, restores exactly."""
+    import os
+    import subprocess
+
+    from ansible_collections.ackops.runbooks.plugins.module_utils.pki.files import restore
+    from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew_jobs import (
+        MASTER_SCRIPT,
+    )
+
+    etc = tmp_path / "etc"
+    pki = etc / "pki"
+    (pki / "etcd").mkdir(parents=True)
+    originals = {
+        pki / "apiserver.crt": (b"old apiserver cert\n", 0o644),
+        pki / "apiserver.key": (b"old apiserver key\n", 0o600),
+        pki / "etcd" / "server.crt": (b"old etcd cert\n", 0o644),
+        pki / 'odd "name".crt': (b"quoted\n", 0o640),
+        etc / "admin.conf": (b"old admin.conf\n", 0o600),
+        etc / "scheduler.conf": (b"old scheduler.conf\n", 0o600),
+    }
+    for path, (data, mode) in originals.items():
+        path.write_bytes(data)
+        path.chmod(mode)
+    # kubeadm renews in place and writes one file the backup did not have.
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    kubeadm = bindir / "kubeadm"
+    kubeadm.write_text(
+        "#!/bin/sh\n"
+        'test "$*" = "certs renew all --cert-dir $ACKOPS_PKI_DIR" || exit 9\n'
+        'for f in "$ACKOPS_PKI_DIR/apiserver.crt" "$ACKOPS_PKI_DIR/etcd/server.crt" '
+        '"$ACKOPS_KUBECONFIG_DIR/admin.conf"; do echo renewed > "$f"; done\n'
+        'echo new > "$ACKOPS_PKI_DIR/stray.crt"\n'
+    )
+    kubeadm.chmod(0o755)
+    backup = tmp_path / "backups" / "pki-20261204T000000.000000Z"
+    env = dict(
+        os.environ,
+        PATH=f"{bindir}:{os.environ['PATH']}",
+        ACKOPS_PKI_DIR=str(pki),
+        ACKOPS_KUBECONFIG_DIR=str(etc),
+        ACKOPS_BACKUP=str(backup),
+    )
+    proc = subprocess.run(["/bin/sh", "-c", MASTER_SCRIPT], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert f"backup: {backup}" in proc.stdout
+    assert (pki / "apiserver.crt").read_bytes() == b"renewed\n"
+    assert oct(backup.stat().st_mode & 0o777) == oct(0o700)
+    assert all((p.stat().st_mode & 0o077) == 0 for p in backup.rglob("*") if not p.is_symlink())
+
+    put_back = restore(str(backup), host="master1")
+    assert str(pki / "stray.crt") in put_back
+    assert not (pki / "stray.crt").exists()
+    for path, (data, mode) in originals.items():
+        assert path.read_bytes() == data, path
+        assert path.stat().st_mode & 0o777 == mode, path
+    assert restore(str(backup), host="master1") == []
+
+    # A second run with the same backup path refuses before renewing anything.
+    again = subprocess.run(
+        ["/bin/sh", "-c", MASTER_SCRIPT], env=env, capture_output=True, text=True
+    )
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
+    assert (pki / "apiserver.crt").read_bytes() == b"old apiserver cert\n"
