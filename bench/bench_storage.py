@@ -68,6 +68,9 @@ class Lab:
 
     def __init__(self, lock: str | None):
         self.lock_path = lock
+
+    def load(self) -> None:
+        """Read inside a phase: another user may be bringing the lab up or down."""
         out = subprocess.run(
             [str(REPO / "lab" / "lab"), "status", "--json"], text=True, capture_output=True
         )
@@ -107,11 +110,15 @@ class Lab:
         subprocess.run([*self.kubectl, "apply", "-f", "-"], input=manifest, text=True,
                        capture_output=True, check=True)  # fmt: skip
 
-    def cleanup(self, namespaces: list[str]) -> None:
-        """Delete without waiting: the namespaces' claims, then every PV either side made."""
+    def cleanup(self, namespaces: list[str], wait: bool) -> None:
+        """The namespaces (and their claims), then every PV either side made. Before a run,
+        wait: objects sent to a namespace still terminating from the last run are refused,
+        and a PV applied while it is still being deleted goes a moment later."""
         subprocess.run([*self.kubectl, "delete", "namespace", "--ignore-not-found",
-                        "--wait=false", *namespaces], capture_output=True)  # fmt: skip
-        subprocess.run([*self.kubectl, "delete", "pv", "-l", SIDE_LABEL, "--wait=false"],
+                        f"--wait={str(wait).lower()}", "--timeout=300s", *namespaces],
+                       capture_output=True)  # fmt: skip
+        subprocess.run([*self.kubectl, "delete", "pv", "-l", SIDE_LABEL,
+                        f"--wait={str(wait).lower()}", "--timeout=300s"],
                        capture_output=True)  # fmt: skip
 
 
@@ -135,7 +142,8 @@ def playbook(path: Path, lab: Lab, extra: dict) -> float:
     )  # fmt: skip
     elapsed = time.monotonic() - start
     if proc.returncode != 0:
-        sys.exit(f"{path.name} failed:\n{proc.stdout[-3000:]}")
+        failed = [line for line in proc.stdout.splitlines() if '"msg"' in line or "msg:" in line]
+        sys.exit(f"{path.name} failed:\n{proc.stdout[-2000:]}\n" + "\n".join(failed[-5:]))
     return elapsed
 
 
@@ -155,7 +163,8 @@ def main() -> int:
         tmpdir = Path(tmp)
         lab = Lab(args.lock)
         with lab.phase():
-            lab.cleanup(["bench-runbook", "bench-loop"])
+            lab.load()
+            lab.cleanup(["bench-runbook", "bench-loop"], wait=True)
             runbook = playbook(
                 REPO / "provision-storage.yml",
                 lab,
@@ -194,7 +203,7 @@ def main() -> int:
         with lab.phase():
             if runs == 1:
                 check(lab, "loop", args.pairs)
-            lab.cleanup(["bench-runbook", "bench-loop"])
+            lab.cleanup(["bench-runbook", "bench-loop"], wait=False)
     print(f"{args.pairs} PV/PVC pairs ({2 * args.pairs} objects), lab {lab.region}")
     print(f"  provision-storage (one module call, whole playbook): {runbook:7.1f}s")
     print(f"  kubernetes.core.k8s loop ({runs} run(s), loop task only): {loop:7.1f}s")

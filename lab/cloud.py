@@ -6,7 +6,8 @@
   to the claim, the way an external provisioner answers. WaitForFirstConsumer
   classes wait for the scheduler's selected node and take its zone; Immediate
   disk classes take the first zone the class names. A zone the class does not
-  allow (its `allowedTopologies`, or its `zoneId`/`zoneid` parameter), an
+  allow (its `allowedTopologies`, or its `zoneId`/`zoneid` parameter), a zone
+  outside the nodes' region (Immediate disk classes), an
   unknown disk category or a claim below the category's minimum size is
   refused the way the drivers refuse it: a `ProvisioningFailed` Event on the
   PVC, which stays Pending.
@@ -43,6 +44,7 @@ FLEX = {"alicloud/disk": "disk", "alicloud/nas": "nas", "alicloud/oss": "oss"}
 SELECTED_NODE = "volume.kubernetes.io/selected-node"
 PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
 ZONE_LABEL = "topology.kubernetes.io/zone"
+REGION_LABEL = "topology.kubernetes.io/region"
 DISK_ZONE_KEY = "topology.diskplugin.csi.alibabacloud.com/zone"
 ZONE_KEYS = (ZONE_LABEL, DISK_ZONE_KEY, "failure-domain.beta.kubernetes.io/zone")
 # Minimum size (GiB) of a disk per category, as ECS creates them; PL2/PL3 ESSDs more.
@@ -213,7 +215,17 @@ class Cloud:
             z.strip() for z in (params.get("zoneId") or params.get("zoneid") or "").split(",")
         ]
         listed = [z for z in listed if z] or sorted(allowed)
-        return listed[0] if listed else None
+        if not listed:
+            return None
+        # CreateDisk in the cluster's region: a zone of another region is InvalidZoneId.
+        regions = {
+            (n.metadata.labels or {}).get(REGION_LABEL) for n in self.core.list_node().items
+        } - {None}
+        if regions and not any(listed[0].startswith(f"{r}-") for r in regions):
+            raise Refused(
+                f"zone {listed[0]} is not in region {', '.join(sorted(regions))} (the nodes' region)"
+            )
+        return listed[0]
 
     def refuse(self, pvc, sc, message: str) -> None:
         """A ProvisioningFailed Event on the claim, once per claim and message."""

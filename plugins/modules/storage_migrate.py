@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+
 DOCUMENTATION = r"""
 module: storage_migrate
 author: ack-runbooks contributors (@ackops)
@@ -113,7 +116,9 @@ markdown:
 error:
   description:
     - What failed and where, the same keys in every module of the collection;
-      C(error.details.restore) lists the commands that put the old objects back.
+      C(error.details.restore) lists the shell commands that put the old objects back, to run in
+      order with the cluster's kubeconfig (lines starting with C(#) explain); C(error.details.done)
+      the steps completed.
   returned: failure
   type: dict
 partial_changes:
@@ -287,20 +292,40 @@ class Volume:
         return out
 
     def restore(self) -> list[str]:
-        """How to put the old objects back from where this volume stopped."""
+        """Shell commands that put the old objects back from where this volume stopped.
+
+        Run in order with the cluster's kubeconfig; lines starting with ``#`` say why.
+        The old claim is inlined (no file to save by hand); the old reclaim policy comes
+        back only once the claim is bound again, so a Released PV is never set to Delete.
+        """
         out = []
         rollback = self.step.get("rollback") or {}
+        scaled_up = [w for w in self.workloads if f"scaled up {label(w)}" in self.done]
         if "claim deleted" in self.done and self.claim:
             ns, name = self.claim["namespace"], self.claim["name"]
+            for w in scaled_up:  # the claim cannot go while a pod mounts it
+                out.append(
+                    f"kubectl -n {ns} scale {w['kind'].lower()} {w['metadata']['name']} --replicas=0"
+                )
             out += [
-                f"kubectl -n {ns} delete pvc {name} --ignore-not-found",
+                f"kubectl -n {ns} delete pvc {name} --ignore-not-found --wait=true",
                 f"kubectl delete pv {self.new_name} --ignore-not-found",
                 f"kubectl patch pv {self.pv_name} --type merge -p "
                 '\'{"spec":{"claimRef":{"uid":null,"resourceVersion":null}}}\'',
-                f"kubectl create -f old-pvc.json (error.details.old_pvc: {ns}/{name} with volumeName {self.pv_name})",
             ]
+            old_pvc = rollback.get("pvc")
+            if old_pvc:
+                body = json.dumps(old_pvc, sort_keys=True, separators=(",", ":"))
+                out.append(f"printf '%s\\n' {shlex.quote(body)} | kubectl create -f -")
+            else:
+                out.append(
+                    f"# recreate PersistentVolumeClaim {ns}/{name} with spec.volumeName {self.pv_name}"
+                )
+            out.append(
+                f"kubectl -n {ns} wait pvc/{name} --for=jsonpath='{{.status.phase}}'=Bound --timeout=120s"
+            )
         elif "new PV created" in self.done:
-            out.append(f"kubectl delete pv {self.new_name}")
+            out.append(f"kubectl delete pv {self.new_name} --ignore-not-found")
         for w in self.workloads:
             kind = w["kind"].lower()
             ns = w["metadata"]["namespace"]
@@ -311,11 +336,11 @@ class Volume:
             policy = self.step.get("old_reclaim_policy") or "Delete"
             if policy != "Retain":
                 out.append(
-                    f"(once the claim is bound again) kubectl patch pv {self.pv_name} -p "
+                    f"kubectl patch pv {self.pv_name} -p "
                     f'\'{{"spec":{{"persistentVolumeReclaimPolicy":"{policy}"}}}}\''
                 )
         if rollback.get("text"):
-            out.append(f"in short: {rollback['text']}")
+            out.append(f"# in short: {rollback['text']}")
         return out
 
 

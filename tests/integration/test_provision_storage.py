@@ -11,6 +11,8 @@ refusals. The lab's provisioner is lab/cloud.py: it answers claims the way the C
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import time
 
 import pytest
@@ -21,6 +23,8 @@ from tests.integration.conftest import recap
 pytestmark = pytest.mark.lab
 
 NS = "pst-apps"
+FAIL_NS = "pst-fail"  # the migration that fails half-way
+ZONE_NS = "pst-zone"  # claims the lab provisioner refuses
 AK_ID = "LTAI5tPstIdNeverLogged"
 AK_SECRET = "pstSecretValueThatMustNeverAppear0123"
 CATEGORIES = [
@@ -220,6 +224,8 @@ def cleanup(lab) -> None:
         "namespace",
         NS,
         "pst-flex",
+        FAIL_NS,
+        ZONE_NS,
         "--ignore-not-found",
         "--wait=true",
         "--timeout=120s",
@@ -230,7 +236,11 @@ def cleanup(lab) -> None:
         for kind in ("pv", "storageclass")
         for i in lab.kubectl_json("get", kind)["items"]
         if i["metadata"]["name"].startswith(("pst-", "d-bp1pst"))
-        or (kind == "pv" and (i["spec"].get("claimRef") or {}).get("namespace") in (NS, "pst-flex"))
+        or (
+            kind == "pv"
+            and (i["spec"].get("claimRef") or {}).get("namespace")
+            in (NS, "pst-flex", FAIL_NS, ZONE_NS)
+        )
     ]
     for kind in ("pv", "storageclass"):
         for name in names:
@@ -484,7 +494,9 @@ def flex_pv(
     }
 
 
-def flex_claim(name: str, pv_name: str | None, modes: list[str], sc: str = "") -> dict:
+def flex_claim(
+    name: str, pv_name: str | None, modes: list[str], sc: str = "", ns: str = FLEX_NS
+) -> dict:
     spec = {
         "accessModes": modes,
         "resources": {"requests": {"storage": "20Gi"}},
@@ -495,18 +507,18 @@ def flex_claim(name: str, pv_name: str | None, modes: list[str], sc: str = "") -
     return {
         "apiVersion": "v1",
         "kind": "PersistentVolumeClaim",
-        "metadata": {"name": name, "namespace": FLEX_NS},
+        "metadata": {"name": name, "namespace": ns},
         "spec": spec,
     }
 
 
-def flex_deployment(name: str, claim: str) -> dict:
+def flex_deployment(name: str, claim: str, ns: str = FLEX_NS, replicas: int = 1) -> dict:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": name, "namespace": FLEX_NS},
+        "metadata": {"name": name, "namespace": ns},
         "spec": {
-            "replicas": 1,
+            "replicas": replicas,
             "selector": {"matchLabels": {"app": name}},
             "template": {
                 "metadata": {"labels": {"app": name}},
@@ -645,3 +657,168 @@ def test_flexvolume_migration(st_lab, tmp_path):
     proc = run(st_lab, tmp_path, migrate_vars(names), name="again.yml")
     assert proc.returncode == 0, proc.stdout[-5000:]
     assert recap(proc.stdout)["localhost"]["changed"] == 0, proc.stdout[-5000:]
+
+
+# ---- a migration that fails half-way, put back with the commands its error gives
+
+
+def test_failed_migration_is_restored_by_its_own_commands(st_lab, tmp_path):
+    """The new claim is refused after the old one is deleted (a namespace ResourceQuota admits
+    no claim of the CSI class): the run stops, its report lists shell commands, and running
+    exactly those brings back the old PV bound to the claim, its reclaim policy and the
+    workload's replicas. With the quota lifted, the migration then goes through."""
+    lab = st_lab
+    zone = sorted({h.zone for h in lab.workers})[0]
+    lab.kubectl("delete", "namespace", FAIL_NS, "--ignore-not-found", "--wait=true",
+                "--timeout=120s", check=False)  # fmt: skip
+    objects = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": FAIL_NS}},
+        {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "pst-fail-ssd"},
+         "provisioner": "alicloud/disk", "parameters": {"type": "cloud_ssd", "zoneid": zone},
+         "reclaimPolicy": "Delete"},
+        flex_claim("data", None, ["ReadWriteOnce"], "pst-fail-ssd", ns=FAIL_NS),
+        flex_deployment("app-data", "data", ns=FAIL_NS, replicas=2),
+    ]  # fmt: skip
+    lab.kubectl("apply", "-f", "-", input="\n---\n".join(json.dumps(o) for o in objects))
+    claim = wait_bound_in(lab, FAIL_NS, "data")
+    assert claim["status"]["phase"] == "Bound", claim
+    old_name = claim["spec"]["volumeName"]
+    old = pv(lab, old_name)
+    assert old["spec"]["persistentVolumeReclaimPolicy"] == "Delete"
+    quota = {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": {"name": "pst-classes", "namespace": FAIL_NS},
+        "spec": {
+            "hard": {"pst-fail-ssd-csi.storageclass.storage.k8s.io/persistentvolumeclaims": "0"}
+        },
+    }
+    lab.kubectl("apply", "-f", "-", input=json.dumps(quota))
+    deadline = time.monotonic() + 30  # admission needs the quota controller's first count
+    while (
+        not lab.kubectl_json("get", "resourcequota", "-n", FAIL_NS, "pst-classes")
+        .get("status", {})
+        .get("hard")
+    ):
+        assert time.monotonic() < deadline, "the quota controller never counted pst-classes"
+        time.sleep(0.5)
+
+    proc = run(lab, tmp_path, migrate_vars([old_name]), name="fail.yml")
+    assert proc.returncode != 0, proc.stdout[-4000:]
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "exceeded quota" in proc.stdout, proc.stdout[-4000:]
+    report = json.loads((tmp_path / "provision-storage.json").read_text())
+    error = report["migration"]["error"]
+    assert "claim deleted" in error["details"]["done"], error
+    assert "claim recreated" not in error["details"]["done"], error
+    restore = error["details"]["restore"]
+    markdown = (tmp_path / "provision-storage.md").read_text()
+    assert all(line in markdown for line in restore), markdown
+    # Half-way: the claim is gone, the old PV Released but kept, the workload down.
+    assert lab.kubectl("get", "pvc", "-n", FAIL_NS, "data", check=False).returncode != 0
+    kept = pv(lab, old_name)
+    assert kept["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+    assert kept["status"]["phase"] == "Released"
+    assert lab.kubectl_json("get", "deployment", "-n", FAIL_NS, "app-data")["spec"]["replicas"] == 0
+
+    # The operator runs exactly what the error says, in order.
+    env = dict(os.environ, KUBECONFIG=str(lab.kubeconfig),
+               PATH=f"{lab.kubectl_bin.parent}:{os.environ['PATH']}")  # fmt: skip
+    for line in restore:
+        if line.startswith("#"):
+            continue
+        done = subprocess.run(["bash", "-c", line], env=env, text=True, capture_output=True,
+                              timeout=150)  # fmt: skip
+        assert done.returncode == 0, (line, done.stdout, done.stderr)
+    claim = lab.kubectl_json("get", "pvc", "-n", FAIL_NS, "data")
+    assert claim["status"]["phase"] == "Bound"
+    assert claim["spec"]["volumeName"] == old_name
+    back = pv(lab, old_name)
+    assert back["spec"]["persistentVolumeReclaimPolicy"] == "Delete"
+    assert back["spec"]["flexVolume"] == old["spec"]["flexVolume"]  # the same disk, untouched
+    assert lab.kubectl("get", "pv", f"{old_name}-csi", check=False).returncode != 0
+    deadline = time.monotonic() + 60
+    while True:
+        dep = lab.kubectl_json("get", "deployment", "-n", FAIL_NS, "app-data")
+        if dep["spec"]["replicas"] == 2 and dep["status"].get("readyReplicas") == 2:
+            break
+        assert time.monotonic() < deadline, dep["status"]
+        time.sleep(1)
+
+    # Restored means retryable: without the quota the same run migrates the volume.
+    lab.kubectl("delete", "resourcequota", "-n", FAIL_NS, "pst-classes")
+    proc = run(lab, tmp_path, migrate_vars([old_name]), name="retry.yml")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    claim = lab.kubectl_json("get", "pvc", "-n", FAIL_NS, "data")
+    assert claim["spec"]["volumeName"] == f"{old_name}-csi"
+    assert identity(pv(lab, f"{old_name}-csi")) == identity(old)
+
+
+# ---- the lab provisioner refuses what the disk driver refuses
+
+
+def test_lab_provisioner_refuses_zones_sizes_and_categories(st_lab):
+    """Claims the disk driver would refuse stay Pending with a ProvisioningFailed Event
+    naming the cause, and no PV is made for them (lab/cloud.py, as the driver)."""
+    lab = st_lab
+    region = lab_region(lab)
+    zones = sorted({h.zone for h in lab.hosts})
+    nowhere = f"{region}-z"  # a zone of the region that no node has
+    other = "cn-beijing-a" if region != "cn-beijing" else "cn-shanghai-a"
+    assert nowhere not in zones
+    cases = {
+        # WaitForFirstConsumer: the scheduler picks a node; its zone is not the class's.
+        "wffc-zone": ({"type": "cloud_essd", "zoneId": nowhere}, "20Gi", True,
+                      ["which class pst-zone-wffc-zone does not allow", nowhere]),
+        "other-region": ({"type": "cloud_essd", "zoneId": other}, "20Gi", False,
+                         [f"zone {other} is not in region {region}"]),
+        "size": ({"type": "cloud_essd", "performanceLevel": "PL1", "zoneId": zones[0]}, "10Gi",
+                 False, ["cloud_essd disks are at least 20Gi, 10Gi requested"]),
+        "category": ({"type": "cloud_fancy", "zoneId": zones[0]}, "20Gi", False,
+                     ["disk category 'cloud_fancy' is not supported"]),
+    }  # fmt: skip
+    lab.kubectl("delete", "namespace", ZONE_NS, "--ignore-not-found", "--wait=true",
+                "--timeout=120s", check=False)  # fmt: skip
+    objects = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ZONE_NS}}]
+    for case, (params, size, wffc_mode, _words) in cases.items():
+        name = f"pst-zone-{case}"
+        objects.append({
+            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": name},
+            "provisioner": "diskplugin.csi.alibabacloud.com", "parameters": params,
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "WaitForFirstConsumer" if wffc_mode else "Immediate",
+        })  # fmt: skip
+        claim = flex_claim(case, None, ["ReadWriteOnce"], name, ns=ZONE_NS)
+        claim["spec"]["resources"]["requests"]["storage"] = size
+        objects.append(claim)
+        if wffc_mode:
+            pod = consumer_pod(f"use-{case}", case)
+            pod["metadata"]["namespace"] = ZONE_NS
+            objects.append(pod)
+    lab.kubectl("delete", "storageclass", *(f"pst-zone-{c}" for c in cases), "--ignore-not-found",
+                check=False)  # fmt: skip
+    lab.kubectl("apply", "-f", "-", input="\n---\n".join(json.dumps(o) for o in objects))
+    deadline = time.monotonic() + 45
+    while True:
+        events = lab.kubectl_json(
+            "get", "events", "-n", ZONE_NS, "--field-selector", "reason=ProvisioningFailed"
+        )["items"]
+        found = {e["involvedObject"]["name"]: e["message"] for e in events}
+        if set(found) >= set(cases) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    for case, (_params, _size, _wffc, words) in cases.items():
+        assert case in found, (case, found)
+        for word in words:
+            assert word in found[case], (case, word, found[case])
+        claim = lab.kubectl_json("get", "pvc", "-n", ZONE_NS, case)
+        assert claim["status"]["phase"] == "Pending", case
+        assert not claim["spec"].get("volumeName"), case
+    made = [
+        p["metadata"]["name"]
+        for p in lab.kubectl_json("get", "pv")["items"]
+        if (p["spec"].get("claimRef") or {}).get("namespace") == ZONE_NS
+    ]
+    assert made == [], made
+    lab.kubectl("delete", "namespace", ZONE_NS, "--wait=false", check=False)
+    lab.kubectl("delete", "storageclass", *(f"pst-zone-{c}" for c in cases), check=False)
