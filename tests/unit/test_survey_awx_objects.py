@@ -169,6 +169,31 @@ def test_schedules_name_objects_and_valid_rrules():
 
 def test_renewal_is_never_sliced():
     assert TEMPLATES["ack: certificates"]["job_slice_count"] == 1
+    for name, template in TEMPLATES.items():
+        if template.get("job_slice_count", 1) > 1:
+            # A sliced template can only report, and writes fragments.
+            assert template["playbook"] == "renew-certs.yml", name
+            assert template["extra_vars"]["renew_certs_action"] == "report", name
+            assert template["extra_vars"]["ackops_report_fragment"] is True, name
+
+
+def test_sliced_report_is_merged_by_a_workflow_node():
+    """Every node of a sliced template leads (always, even when a slice failed) to the merge."""
+    merged = 0
+    for workflow in WORKFLOWS.values():
+        nodes = {n["identifier"]: n for n in workflow["workflow_nodes"]}
+        for node in nodes.values():
+            template = TEMPLATES.get(node["unified_job_template"]["name"], {})
+            if template.get("job_slice_count", 1) == 1:
+                continue
+            (link,) = node["related"]["always_nodes"]
+            merge = nodes[link["identifier"]]
+            assert TEMPLATES[merge["unified_job_template"]["name"]]["playbook"] == (
+                "report-merge.yml"
+            )
+            assert merge["extra_data"]["report_merge_name"] == "renew-certs"
+            merged += 1
+    assert merged, "no workflow merges a sliced report"
 
 
 def _playbook(*args, env=None):
