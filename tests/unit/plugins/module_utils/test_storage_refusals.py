@@ -9,6 +9,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.storage.plan impor
 from ansible_collections.ackops.runbooks.plugins.module_utils.storage.schema import (
     StorageInputError,
 )
+from tests.catalogue import record
 
 REGION = "cn-hangzhou"
 ZONES = ["cn-hangzhou-h", "cn-hangzhou-i"]
@@ -531,6 +532,10 @@ def test_refusal_names_object_field_and_what_is_allowed(params, obj, field, frag
     assert error.as_error()["type"] == "input"
     # No secret value in any refusal.
     assert "secret-value" not in message
+    common = (("region", REGION), ("zones", ZONES), ("secrets", [KEYS]))
+    shown = {k: v for k, v in params.items() if (k, v) not in common}
+    record("provision-storage", "storage description", shown, message,
+           "build_plan raised StorageInputError: no plan returned")  # fmt: skip
 
 
 def test_there_are_at_least_twenty_refusals():

@@ -1,0 +1,225 @@
+"""The bad-input catalogue: every bad input the refusal tests try, the message it gets and
+what the test checked stayed unchanged, rendered into one table, docs/bad-inputs.md.
+
+Refusal tests call ``record(...)`` once per row, after their own assertions passed. It
+does nothing unless ``ACKOPS_CATALOGUE`` names a directory; then it appends one JSON line
+to ``<dir>/<pid>.jsonl`` (one file per process, so parallel runs do not interleave).
+The document is generated, never edited:
+
+    rm -rf build/bad-inputs
+    ACKOPS_CATALOGUE=build/bad-inputs .venv/bin/python -m pytest -q -p no:cacheprovider \\
+        $(grep -rl "tests.catalogue import" tests/unit)
+    .venv/bin/python -m tests.catalogue build/bad-inputs docs/bad-inputs.md
+
+Rendering fails (and writes nothing) when a message holds a traceback or when there are
+fewer than ``--minimum`` (100) distinct inputs. ``unchanged`` is the proof the test itself
+makes that nothing changed (a file tree compared, ``changed`` false asserted, objects
+compared on the API server); ``None`` when the test does not check it, and the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+ENV = "ACKOPS_CATALOGUE"
+MINIMUM = 100
+# What kind of input a row is: the issue's list, plus the arguments of modules and filters.
+KINDS = (
+    "variable",
+    "survey answer",
+    "inventory",
+    "manifest",
+    "compose file",
+    "CIDR",
+    "storage description",
+    "release rule",
+    "module argument",
+    "filter argument",
+)
+NOT_CHECKED = "not checked by this test"
+# Per-run scratch paths, so the table does not change from one run to the next.
+SCRATCH = (
+    re.compile(r"/[^\s'\":]*?/pytest-of-[^/\s]+/pytest-\d+/[^/\s'\":]+"),
+    re.compile(r"/tmp/tmp[a-z0-9_]{6,}"),
+)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def normalise(text: str) -> str:
+    text = ANSI.sub("", str(text))
+    for pattern in SCRATCH:
+        text = pattern.sub("<tmp>", text)
+    return " ".join(text.split())
+
+
+def summary(bad_input) -> str:
+    """How a bad input is shown: text as it is, anything else as compact JSON."""
+    if isinstance(bad_input, bytes):
+        bad_input = bad_input.decode("utf-8", "backslashreplace")
+    if not isinstance(bad_input, str):
+        bad_input = json.dumps(bad_input, sort_keys=True, default=repr, ensure_ascii=False)
+    return normalise(bad_input)
+
+
+def current_test() -> str:
+    """``path::name[id]`` of the running test (pytest sets PYTEST_CURRENT_TEST)."""
+    return os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+
+
+def record(runbook: str, kind: str, bad_input, message, unchanged: str | None = None) -> None:
+    """One row: call it after the test's assertions, so only what was checked is recorded."""
+    if kind not in KINDS:
+        raise ValueError(f"catalogue kind {kind!r} is not one of {', '.join(KINDS)}")
+    if not str(message).strip():
+        raise ValueError("a catalogue row needs the message the input got")
+    directory = os.environ.get(ENV)
+    if not directory:
+        return
+    row = {
+        "runbook": runbook,
+        "kind": kind,
+        "input": summary(bad_input),
+        "message": normalise(message),
+        "unchanged": normalise(unchanged) if unchanged else None,
+        "test": current_test(),
+    }
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    with (path / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+# ---- rendering
+
+
+class CatalogueError(Exception):
+    """The recorded rows do not make a catalogue (a traceback, too few rows, bad lines)."""
+
+
+def load(directory: Path) -> list[dict]:
+    rows = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise CatalogueError(f"{path}:{number}: not a JSON line ({exc})") from exc
+            missing = {"runbook", "kind", "input", "message"} - set(row)
+            if missing:
+                raise CatalogueError(f"{path}:{number}: missing {', '.join(sorted(missing))}")
+            rows.append(row)
+    return rows
+
+
+def distinct(rows: list[dict]) -> list[dict]:
+    """One row per (runbook, kind, input); the first test to record it, by test id, wins."""
+    chosen: dict[tuple, dict] = {}
+    for row in sorted(rows, key=lambda r: (r.get("test") or "", r["message"])):
+        chosen.setdefault((row["runbook"], row["kind"], row["input"]), row)
+    return sorted(
+        chosen.values(), key=lambda r: (r["runbook"], r["kind"], r.get("test") or "", r["input"])
+    )
+
+
+def check(rows: list[dict], minimum: int) -> None:
+    traced = [r for r in rows if "Traceback" in r["message"]]
+    if traced:
+        first = traced[0]
+        raise CatalogueError(
+            f"{len(traced)} bad input(s) answered by a traceback, first: {first['runbook']} "
+            f"{first['kind']} {first['input']!r} ({first.get('test')})"
+        )
+    if len(rows) < minimum:
+        raise CatalogueError(f"{len(rows)} distinct bad inputs recorded, fewer than {minimum}")
+
+
+def cell(text: str, limit: int = 0) -> str:
+    text = " ".join(str(text).split())
+    if limit and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("|", "\\|")
+
+
+def render(rows: list[dict]) -> str:
+    runbooks: dict[str, list[dict]] = {}
+    for row in rows:
+        runbooks.setdefault(row["runbook"], []).append(row)
+    proved = sum(1 for r in rows if r.get("unchanged"))
+    lines = [
+        "# Bad inputs, and what each gets",
+        "",
+        "<!-- Generated by tests/catalogue.py from the refusal tests; do not edit by hand. -->",
+        "",
+        f"Every bad input the unit tests try on the runbooks: {len(rows)} distinct inputs, none",
+        "answered by a traceback. For each, the message it gets (as the test saw it), and the",
+        "proof the test makes that nothing changed — or that it does not check it (a pure",
+        f"validator or converter, which has nothing to change): {proved} of {len(rows)} rows carry one.",
+        "",
+        "Regenerate (the tests record rows only when `ACKOPS_CATALOGUE` is set):",
+        "",
+        "```",
+        "rm -rf build/bad-inputs",
+        "ACKOPS_CATALOGUE=build/bad-inputs .venv/bin/python -m pytest -q -p no:cacheprovider \\",
+        '    $(grep -rl "tests.catalogue import" tests/unit)',
+        ".venv/bin/python -m tests.catalogue build/bad-inputs docs/bad-inputs.md",
+        "```",
+        "",
+        "| Runbook | Bad inputs | With a nothing-changed proof |",
+        "|---|---|---|",
+    ]
+    for runbook, items in runbooks.items():
+        with_proof = sum(1 for r in items if r.get("unchanged"))
+        lines.append(f"| {runbook} | {len(items)} | {with_proof} |")
+    number = 0
+    for runbook, items in runbooks.items():
+        lines += ["", f"## {runbook}", ""]
+        lines += [
+            "| # | Kind | Bad input | Message | Nothing changed | Test |",
+            "|---|---|---|---|---|---|",
+        ]
+        for row in items:
+            number += 1
+            test = (row.get("test") or "").split("::")
+            where = f"`{Path(test[0]).name}::{test[-1]}`" if len(test) > 1 else ""
+            shown = cell(row["input"], 240).replace("`", "'")
+            proof = row.get("unchanged") or f"— {NOT_CHECKED}"
+            lines.append(
+                f"| {number} | {cell(row['kind'])} | `{shown}` | {cell(row['message'], 600)} "
+                f"| {cell(proof)} | {cell(where)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def table_rows(document: str) -> list[list[str]]:
+    """The catalogue rows of a rendered document (for the tests that read docs/bad-inputs.md)."""
+    rows = []
+    for line in document.splitlines():
+        if re.match(r"^\| \d+ \| ", line):
+            rows.append([c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]])
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="render docs/bad-inputs.md from recorded rows")
+    parser.add_argument("directory", type=Path, help="where the tests wrote their *.jsonl")
+    parser.add_argument("output", type=Path, help="the Markdown file to write")
+    parser.add_argument("--minimum", type=int, default=MINIMUM)
+    args = parser.parse_args(argv)
+    try:
+        rows = distinct(load(args.directory))
+        check(rows, args.minimum)
+    except CatalogueError as exc:
+        print(f"catalogue: {exc}", file=sys.stderr)
+        return 1
+    args.output.write_text(render(rows), encoding="utf-8")
+    print(f"catalogue: {len(rows)} distinct bad inputs -> {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
