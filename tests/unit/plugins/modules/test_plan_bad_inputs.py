@@ -31,6 +31,7 @@ from ansible_collections.ackops.runbooks.plugins.filter.master_spec import maste
 from ansible_collections.ackops.runbooks.plugins.filter.max_nodes import max_nodes_filter
 from ansible_collections.ackops.runbooks.plugins.filter.worker_plan import worker_plan_filter
 from ansible_collections.ackops.runbooks.plugins.modules import cluster_plan_info
+from tests.catalogue import record
 
 REPO = Path(__file__).resolve().parents[4]
 DOC = REPO / "docs" / "plan-cluster.md"
@@ -430,9 +431,13 @@ def test_module_refuses_with_field_and_cause(shown, args, fragments):
     assert "Traceback" not in json.dumps(result)
     for fragment in fragments:
         assert fragment in result["msg"], result["msg"]
+    proof = None
     if "error" in result:  # refused by the planner, not by Ansible's argument spec
         assert result["error"]["field"] in result["msg"]
         assert result["changed"] is False
+        proof = "module result changed=false"
+    record("plan-cluster", "CIDR" if "cidr" in shown.lower() else "variable", shown,
+           result["msg"], proof)  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -443,6 +448,8 @@ def test_filter_refuses_with_field_and_cause(shown, call, fragments):
     assert "Traceback" not in message
     for fragment in fragments:
         assert fragment in message
+    record("plan-cluster", "CIDR" if "cidr" in shown.lower() else "filter argument", shown,
+           message, "the filter raised AnsibleError: no value returned")  # fmt: skip
 
 
 def test_the_table_has_at_least_30_rows():
