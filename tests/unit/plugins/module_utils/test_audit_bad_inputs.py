@@ -23,6 +23,7 @@ from ansible_collections.ackops.runbooks.plugins.modules.workload_audit_info imp
     OPTIONS,
     audit_result,
 )
+from tests.catalogue import record, summary
 
 REPO = Path(__file__).resolve().parents[4]
 DOC = REPO / "docs" / "audit-workloads.md"
@@ -307,6 +308,8 @@ def test_bad_input_gives_a_message_naming_file_object_and_field(tmp_path, what, 
         assert " at line " in message  # where in the file
     elif content is not None and not isinstance(content, bytes):
         assert re.search(r"bad\.yaml#\d", message)  # the document
+    shown = '{"kind": ' if content is None else content
+    record("audit-workloads", "manifest", f"{what}: {summary(shown)}", message)
 
 
 def test_the_table_has_at_least_thirty_rows():
