@@ -63,6 +63,8 @@ def summary(bad_input) -> str:
         bad_input = bad_input.decode("utf-8", "backslashreplace")
     if not isinstance(bad_input, str):
         bad_input = json.dumps(bad_input, sort_keys=True, default=repr, ensure_ascii=False)
+    elif "\n" in bad_input.strip("\n"):  # a file's text: its lines stay visible
+        bad_input = " ↵ ".join(line.rstrip() for line in bad_input.strip("\n").splitlines())
     return normalise(bad_input)
 
 

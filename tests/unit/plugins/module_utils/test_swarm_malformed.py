@@ -9,6 +9,7 @@ import pytest
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.convert import convert_compose
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.errors import ComposeError
+from tests.catalogue import record
 
 
 def svc(body: str, name: str = "web", top: str = "") -> str:
@@ -126,6 +127,9 @@ def test_malformed_input_names_file_service_key_and_value(
     assert shown in message
     assert "Traceback" not in message
     assert error.as_error()["object"] == str(tmp_path / file)
+    shown_files = next(iter(files.values())) if len(files) == 1 else files
+    record("migrate-swarm", "compose file", shown_files, message,
+           "convert_compose raised ComposeError: no manifests returned")  # fmt: skip
 
 
 def test_the_table_is_large_enough():
