@@ -16,6 +16,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.release.policy imp
     ReleaseRuleError,
     same_rules,
 )
+from tests.catalogue import record
 
 SERVICES = ["old-nginx", "new-nginx"]
 
@@ -188,6 +189,8 @@ def test_malformed_rules_are_refused(annotations, stable, rule, position, reason
     if position is not None:
         assert f"at character {position}" in str(error)
     assert error.as_error()["details"]["rule"] == rule
+    record("release", "release rule", {"ack annotations": annotations, "stable": stable},
+           str(error), "parse_ack raised ReleaseRuleError: no rule returned")  # fmt: skip
 
 
 @pytest.mark.parametrize(

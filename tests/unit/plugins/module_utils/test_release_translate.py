@@ -45,6 +45,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.release.upstream i
 )
 from lab.ackolab.crds import gateway_api_dir
 from lab.ackolab.state import versions
+from tests.catalogue import record
 from tests.unit.manifests import assert_valid_manifest
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "release"
@@ -579,6 +580,8 @@ def test_malformed_rules_are_refused(dialect, source, rule, position, reason):
     assert reason in error.reason
     assert rule in str(error)
     assert reason in str(error)
+    record("release", "release rule", {"dialect": dialect, "source": source}, str(error),
+           "translate raised ReleaseRuleError: no rule returned")  # fmt: skip
 
 
 @pytest.mark.parametrize(("route", "position", "reason"), GATEWAY_MALFORMED)
@@ -589,6 +592,8 @@ def test_malformed_httproutes_are_refused(route, position, reason):
     assert info.value.position == position
     assert reason in info.value.reason
     assert f"at {position}" in str(info.value)
+    record("release", "release rule", {"HTTPRoute": route}, str(info.value),
+           "parse_httproute raised ReleaseRuleError: no rule returned")  # fmt: skip
 
 
 def test_malformed_rows_are_enough():
