@@ -192,7 +192,8 @@ class Converger:
                 f'field manager "{m}" owns {", ".join(fs)}' for m, fs in sorted(conflicts.items())
             )
             raise IngressHAError(
-                f"{describe(body)}: fields this runbook sets are owned by other field managers: "
+                # obj= puts the object first: the cause does not repeat it.
+                "fields this runbook sets are owned by other field managers: "
                 f"{owned}. Not changed: {ownership_advice(owner, fields)}. To take them over "
                 "anyway set ingress_ha_take_ownership=true (module option take_ownership).",
                 obj=describe(body),
