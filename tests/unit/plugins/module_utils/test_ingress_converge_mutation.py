@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan import IngressHAError
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.errors import K8sObjectError
 from tests.unit.plugins.module_utils.test_ingress_converge import NAME, NS, Cluster, params
 
 CONTROLLER = f"Deployment {NS}/{NAME}"
@@ -140,10 +141,10 @@ def test_a_conflict_with_an_addon_manager_names_the_addon_settings():
 def test_an_apply_error_that_is_no_conflict_is_not_dressed_as_one():
     cluster = Cluster()
     cluster.fake.fail("PATCH", "/deployments/", 422, "spec.replicas: Invalid value: -1")
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(K8sObjectError, match="Invalid value") as exc:
         cluster.converger().run()
     assert not isinstance(exc.value, IngressHAError)
-    assert "Invalid value" in str(exc.value)
+    assert exc.value.status == 422
 
 
 def test_take_ownership_forces_the_apply():
