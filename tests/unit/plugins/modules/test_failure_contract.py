@@ -21,6 +21,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors impo
     ERROR_KEYS,
     FAILURE_KEYS,
 )
+from tests.catalogue import record
 
 REPO = Path(__file__).resolve().parents[4]
 MODULES = sorted(path.stem for path in (REPO / "plugins" / "modules").glob("*.py"))
@@ -144,3 +145,6 @@ def test_failure_has_the_contract_keys(module, args, tmp_path):
     assert result["msg"]
     assert "Traceback" not in result["msg"]
     assert result["error"]["cause"] in result["msg"]
+    proof = None if result["partial_changes"] else "module result changed=false, partial_changes []"
+    record("every module (failure contract)", "module argument", f"ackops.runbooks.{module} {args}",
+           result["msg"], proof)  # fmt: skip
