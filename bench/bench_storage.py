@@ -131,10 +131,11 @@ def volumes(side: str, namespace: str, first: int, last: int, zone: str) -> list
     ]  # fmt: skip
 
 
-def playbook(path: Path, lab: Lab, extra: dict) -> float:
-    vars_file = path.with_suffix(".vars.json")
+def playbook(path: Path, lab: Lab, extra: dict, scratch: Path) -> float:
+    """One ansible-playbook run; its variables and reports go to ``scratch``, never the checkout."""
+    vars_file = scratch / f"{path.stem}.vars.json"
     vars_file.write_text(json.dumps(extra))
-    env = dict(os.environ, PATH=f"{VENV}:{os.environ['PATH']}", ACKOPS_REPORT_DIR=str(path.parent))
+    env = dict(os.environ, PATH=f"{VENV}:{os.environ['PATH']}", ACKOPS_REPORT_DIR=str(scratch))
     start = time.monotonic()
     proc = subprocess.run(
         [str(VENV / "ansible-playbook"), "-i", lab.inventory, str(path), "-e", f"@{vars_file}"],
@@ -175,7 +176,9 @@ def main() -> int:
                         "runbook", "bench-runbook", 0, args.pairs, lab.zones[0]
                     ),
                     "provision_storage_wait": False,
+                    "provision_storage_report_dir": str(tmpdir),
                 },
+                tmpdir,
             )
             check(lab, "runbook", args.pairs)
         # The loop, over the same plan's objects (its own namespace, ids and label).
@@ -194,7 +197,7 @@ def main() -> int:
                 playbook(tmpdir / "loop.yml", lab, {
                     "objects": plan["objects"], "kubeconfig": lab.kubeconfig,
                     "elapsed_file": str(elapsed_file),
-                })  # fmt: skip
+                }, tmpdir)  # fmt: skip
                 pvs, pvcs = lab.count("loop")
                 if min(pvs, pvcs) < last - first:
                     sys.exit(f"loop: {pvs} PVs and {pvcs} PVCs after pairs {first}-{last - 1}")
