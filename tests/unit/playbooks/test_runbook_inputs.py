@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+from tests.catalogue import record
+
 from .test_planning_runbooks import run
 
 pytestmark = pytest.mark.slow
@@ -54,6 +56,9 @@ def test_renew_certs_refuses_bad_input_once_before_touching_a_host(extra, messag
         "localhost": {**counts["localhost"], "failed": 0, "unreachable": 0},
         "k8s-master-1": {**counts["k8s-master-1"], "failed": 1, "unreachable": 0},
     }
+    record("renew-certs", "variable", extra, message,
+           "stopped before any host was contacted: recap unreachable=0 on every host "
+           "(the example inventory's hosts do not exist)")  # fmt: skip
 
 
 def test_ingress_ha_refuses_bad_input_before_reaching_the_api():
@@ -66,3 +71,6 @@ def test_ingress_ha_refuses_bad_input_before_reaching_the_api():
     )
     # The message says which role and entry point refused it.
     assert "validate_args_context: argument_spec_name: main name: ingress_ha" in output
+    record("ingress-ha", "variable", {"ingress_ha_controller_kind": "StatefulSet"},
+           "value of ingress_ha_controller_kind must be one of: auto, Deployment, DaemonSet, "
+           "got: StatefulSet")  # fmt: skip
