@@ -17,6 +17,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cidr_plan
     propose,
     validate_plan,
 )
+from tests.catalogue import record
 
 SOUND = {
     "vpc_cidr": "192.168.0.0/16",
@@ -398,6 +399,13 @@ def test_bad_plan_input_names_field_and_value(plan, message):
     with pytest.raises(InputError) as exc:
         validate_plan(plan)
     assert message in str(exc.value)
+    record(
+        "plan-cluster",
+        "CIDR",
+        {"network": plan},
+        str(exc.value),
+        "validate_plan raised InputError: no plan returned",
+    )
 
 
 @pytest.mark.parametrize(
@@ -417,6 +425,8 @@ def test_bad_proposal_input_names_field_and_value(request_, message):
     with pytest.raises(InputError) as exc:
         propose(SOUND, request_)
     assert message in str(exc.value)
+    record("plan-cluster", "CIDR", {"proposals": request_}, str(exc.value),
+           "propose raised InputError: no proposal returned")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -446,6 +456,13 @@ def test_service_cidr_too_small_to_work_is_refused(service_cidr, message):
     with pytest.raises(InputError) as exc:
         validate_plan(plan)
     assert message in str(exc.value)
+    record(
+        "plan-cluster",
+        "CIDR",
+        {"network": plan},
+        str(exc.value),
+        "validate_plan raised InputError: no plan returned",
+    )
 
 
 @pytest.mark.parametrize("value", ["fd00::%eth0/112", "fe80::%eth0/64", "fd00::%1/112"])
@@ -466,6 +483,13 @@ def test_a_cidr_with_an_ipv6_zone_id_is_refused(value):
     assert str(exc.value) == (
         f"network.clusters[0].service_cidr[1]: {value!r} holds a zone id (%...): "
         "a CIDR has no interface part; remove it"
+    )
+    record(
+        "plan-cluster",
+        "CIDR",
+        {"network": plan},
+        str(exc.value),
+        "validate_plan raised InputError: no plan returned",
     )
     with pytest.raises(InputError) as exc:
         free_cidrs([], 120, 1, [value])

@@ -27,6 +27,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan impor
     select_nodes,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import strip_noise
+from tests.catalogue import record
 from tests.unit.manifests import assert_valid_manifest
 
 # ---- versions
@@ -195,6 +196,8 @@ def test_inventory_selection_refuses_masters_and_unknown_nodes(entry, message):
     with pytest.raises(IngressHAError, match="refusing") as info:
         select_nodes(CLUSTER, 1, [entry, {"host": "w3"}])
     assert message in str(info.value)
+    record("ingress-ha", "inventory", {"ingress group": [entry, {"host": "w3"}]}, str(info.value),
+           "select_nodes raised IngressHAError: no node selected")  # fmt: skip
 
 
 def test_plan_node_labels_and_is_idempotent():
