@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
+import textwrap
 import time
 
 import pytest
 import yaml
 
+from tests.catalogue import record
 from tests.integration.conftest import recap
 
 pytestmark = pytest.mark.lab
@@ -453,16 +456,46 @@ REFUSALS = [
 ]
 
 
+def failure_msg(stdout: str) -> str | None:
+    """The msg of the failed task, as the YAML result format prints it."""
+    found = re.search(r"FAILED! => *\n((?:[ \t]+.*(?:\n|$))+)", stdout)
+    try:
+        result = yaml.safe_load(textwrap.dedent(found.group(1))) if found else None
+    except yaml.YAMLError:
+        return None
+    return result.get("msg") if isinstance(result, dict) else None
+
+
+def changed_paths(good, wrong, path: str = "") -> dict:
+    """Where the bad variables differ from the good ones: {path: bad value}."""
+    if isinstance(good, dict) and isinstance(wrong, dict):
+        out = {}
+        for key in sorted(set(good) | set(wrong)):
+            out.update(changed_paths(good.get(key), wrong.get(key), f"{path}.{key}".lstrip(".")))
+        return out
+    if isinstance(good, list) and isinstance(wrong, list) and len(good) == len(wrong):
+        out = {}
+        for i, (a, b) in enumerate(zip(good, wrong, strict=True)):
+            out.update(changed_paths(a, b, f"{path}[{i}]"))
+        return out
+    return {} if good == wrong else {path: wrong}
+
+
 @pytest.mark.parametrize(("why", "mutate", "words"), REFUSALS, ids=[r[0] for r in REFUSALS])
 def test_refusals_change_nothing(st_lab, tmp_path, why, mutate, words):
     before = snapshot(st_lab)
-    proc = run(st_lab, tmp_path, bad(st_lab, mutate))
+    variables = bad(st_lab, mutate)
+    proc = run(st_lab, tmp_path, variables)
     assert proc.returncode != 0, why
     assert "Traceback" not in proc.stdout
     for word in words:
         assert word in proc.stdout, (why, word, proc.stdout[-3000:])
     assert AK_SECRET not in proc.stdout
     assert snapshot(st_lab) == before, why
+    record("provision-storage", "variable", changed_paths(storage_vars(st_lab, replicas=3), variables),
+           failure_msg(proc.stdout) or why,
+           "the lab's StorageClasses, PVs, PVCs, StatefulSets, Services and Secrets "
+           "compared before and after: identical")  # fmt: skip
 
 
 # ---- flexVolume -> CSI migration
