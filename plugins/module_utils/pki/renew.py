@@ -445,14 +445,31 @@ def renew_host(
         )
     else:
         validity, validity_source = dt.timedelta(days=DEFAULT_VALIDITY_DAYS), "default"
-    if not force and validity <= dt.timedelta(days=threshold_days):
-        raise PKIError(
-            f"a lifetime of {_days(validity)} from {validity_source} is not longer than the "
-            f"{threshold_days}-day threshold: every run would renew again; "
-            "set validity_days or lower threshold_days",
-            host=roots.host,
-            field="validity_days",
-        )
+    conflict = None
+    if validity_source != "default" and validity <= dt.timedelta(days=threshold_days):
+        if validity_source == "validity_days" and not force:
+            raise PKIError(
+                f"a lifetime of {_days(validity)} from {validity_source} is not longer than the "
+                f"{threshold_days}-day threshold: every run would renew again; "
+                "set validity_days or lower threshold_days",
+                host=roots.host,
+                field="validity_days",
+            )
+        if validity_source != "validity_days":
+            # The cluster says one thing, the run's threshold another. What is due
+            # (under the threshold) is renewed, for kubeadm's default lifetime, so
+            # the renewed leaves are beyond the threshold and the next run is a
+            # no-op; a renewal for the cluster's own lifetime would leave them due
+            # again and renew them on every run.
+            conflict = (
+                f"{validity_source} is {_days(validity)}, not longer than the "
+                f"{threshold_days}-day threshold: certificates are renewed for "
+                f"{DEFAULT_VALIDITY_DAYS} days (kubeadm's default) instead, else every run "
+                "would renew them again; set renew_certs_validity_days, or lower "
+                "renew_certs_threshold_days below the cluster's lifetime, to choose"
+            )
+            validity = dt.timedelta(days=DEFAULT_VALIDITY_DAYS)
+            validity_source = f"default (conflict: {validity_source} under the threshold)"
     algorithm = key_algorithm or config["key_algorithm"]
     inv = inventory(roots)
     external_etcd = config["external_etcd"] or inv.ca_named("etcd-ca") is None
@@ -483,7 +500,7 @@ def renew_host(
         now=now,
         changes=changes,
     )
-    warnings = [ca["warning"] for ca in cas if ca["warning"]]
+    warnings = ([conflict] if conflict else []) + [ca["warning"] for ca in cas if ca["warning"]]
     pruned = []
     if backup_path and (backup_keep or backup_max_age_days):
         try:

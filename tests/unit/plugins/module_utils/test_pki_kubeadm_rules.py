@@ -205,11 +205,30 @@ def test_the_whole_configmap_and_each_algorithm_name(due_host):
         renew(due_host, kubeadm_config="/nonexistent/kubeadm-config.yaml")
 
 
-def test_a_lifetime_not_longer_than_the_threshold_is_refused(due_host):
+def test_a_cluster_lifetime_under_the_threshold_warns_renews_for_the_default_and_never_loops(
+    due_host,
+):
+    """ClusterConfiguration 48h vs the 30-day threshold: what is due is renewed, for
+    kubeadm's default 365 days (a warning says why), and the next run renews nothing."""
     short = CLUSTER_CONFIGURATION.replace("4380h", "48h")
+    first = renew(due_host, cluster_configuration=short)
+    assert first["renewed"]
+    assert any("not longer than the 30-day threshold" in n for n in first["notices"])
+    assert "365 days" in first["notices"][0]
+    assert first["settings"]["validity"] == "365 days"
+    for item in first["renewed"]:
+        if item["path"].endswith(".crt"):
+            assert 364 <= days_of(item["path"]) <= 366
     before = due_host.tree_hash()
-    with pytest.raises(PKIError, match=r"validity_days: a lifetime of 2 days from cert.*every run"):
-        renew(due_host, cluster_configuration=short)
+    second = renew(due_host, cluster_configuration=short)
+    assert second["renewed"] == []
+    assert due_host.tree_hash() == before
+
+
+def test_an_explicit_lifetime_not_longer_than_the_threshold_is_refused(due_host):
+    before = due_host.tree_hash()
+    with pytest.raises(PKIError, match=r"validity_days: a lifetime of 2 days from validity_days"):
+        renew(due_host, validity_days=2)
     assert due_host.tree_hash() == before
 
 
