@@ -8,17 +8,22 @@ bringing one up takes seconds, so tests do not have to undo what they did.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import shlex
 import ssl
 import subprocess
+import tempfile
+import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from cryptography import x509
 
 REPO = Path(__file__).resolve().parents[2]
@@ -303,3 +308,58 @@ def recap(output: str) -> dict[str, dict[str, int]]:
             key: int(value) for key, value in (item.split("=") for item in rest.split())
         }
     return counters
+
+
+# ---- shared by the renew-certs tests (HA renewal through the SLB, Job method)
+
+
+def tree_hashes(lab) -> dict[str, str]:
+    """sha256 of every file under every host's /etc/kubernetes and /var/lib/kubelet."""
+    out = {}
+    for host in lab.hosts:
+        for root in (host.etc_kubernetes, host.var_lib_kubelet):
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and not path.is_symlink():
+                    out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+                elif path.is_symlink():
+                    out[str(path)] = "-> " + str(path.readlink())
+    return out
+
+
+class SlbPoller(threading.Thread):
+    """GETs through the load balancer on fresh connections until stopped; counts failures."""
+
+    def __init__(self, kubeconfig: Path, url: str):
+        super().__init__(daemon=True)
+        config = yaml.safe_load(kubeconfig.read_text())
+        self.tmp = tempfile.mkdtemp(prefix="poller-")
+        user = config["users"][0]["user"]
+        for name, key in (
+            ("ca", None),
+            ("cert", "client-certificate-data"),
+            ("key", "client-key-data"),
+        ):
+            data = (
+                config["clusters"][0]["cluster"]["certificate-authority-data"]
+                if key is None
+                else user[key]
+            )
+            Path(self.tmp, name).write_bytes(base64.b64decode(data))
+        self.ctx = ssl.create_default_context(cafile=f"{self.tmp}/ca")
+        self.ctx.load_cert_chain(f"{self.tmp}/cert", f"{self.tmp}/key")
+        self.url = url
+        self.probes = 0
+        self.failures: list[str] = []
+        self.stopping = threading.Event()
+
+    def run(self):
+        deadline = time.monotonic() + 900  # bounded, whatever happens to the test
+        while not self.stopping.is_set() and time.monotonic() < deadline:
+            self.probes += 1
+            try:
+                with urllib.request.urlopen(self.url, context=self.ctx, timeout=10) as resp:
+                    if resp.status != 200:
+                        self.failures.append(f"HTTP {resp.status}")
+            except Exception as exc:  # every failure counts, whatever its kind
+                self.failures.append(f"{time.strftime('%T')} {exc}")
+            time.sleep(0.1)

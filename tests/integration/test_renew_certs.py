@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
-import ssl
-import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.integration.conftest import LAB, REPO, assert_ok, changed_total
+from tests.integration.conftest import LAB, REPO, SlbPoller, assert_ok, changed_total, tree_hashes
 
 pytestmark = pytest.mark.lab
 
@@ -38,19 +33,6 @@ LEAF_FILES = [
 
 def host_etc(host: str) -> Path:
     return LAB.host(host).etc_kubernetes
-
-
-def tree_hashes(lab) -> dict[str, str]:
-    """sha256 of every file under every host's /etc/kubernetes and /var/lib/kubelet."""
-    out = {}
-    for host in lab.hosts:
-        for root in (host.etc_kubernetes, host.var_lib_kubelet):
-            for path in sorted(root.rglob("*")):
-                if path.is_file() and not path.is_symlink():
-                    out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
-                elif path.is_symlink():
-                    out[str(path)] = "-> " + str(path.readlink())
-    return out
 
 
 def object_versions(lab) -> dict[str, str]:
@@ -344,51 +326,9 @@ def test_refuses_when_a_master_is_unreachable(lab_handle, tmp_path):
 # --------------------------------------------------------------------------- HA
 
 
-class Poller(threading.Thread):
-    """GETs through the load balancer on fresh connections until stopped; counts failures."""
-
-    def __init__(self, kubeconfig: Path, url: str):
-        super().__init__(daemon=True)
-        import base64
-        import tempfile
-
-        config = yaml.safe_load(kubeconfig.read_text())
-        self.tmp = tempfile.mkdtemp(prefix="poller-")
-        user = config["users"][0]["user"]
-        for name, key in (
-            ("ca", None),
-            ("cert", "client-certificate-data"),
-            ("key", "client-key-data"),
-        ):
-            data = (
-                config["clusters"][0]["cluster"]["certificate-authority-data"]
-                if key is None
-                else user[key]
-            )
-            Path(self.tmp, name).write_bytes(base64.b64decode(data))
-        self.ctx = ssl.create_default_context(cafile=f"{self.tmp}/ca")
-        self.ctx.load_cert_chain(f"{self.tmp}/cert", f"{self.tmp}/key")
-        self.url = url
-        self.probes = 0
-        self.failures: list[str] = []
-        self.stopping = threading.Event()
-
-    def run(self):
-        deadline = time.monotonic() + 900  # bounded, whatever happens to the test
-        while not self.stopping.is_set() and time.monotonic() < deadline:
-            self.probes += 1
-            try:
-                with urllib.request.urlopen(self.url, context=self.ctx, timeout=10) as resp:
-                    if resp.status != 200:
-                        self.failures.append(f"HTTP {resp.status}")
-            except Exception as exc:  # every failure counts, whatever its kind
-                self.failures.append(f"{time.strftime('%T')} {exc}")
-            time.sleep(0.1)
-
-
 def test_ha_renewal_without_a_failed_request_then_rollback(lab_handle, capsys):
     lab = lab_handle.up("ha", cert_validity="48h")
-    poller = Poller(lab.lab_kubeconfig, "https://10.250.0.1:6443/api/v1/namespaces/kube-system")
+    poller = SlbPoller(lab.lab_kubeconfig, "https://10.250.0.1:6443/api/v1/namespaces/kube-system")
     poller.start()
     try:
         renew_and_verify(lab)
