@@ -788,6 +788,21 @@ def watch_main(args) -> int:
     state = Path(args.state)
     (state / "pods").mkdir(parents=True, exist_ok=True)
     agent = Agent(api, hosts, state, sys.executable)
+
+    def stop(signum, frame):
+        # `lab down`: a container without hostNetwork is in no lab namespace,
+        # so the agent ends its containers itself (SIGKILL to each group).
+        with agent.lock:
+            runs = list(agent.pods.values())
+        for run in runs:
+            for proc in run.procs.values():
+                if proc.poll() is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     log(f"watching pods annotated {OPT_IN}={OPT_IN_VALUE} on {', '.join(sorted(hosts))}")
     agent.poll()
     return 0

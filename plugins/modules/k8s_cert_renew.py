@@ -70,7 +70,10 @@ options:
       - Validity of a renewed certificate in days, clamped to its CA's not_after.
       - Unset (or V(0)), the ClusterConfiguration's C(certificateValidityPeriod) (kubeadm 1.31+),
         else 365 days.
-      - Must be longer than O(threshold_days) (else every run would renew again), unless O(force).
+      - When given, must be longer than O(threshold_days) (else every run would renew again),
+        unless O(force). A ClusterConfiguration lifetime not longer than O(threshold_days) is not
+        refused; it is a notice, and renewals then last 365 days (kubeadm's default), so a run
+        right after a renewal renews nothing.
     type: int
   key_algorithm:
     description:
