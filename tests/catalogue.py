@@ -54,7 +54,12 @@ def normalise(text: str) -> str:
     text = ANSI.sub("", str(text))
     for pattern in SCRATCH:
         text = pattern.sub("<tmp>", text)
-    return " ".join(text.split())
+    return " ".join(printable(text).split())
+
+
+def printable(text: str) -> str:
+    """Control characters (a NUL in a non-UTF-8 file's text) escaped, as Python shows them."""
+    return "".join(c if c.isprintable() or c.isspace() else repr(c)[1:-1] for c in text)
 
 
 def summary(bad_input) -> str:
@@ -141,9 +146,11 @@ def check(rows: list[dict], minimum: int) -> None:
 
 
 def cell(text: str, limit: int = 0) -> str:
-    text = " ".join(str(text).split())
+    """A table cell; past ``limit``, its start and its end (where a bad value usually is)."""
+    text = " ".join(printable(str(text)).split())
     if limit and len(text) > limit:
-        text = text[: limit - 1] + "…"
+        head = limit * 2 // 5
+        text = text[:head] + " … " + text[-(limit - head - 3) :]
     return text.replace("|", "\\|")
 
 
@@ -186,7 +193,7 @@ def render(rows: list[dict]) -> str:
         ]
         for row in items:
             number += 1
-            test = (row.get("test") or "").split("::")
+            test = (row.get("test") or "").split("::", 1)  # a parameter id may hold "::"
             where = f"`{Path(test[0]).name}::{test[-1]}`" if len(test) > 1 else ""
             shown = cell(row["input"], 240).replace("`", "'")
             proof = row.get("unchanged") or f"— {NOT_CHECKED}"
