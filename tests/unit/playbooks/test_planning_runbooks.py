@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.catalogue import record
+
 pytestmark = pytest.mark.slow  # each test runs ansible-playbook (2-4 s)
 
 REPO = Path(__file__).resolve().parents[3]
@@ -135,6 +137,7 @@ def test_plan_cluster_bad_input_fails_with_field_and_value(tmp_path, extra, mess
     assert result.returncode != 0
     assert message in output
     assert "Traceback" not in output
+    record("plan-cluster", "variable", extra, message)
 
 
 def audit_manifests(tmp_path, *args, **extra):
@@ -189,3 +192,4 @@ def test_audit_workloads_bad_input_fails_with_field_and_value(tmp_path, extra, m
     assert result.returncode != 0
     assert message in output
     assert "Traceback" not in output
+    record("audit-workloads", "variable", extra, message)
