@@ -15,6 +15,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew_jobs imp
     renew_jobs,
     tolerations_for,
 )
+from tests.catalogue import record
 from tests.unit.manifests import assert_valid_manifest
 
 CONTROL_PLANE = {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
@@ -236,8 +237,10 @@ def test_commands_with_key_material_are_refused(command):
     ],
 )
 def test_bad_inputs_are_refused_with_a_clear_message(kwargs, message):
-    with pytest.raises(JobsError, match=message):
+    with pytest.raises(JobsError, match=message) as info:
         renew_jobs(cluster(), **kwargs)
+    record("renew-certs", "variable", {"renew_jobs": kwargs}, str(info.value),
+           "renew_jobs raised JobsError: no Job manifest returned")  # fmt: skip
 
 
 def test_filter_validates_and_wraps_errors():
