@@ -15,6 +15,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.storage.migrate im
 from ansible_collections.ackops.runbooks.plugins.module_utils.storage.schema import (
     StorageInputError,
 )
+from tests.catalogue import record
 from tests.unit.manifests import assert_valid_manifests
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "storage" / "flex_cluster.json"
@@ -364,6 +365,8 @@ def test_bad_inputs_are_refused(cluster_value, options, field):
         plan_flex_migration(cluster_value, options)
     assert info.value.field == field
     assert "allowed" in str(info.value)
+    record("provision-storage", "variable", {"cluster": cluster_value, "migration options": options},
+           str(info.value), "plan_flex_migration raised StorageInputError: no plan returned")  # fmt: skip
 
 
 def test_a_node_affinity_on_beta_labels_moves_to_the_current_keys():

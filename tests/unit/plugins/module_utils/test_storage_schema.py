@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.storage.model import zone_in_region
 from ansible_collections.ackops.runbooks.plugins.module_utils.storage.schema import Size
+from tests.catalogue import record
 
 
 @pytest.mark.parametrize(
@@ -30,8 +31,10 @@ def test_sizes(value, quantity, gib):
     "value", [0, -5, "0Gi", "20GB", "20.5Gi", "1e3", "", True, None, 1.5, "Gi"]
 )
 def test_bad_sizes(value):
-    with pytest.raises(ValueError, match=r"not a size|greater than zero"):
+    with pytest.raises(ValueError, match=r"not a size|greater than zero") as info:
         Size.parse(value)
+    record("provision-storage", "storage description", {"size": value}, str(info.value),
+           "Size.parse raised ValueError: no size returned")  # fmt: skip
 
 
 @pytest.mark.parametrize(
