@@ -188,3 +188,206 @@ def test_wait_off_names_the_pods_still_to_move():
 
 def test_params_used_here_are_the_suites():
     assert params()["nodes"] == [{"host": "w1"}, {"host": "w2"}]
+
+
+# --- a DaemonSet controller, with a stand-in DaemonSet controller on the fake clock ---------
+
+
+class DaemonCluster:
+    """Nodes w1, w2, w3, w4 (w4 labelled); the DaemonSet's pod p-w4 on w4 (template gen 1).
+
+    Between two looks the stand-in does what the DaemonSet controller does: a Ready pod
+    on every node with the ingress label (the DaemonSet's nodeSelector), no pod on
+    any other node, and the status counts.
+    """
+
+    def __init__(self, on_delete=False, ready=True):
+        from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import (
+            ObjectClient,
+        )
+        from tests.unit.k8s_fake import FakeApi
+        from tests.unit.plugins.module_utils.test_ingress_converge import daemonset, node, pod
+
+        self.pod, self.ready = pod, ready
+        self.fake = FakeApi(watch=False)
+        ds = daemonset()
+        if on_delete:
+            ds["spec"]["updateStrategy"] = {"type": "OnDelete"}
+        old = pod("p-w4", "w4")
+        old["metadata"]["labels"]["pod-template-generation"] = "1"
+        self.fake.add(node("w1"), node("w2"), node("w3"), node("w4", ingress=True), ds, old)
+        self.fake.clock.ticks.append(self.settle)
+        self.client = ObjectClient(self.fake.api_client(), "ackops-ingress-ha")
+
+    def objects(self, kind):
+        return [o for k, o in self.fake.objects.items() if k[1] == kind]
+
+    def settle(self):
+        from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan import (
+            INGRESS_LABEL,
+        )
+
+        ds = self.fake.objects[("apps/v1", "DaemonSet", NS, NAME)]
+        labelled = sorted(
+            n["metadata"]["name"]
+            for n in self.objects("Node")
+            if n["metadata"]["labels"].get(INGRESS_LABEL) == "true"
+        )
+        pods = {p["spec"]["nodeName"]: p for p in self.objects("Pod")}
+        for name, p in pods.items():
+            if name not in labelled:
+                self.fake._remove(("v1", "Pod", NS, p["metadata"]["name"]))
+        for name in labelled:
+            if name not in pods:
+                new = self.pod(f"p-{name}-new", name)
+                new["metadata"]["labels"]["pod-template-generation"] = str(
+                    ds["metadata"]["generation"]
+                )
+                if not self.ready:
+                    new["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+                self.fake.add(new)
+        ready = len(
+            [p for p in self.objects("Pod") if p["status"]["conditions"][0]["status"] == "True"]
+        )
+        status = {
+            "observedGeneration": ds["metadata"]["generation"],
+            "desiredNumberScheduled": len(labelled),
+            "currentNumberScheduled": len(labelled),
+            "updatedNumberScheduled": len(labelled),
+            "numberAvailable": ready,
+            "numberReady": ready,
+        }
+        if ds.get("status") != status:
+            ds["status"] = status
+            self.fake._store(ds, "MODIFIED")
+
+    def converger(self, **extra):
+        from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.converge import (
+            Converger,
+        )
+
+        return Converger(
+            self.client,
+            params(replicas=None, **extra),
+            False,
+            sleep=self.fake.clock.sleep,
+            clock=self.fake.clock,
+        )
+
+
+def test_a_daemonset_moves_to_the_new_nodes_before_the_old_one_loses_its_label():
+    cluster = DaemonCluster()
+    report = cluster.converger().run()
+    assert report["changes"] == [
+        "label node w1",
+        "label node w2",
+        f"update DaemonSet {NS}/{NAME}: spec.template.spec.affinity, "
+        "spec.template.spec.topologySpreadConstraints",
+        "unlabel node w4",
+    ]
+    # The old pod was still there when w4 lost its label: the DaemonSet controller deletes it.
+    assert report["plan"] == [
+        "the DaemonSet controller deletes pod p-w4 on w4 (a deletion, not an eviction: no "
+        "PodDisruptionBudget applies)"
+    ]
+    assert report["pdb"] == {
+        "managed": False,
+        "reason": "no PodDisruptionBudget for a DaemonSet: the disruption controller computes "
+        "maxUnavailable only for pods of a scalable owner (Deployment, ReplicaSet, "
+        "StatefulSet), and the DaemonSet controller deletes its pods without evicting",
+    }
+    assert report["pods"] == [
+        {"pod": "p-w1-new", "node": "w1", "ready": True},
+        {"pod": "p-w2-new", "node": "w2", "ready": True},
+    ]
+    assert report["placement_problems"] == []
+    assert report["pods_to_delete"] == []
+    assert not [r for r in cluster.fake.requests if r.path.endswith("/eviction")]
+    # w4 was unlabelled only after w1 and w2 had Ready pods.
+    writes = [r.path.rsplit("/", 1)[-1] for r in cluster.fake.writes() if not r.dry_run]
+    assert writes.index("w4") > writes.index(NAME)
+
+
+def test_an_on_delete_daemonset_lists_the_pods_still_on_the_old_template():
+    cluster = DaemonCluster(on_delete=True)
+    report = cluster.converger(nodes=[{"host": "w1"}, {"host": "w4"}]).run()
+    assert report["pods_to_delete"] == ["p-w4"]
+    assert (
+        f"DaemonSet {NS}/{NAME} updates OnDelete: its pods keep the old template until "
+        "deleted; delete these one at a time, each after its replacement is Ready: p-w4"
+    ) in report["warnings"]
+    assert report["nodes"]["labelled"] == ["w1", "w4"]
+
+
+def test_a_daemonset_whose_new_pods_never_get_ready_keeps_the_old_label():
+    cluster = DaemonCluster(ready=False)
+    with pytest.raises(IngressHAError) as exc:
+        cluster.converger(wait_timeout=20).run()
+    assert str(exc.value) == (
+        f"DaemonSet {NS}/{NAME}: stopped before unlabelling any node: within 20s DaemonSet "
+        f"{NS}/{NAME} has no Ready pod on w1, w2; the old ingress nodes keep their label and "
+        "their pods, so traffic is still served. Fix the new nodes and rerun."
+    )
+    assert exc.value.details == {"not_ready_on": ["w1", "w2"]}
+    w4 = cluster.fake.stored("v1", "Node", "w4")
+    assert w4["metadata"]["labels"]["node-role.kubernetes.io/ingress"] == "true"
+
+
+# --- an evicted pod that lingers (graceful termination) or returns under its name -----------
+
+
+def test_the_next_eviction_waits_until_an_evicted_pod_is_really_gone():
+    cluster = Cluster()
+    fake = cluster.fake
+    remove, lingering = fake._remove, {}
+
+    def terminating(key):
+        """p-w3 is evicted: it terminates for three ticks (deletionTimestamp set) first."""
+        if key[3] == "p-w3" and key not in lingering:
+            obj = fake.objects[key]
+            obj["metadata"]["deletionTimestamp"] = "2026-12-04T00:00:00Z"
+            # The ReplicaSet controller ignores terminating pods and starts a replacement
+            # at once; the stand-in counts pods by labels, so this one stops matching.
+            obj["metadata"]["labels"] = {"app": "terminating"}
+            lingering[key] = 3
+            return obj
+        return remove(key)
+
+    def tick():
+        for key in list(lingering):
+            lingering[key] -= 1
+            if lingering[key] == 0 and key in fake.objects:
+                remove(key)
+
+    fake._remove = terminating
+    fake.clock.ticks.insert(0, tick)
+    seen = {}
+    fake.when(
+        "POST", "p-w4/eviction", lambda: seen.update(p_w3=("v1", "Pod", NS, "p-w3") in fake.objects)
+    )
+    report = cluster.converger().run()
+    assert seen == {"p_w3": False}, "p-w4 was evicted while p-w3 was still terminating"
+    assert [c for c in report["changes"] if c.startswith("move")] == [
+        "move pod p-w3 off w3",
+        "move pod p-w4 off w4",
+    ]
+
+
+def test_a_pod_back_under_its_name_with_a_new_uid_counts_as_gone():
+    cluster = Cluster()
+    fake = cluster.fake
+    from tests.unit.plugins.module_utils.test_ingress_converge import pod
+
+    def recreate():
+        if ("v1", "Pod", NS, "p-w3") not in fake.objects and not recreate.done:
+            again = pod("p-w3", "w1")  # a StatefulSet-like replacement, same name
+            again["metadata"]["labels"] = {"app": "other"}
+            again["metadata"]["uid"] = "a-new-uid"
+            fake.add(again)
+            recreate.done = True
+
+    recreate.done = False
+    fake.clock.ticks.insert(0, recreate)
+    report = cluster.converger().run()
+    assert recreate.done
+    assert "move pod p-w4 off w4" in report["changes"]
