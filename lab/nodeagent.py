@@ -700,32 +700,17 @@ class PodRun:
         )
         done = phase in ("Succeeded", "Failed")
         initialized = done or bool(self.statuses) or not spec.get("initContainers")
+        why = {"reason": "PodCompleted" if phase == "Succeeded" else "PodFailed"} if done else {}
         status = {
             "phase": phase,
             "startTime": self.started,
             "conditions": [
                 {"type": "PodScheduled", "status": "True"},
                 {"type": "Initialized", "status": str(initialized), "lastTransitionTime": stamp},
-                {
-                    "type": "ContainersReady",
-                    "status": str(ready),
-                    "lastTransitionTime": stamp,
-                    **(
-                        {"reason": "PodCompleted" if phase == "Succeeded" else "PodFailed"}
-                        if done
-                        else {}
-                    ),
-                },
-                {
-                    "type": "Ready",
-                    "status": str(ready),
-                    "lastTransitionTime": stamp,
-                    **(
-                        {"reason": "PodCompleted" if phase == "Succeeded" else "PodFailed"}
-                        if done
-                        else {}
-                    ),
-                },
+                *(
+                    {"type": kind, "status": str(ready), "lastTransitionTime": stamp, **why}
+                    for kind in ("ContainersReady", "Ready")
+                ),
             ],
         }
         host = getattr(self, "host", None)

@@ -54,6 +54,8 @@ confs=${ACKOPS_KUBECONFIG_DIR:-/etc/kubernetes}
 stamp=$(date -u +%Y%m%dT%H%M%S).000000Z
 backup=${ACKOPS_BACKUP:-/var/lib/ackops/pki-backups/pki-$stamp}
 json() { printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\\\"]/\\\\&/g')"; }
+files() { (cd "$1" && find . -type "$2" | sed 's|^[.]/||' | sort); }
+names() { sep=""; while IFS= read -r rel; do printf '%s%s' "$sep" "$(json "$rel")"; sep=", "; done; }
 if [ -e "$backup" ]; then echo "backup $backup already exists" >&2; exit 1; fi
 mkdir -p "$(dirname "$backup")"
 mkdir -m 0700 "$backup"
@@ -62,20 +64,14 @@ mkdir -m 0700 "$backup/kubeconfigs"
 {
   printf '{"created": %s, "host": %s, "trees": [{"label": "pki", "path": %s, "files": [' \
     "$(json "$stamp")" "$(json "$(hostname)")" "$(json "$pki")"
-  sep=""
-  (cd "$backup/pki" && find . -type f | sed 's|^[.]/||' | sort) | while IFS= read -r rel; do
-    printf '%s%s' "$sep" "$(json "$rel")"; sep=", "
-  done
+  files "$backup/pki" f | names
   printf '], "modes": {'
   sep=""
-  (cd "$backup/pki" && find . -type f | sed 's|^[.]/||' | sort) | while IFS= read -r rel; do
+  files "$backup/pki" f | while IFS= read -r rel; do
     printf '%s%s: %d' "$sep" "$(json "$rel")" "$((0$(stat -L -c %a "$pki/$rel")))"; sep=", "
   done
   printf '}, "followed": ['
-  sep=""
-  (cd "$pki" && find . -type l | sed 's|^[.]/||' | sort) | while IFS= read -r rel; do
-    printf '%s%s' "$sep" "$(json "$rel")"; sep=", "
-  done
+  files "$pki" l | names
   printf ']}], "files": ['
   sep=""
   for name in admin.conf super-admin.conf controller-manager.conf scheduler.conf kubelet.conf; do
