@@ -75,7 +75,7 @@ options:
         with the other files. Tables with a severity colour per row, sortable
         columns, a filter box; inline CSS and JavaScript only, pinned by a
         Content-Security-Policy, so the page loads nothing from anywhere.
-      - "A mapping: C(title), C(facts) (label to value, shown above the tables),
+      - "A mapping: C(title), C(facts) (label to value, shown above the tables in label order),
         and C(tables), a list of C(title), C(columns), C(rows), C(severity) and
         C(empty) (the text shown for no rows). C(columns) and C(rows) at the top
         level are a single table."

@@ -327,6 +327,7 @@ def pages(tmp_path_factory):
     )
     assert certs.returncode == 0, certs.stdout[-3000:]
     out["certs"] = reports / "renew-certs.html"
+    out["certs_play"] = play
     out["certs_json"] = reports / "renew-certs.json"
     out["audit_json"] = reports / "audit-workloads.json"
     return out
@@ -409,3 +410,41 @@ def test_audit_page(browser, pages):
     assert set(column(tables(browser)[0], "Severity")) == {"warning"}
     browser.type_into("#filter", "")
     browser.screenshot("audit-workloads")
+
+
+def test_fragment_written_by_the_role_merges_back_to_the_report(pages, tmp_path):
+    """The same run as a slice (ackops_report_fragment), then report-merge.yml: the same report."""
+    fragment = run_playbook(
+        tmp_path,
+        pages["certs_play"],
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        "-e",
+        "ackops_report_fragment=true",
+    )
+    assert fragment.returncode == 0, fragment.stdout[-3000:]
+    reports = tmp_path / "reports"
+    digest = hashlib.sha256(b"localhost").hexdigest()[:12]
+    written = json.loads((reports / f"renew-certs.fragment-{digest}.json").read_text())
+    assert written["fragment"] == {"report": "renew-certs", "covered_hosts": ["localhost"]}
+    assert written["html"]["tables"][0]["rows"] == written["data"]["certificates"]
+    assert not (reports / "renew-certs.json").exists()
+
+    merge = run_playbook(tmp_path, "report-merge.yml", "-e", "report_merge_name=renew-certs")
+    assert merge.returncode == 0, merge.stdout[-3000:]
+    assert not list(reports.glob("renew-certs.fragment-*"))
+    merged = json.loads((reports / "renew-certs.json").read_text())
+    single = json.loads(pages["certs_json"].read_text())
+    for key in ("certificates", "summary", "thresholds", "markdown", "unreachable"):
+        assert merged[key] == single[key], key
+    assert (reports / "renew-certs.html").read_text() == pages["certs"].read_text()
+
+    again = run_playbook(tmp_path, "report-merge.yml", "-e", "report_merge_name=renew-certs")
+    assert again.returncode != 0
+    assert "report_merge_name: no fragment renew-certs.fragment-*.json" in " ".join(
+        again.stdout.split()
+    )

@@ -547,7 +547,7 @@ def render_html(spec, name: str = "report") -> str:
     ]
     if facts:
         out.append('<ul class="facts">')
-        for label, value in facts.items():
+        for label, value in sorted(facts.items(), key=lambda item: str(item[0])):
             out.append(f"<li><b>{escape(str(label))}:</b> {escape(_text(value))}</li>")
         out.append("</ul>")
     out.append('<div class="counts" id="counts">')
@@ -627,7 +627,7 @@ def render_markdown_tables(spec) -> str:
     """The tables of an HTML spec as Markdown (a merged report's Markdown)."""
     tables = html_tables(spec)
     out = [f"# {spec.get('title') or 'report'}", ""]
-    for label, value in (spec.get("facts") or {}).items():
+    for label, value in sorted((spec.get("facts") or {}).items(), key=lambda i: str(i[0])):
         out.append(f"- {label}: {_text(value)}")
     counts = _counts(tables)
     if counts:
