@@ -142,6 +142,15 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             f"{UNIT}/test_audit_*.py",
         ],
     ),
+    # The label selector semantics the audit and ingress-ha share (NotIn/Exists...).
+    "selectors": (
+        ["k8s/selectors.py"],
+        [
+            f"{UNIT}/test_k8s_selectors.py",
+            f"{UNIT}/test_prop_ingress.py",
+            f"{UNIT}/test_workload_audit.py",
+        ],
+    ),
     "pki_renew": (
         ["pki/renew.py", "pki/renew_jobs.py"],
         [
