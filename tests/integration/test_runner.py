@@ -90,16 +90,24 @@ class Job:
 
 
 def run_job(
-    tmp_path: Path, playbook: str, answers: dict, inventory=None, awx_vars=None, **kwargs
+    tmp_path: Path,
+    playbook: str,
+    answers: dict,
+    inventory=None,
+    awx_vars=None,
+    reports: Path | None = None,
+    **kwargs,
 ) -> Job:
     """``playbook`` from the repository through ansible-runner, answers as extra vars.
 
     ``awx_vars``: extra vars built from a committed survey (awx_extra_vars),
     added to the answers as they are (AWX sends integers and multiselect lists).
+    ``reports``: the report directory (default: the job's own), e.g. one the
+    slices of a sliced job share.
     """
     data_dir = tmp_path / f"job-{len(list(tmp_path.glob('job-*')))}"
     data_dir.mkdir()
-    reports = data_dir / "reports"
+    reports = reports or data_dir / "reports"
     for key, value in answers.items():
         # Survey answers are strings (or absent): a test passing anything else
         # would not be testing what AWX sends.
@@ -139,6 +147,38 @@ def assert_successful(job: Job) -> None:
     assert list((artifact_dir / "job_events").glob("*.json"))
 
 
+def assert_summary(job: Job, report: str, *, failed: bool = False, html: bool = True) -> dict:
+    """The summary every report publishes (ackops_reports.<report>), as a workflow reads it.
+
+    Where the files are, the rows per severity, what changed, and for a run
+    that stopped on its gate a one-line reason to page with and a failed job.
+    """
+    entry = job.artifacts["ackops_reports"][report]
+    assert set(entry) >= {"files", "html", "counts", "changes", "changed", "failed", "reason"}
+    assert entry["files"], entry
+    for name in entry["files"]:
+        assert Path(name).is_file(), name
+        assert Path(name).parent == job.reports, name
+    if html:
+        assert entry["html"] == str(job.reports / f"{report}.html"), entry
+        assert entry["html"] in entry["files"]
+        assert set(entry["counts"]) <= {"none", "ok", "info", "warning", "critical", "expired"}
+    else:
+        assert entry["html"] == "", entry
+        assert entry["counts"] == {}, entry
+    assert entry["changed"] is bool(entry["changes"]), entry
+    assert entry["failed"] is failed, entry
+    if failed:
+        assert entry["reason"], entry
+        assert "\n" not in entry["reason"]
+        assert len(entry["reason"]) <= 300
+        assert job.status == "failed"
+        assert job.rc != 0
+    else:
+        assert entry["reason"] == "", entry
+    return entry
+
+
 def assert_refused_unchanged(job: Job, field: str) -> None:
     """Failed with a message naming ``field``, and no task changed anything."""
     assert job.status == "failed", job.output[-4000:]
@@ -161,6 +201,7 @@ def test_plan_cluster_survey_answers_are_typed(tmp_path):
     assert plan["valid"] is True, plan
     assert plan["conflicts"] == 0, plan
     assert (job.reports / "plan-cluster.json").is_file()
+    assert_summary(job, "plan-cluster")
 
 
 def _conflicting_network() -> dict:
@@ -196,6 +237,10 @@ def test_plan_cluster_boolean_false_means_false(tmp_path, answer, status):
     if status == "failed":
         assert job.failures
         assert "conflict" in job.messages.lower(), job.messages
+    summary = assert_summary(job, "plan-cluster", failed=status == "failed")
+    assert summary["counts"]["critical"] == job.artifacts["plan_cluster"]["conflicts"]
+    if status == "failed":
+        assert "172.20.0.0/16" in summary["reason"], summary
 
 
 def test_audit_numbers_as_strings_gate_the_run(tmp_path):
@@ -214,6 +259,13 @@ def test_audit_numbers_as_strings_gate_the_run(tmp_path):
     assert published["summary"]["total"] > 0
     for name in ("audit-workloads.json", "audit-workloads.md", "audit-workloads.sarif"):
         assert (low.reports / name).is_file(), name
+    counts = assert_summary(low, "audit-workloads")["counts"]
+    # Rows by severity are the findings by severity: danger is critical.
+    assert counts == {
+        level: published["summary"][word]
+        for level, word in (("warning", "warning"), ("critical", "danger"))
+        if published["summary"][word]
+    }
 
     high = run_job(tmp_path, "audit-workloads.yml", {**answers, "audit_workloads_min_score": "90"})
     assert high.status == "failed"
@@ -221,6 +273,8 @@ def test_audit_numbers_as_strings_gate_the_run(tmp_path):
     assert "below the minimum 90" in high.messages, high.messages
     # Published before the gate failed: a workflow can still branch on it.
     assert high.artifacts["audit_workloads"]["summary"] == published["summary"]
+    reason = assert_summary(high, "audit-workloads", failed=True)["reason"]
+    assert "below the minimum 90" in reason, reason
 
 
 def test_audit_choice_answer_fails_on_danger(tmp_path):
@@ -298,6 +352,8 @@ def test_renew_certs_report_with_survey_answers(lab, tmp_path):
     short_lived = [c for c in report["certificates"] if c["days_left"] < 1000]
     assert len(short_lived) == summary["critical"], summary
     assert summary["total"] > summary["critical"], summary  # the CAs are not critical
+    counts = assert_summary(job, "renew-certs")["counts"]
+    assert counts.get("critical", 0) == summary["critical"], counts
 
     # The same answers with "true": the report still publishes, the job fails.
     gated = run_job(
@@ -310,6 +366,8 @@ def test_renew_certs_report_with_survey_answers(lab, tmp_path):
     assert "critical" in gated.messages, gated.messages
     assert gated.artifacts["renew_certs"]["renew-certs"]["critical"] == summary["critical"]
     assert gated.changed_tasks == []
+    reason = assert_summary(gated, "renew-certs", failed=True)["reason"]
+    assert f"{summary['critical']} critical certificates" in reason, reason
 
 
 def test_ingress_ha_with_survey_answers(lab, tmp_path):
@@ -339,11 +397,14 @@ def test_ingress_ha_with_survey_answers(lab, tmp_path):
             assert not [t for t in taints if "ingress" in t["key"]], node["metadata"]["name"]
     pdb = lab.kubectl_json("get", "pdb", "-n", "kube-system", "nginx-ingress-controller")
     assert pdb["spec"]["maxUnavailable"] == 1  # "1" arrived as the number
+    entry = assert_summary(job, "ingress-ha", html=False)
+    assert entry["changes"] == published["changes"], entry
 
     again = run_job(tmp_path, "ingress-ha.yml", answers, inventory=[lab.inventory])
     assert_successful(again)
     assert again.artifacts["ingress_ha"]["changed"] is False, again.artifacts
     assert again.changed_tasks == []
+    assert assert_summary(again, "ingress-ha", html=False)["changed"] is False
 
 
 def _release_answers() -> dict:
@@ -476,6 +537,9 @@ def test_provision_storage_with_survey_answers(lab, tmp_path):
         assert_successful(job)
         published = job.artifacts["provision_storage"]
         assert published["changed"] is True, published
+        entry = assert_summary(job, "provision-storage")
+        assert entry["changes"] == published["changes"], entry
+        assert entry["counts"].get("ok", 0) + entry["counts"].get("warning", 0) == 1, entry
         assert published["migrated"] == [], published  # "false": no migration ran
         assert lab.kubectl_json("get", "storageclass", "runner-essd")["provisioner"]
         assert (
@@ -534,6 +598,8 @@ def test_release_workflow_steps_through_runner(lab, tmp_path):
                 assert_successful(job)
                 published = job.artifacts["release"]
                 assert published["step"] == answers["release_step"], published
+                entry = assert_summary(job, f"release-{answers['release_step']}", html=False)
+                assert entry["changes"] == published["changes"], entry
                 walked.append(answers["release_step"])
                 if answers["release_step"] == "shift":
                     # "20" from the workflow node is the weight the ACK rule carries.
@@ -547,3 +613,169 @@ def test_release_workflow_steps_through_runner(lab, tmp_path):
         assert app.get("deployment", "web-v1") is None or app.replicas("web-v1") == 0
     finally:
         app.cleanup()
+
+
+# ---------------------------------------------------------------- reports people look at
+
+
+def test_storage_migration_page_in_chromium(lab, tmp_path):
+    """The flexVolume migration plan as the HTML page shows it, with no credential on it."""
+    from tests.html_browser import Browser, column, tables
+    from tests.integration.test_provision_storage import AK_ID, AK_SECRET, FLEX_NS, seed_flex
+
+    def clean():
+        lab.kubectl("delete", "namespace", FLEX_NS, "--ignore-not-found", "--wait=true",
+                    "--timeout=120s", check=False)  # fmt: skip
+        for pv in lab.kubectl_json("get", "pv")["items"]:
+            name = pv["metadata"]["name"]
+            if name.startswith(("pst-flex", "d-bp1pstflex")) or (
+                (pv["spec"].get("claimRef") or {}).get("namespace") == FLEX_NS
+            ):
+                lab.kubectl("delete", "pv", name, "--ignore-not-found", "--wait=false", check=False)
+        lab.kubectl("delete", "storageclass", "pst-flex-ssd", "--ignore-not-found", check=False)
+
+    clean()
+    try:
+        names = seed_flex(lab)
+        job = run_job(
+            tmp_path,
+            "provision-storage.yml",
+            {"provision_storage_migrate_flexvolume": "true"},
+            inventory=[lab.inventory],
+            awx_vars={"provision_storage_migrate_volumes": names},
+            cmdline="--check",
+        )
+        assert_successful(job)
+        entry = assert_summary(job, "provision-storage")
+        assert entry["counts"] == {"info": len(names)}, entry  # planned, nothing migrated
+        page = Path(entry["html"])
+        text = page.read_text()
+        for secret in (AK_SECRET, AK_ID):
+            assert secret not in text
+            assert secret not in (job.reports / "provision-storage.json").read_text()
+        browser = Browser()
+        try:
+            browser.open(page)
+            claims, migration = tables(browser)
+            assert claims["rows"] == []
+            assert sorted(column(migration, "PV")) == sorted(names)
+            assert set(column(migration, "State")) == {"planned"}
+            assert {r["background"] for r in migration["rows"]} == {"rgb(228, 238, 251)"}
+            browser.type_into("#filter", "nas")
+            assert column(tables(browser)[1], "PV") == ["pst-flex-nas"]
+            browser.type_into("#filter", "")
+            browser.screenshot("provision-storage-migration")
+        finally:
+            browser.close()
+    finally:
+        clean()
+
+
+def awx_slices(hosts: list[str], count: int) -> list[list[str]]:
+    """How AWX slices a job: the inventory's hosts in name order, host i in slice i mod N."""
+    ordered = sorted(hosts)
+    return [ordered[index::count] for index in range(count)]
+
+
+def _without_clock(rows: list[dict]) -> dict[str, list[dict]]:
+    """Rows by host, without what depends on the moment of reading (checked apart)."""
+    by_host: dict[str, list[dict]] = {}
+    for row in rows:
+        rest = {k: v for k, v in row.items() if k not in ("days_left", "residual_time")}
+        by_host.setdefault(row["host"], []).append(rest)
+    return by_host
+
+
+def test_sliced_report_merges_to_the_single_run_report(lab_handle, tmp_path):
+    """4 slices of the certificate report, each --limit'ed as AWX slices, merged = one run."""
+    from tests.html_browser import Browser, tables
+
+    lab = lab_handle.ensure("small", workers=4)
+    hosts = [h.name for h in lab.hosts]
+    assert len(hosts) >= 5, hosts  # every slice has a host, one has two
+    answers = {"renew_certs_action": "report", "renew_certs_fail_on_critical": "false"}
+    single = run_job(tmp_path, "renew-certs.yml", answers, inventory=[lab.inventory])
+    assert_successful(single)
+    expected = json.loads((single.reports / "renew-certs.json").read_text())
+
+    shared = tmp_path / "shared"
+    for part in awx_slices(hosts, 4):
+        # A sliced job's inventory holds only its hosts; the implicit localhost
+        # of the controller plays is not an inventory host, so it stays.
+        job = run_job(
+            tmp_path,
+            "renew-certs.yml",
+            answers,
+            inventory=[lab.inventory],
+            awx_vars={"ackops_report_fragment": True},
+            reports=shared,
+            limit=",".join([*part, "localhost"]),
+        )
+        assert_successful(job)
+        fragments = list(shared.glob("renew-certs.fragment-*.json"))
+        mine = [json.loads(f.read_text()) for f in fragments]
+        assert sorted(part) in [m["fragment"]["covered_hosts"] for m in mine]
+    assert len(list(shared.glob("renew-certs.fragment-*.json"))) == 4
+    assert not (shared / "renew-certs.json").exists()
+
+    # A renewal refuses to run sliced, before anything.
+    refused = run_job(
+        tmp_path,
+        "renew-certs.yml",
+        {"renew_certs_action": "renew"},
+        inventory=[lab.inventory],
+        awx_vars={"ackops_report_fragment": True},
+        reports=shared,
+    )
+    assert_refused_unchanged(refused, "renew_certs_action")
+
+    merge = run_job(
+        tmp_path, "report-merge.yml", {"report_merge_name": "renew-certs"}, reports=shared
+    )
+    assert_successful(merge)
+    assert merge.artifacts["report_merge"]["covered_hosts"] == sorted(hosts)
+    assert merge.artifacts["report_merge"]["fragments"] == 4
+    assert not list(shared.glob("renew-certs.fragment-*"))  # merged, then removed
+    merged = json.loads((shared / "renew-certs.json").read_text())
+
+    # Host for host, the same certificates, in the same order, the same verdicts.
+    assert _without_clock(merged["certificates"]) == _without_clock(expected["certificates"])
+    assert [(r["host"], r["id"]) for r in merged["certificates"]] == [
+        (r["host"], r["id"]) for r in expected["certificates"]
+    ]
+    for got, want in zip(merged["certificates"], expected["certificates"], strict=True):
+        assert abs(got["days_left"] - want["days_left"]) <= 1, (got, want)
+    for key in (
+        "hosts",
+        "total",
+        "ok",
+        "warning",
+        "critical",
+        "expired",
+        "worst",
+        "key_mismatches",
+    ):
+        assert merged["summary"][key] == expected["summary"][key], key
+    assert merged["thresholds"] == expected["thresholds"]
+    assert merged["unreachable"] == expected["unreachable"]
+    assert set(_without_clock(merged["certificates"])) == set(hosts)
+    counts = merge.artifacts["ackops_reports"]["renew-certs"]["counts"]
+    assert counts == single.artifacts["ackops_reports"]["renew-certs"]["counts"]
+
+    # And the two pages show the same rows, host for host.
+    browser = Browser()
+    try:
+        pages = {}
+        for name, path in (("single", single.reports), ("merged", shared)):
+            browser.open(path / "renew-certs.html")
+            (table,) = tables(browser)
+            days = table["headers"].index("Days left")
+            pages[name] = [
+                [c for i, c in enumerate(r["cells"]) if i != days] + [r["severity"]]
+                for r in table["rows"]
+            ]
+            browser.screenshot(f"renew-certs-{name}")
+        assert pages["merged"] == pages["single"]
+        assert len(pages["single"]) == len(expected["certificates"])
+    finally:
+        browser.close()

@@ -214,6 +214,17 @@ def test_fragments_refuse_a_host_twice_and_disagreeing_values():
 # ---------------------------------------------------------------- in Chromium
 
 
+# A play on this machine, with the Python running the tests (the host's modules too).
+ON_LOCALHOST = (
+    "-i",
+    "localhost,",
+    "-c",
+    "local",
+    "-e",
+    f"ansible_python_interpreter={sys.executable}",
+)
+
+
 def run_playbook(tmp_path: Path, playbook, *args: str) -> subprocess.CompletedProcess:
     env = dict(
         os.environ,
@@ -315,16 +326,7 @@ def pages(tmp_path_factory):
             ]
         )
     )
-    certs = run_playbook(
-        tmp,
-        play,
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-    )
+    certs = run_playbook(tmp, play, *ON_LOCALHOST)
     assert certs.returncode == 0, certs.stdout[-3000:]
     out["certs"] = reports / "renew-certs.html"
     out["certs_play"] = play
@@ -415,16 +417,7 @@ def test_audit_page(browser, pages):
 def test_fragment_written_by_the_role_merges_back_to_the_report(pages, tmp_path):
     """The same run as a slice (ackops_report_fragment), then report-merge.yml: the same report."""
     fragment = run_playbook(
-        tmp_path,
-        pages["certs_play"],
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        f"ansible_python_interpreter={sys.executable}",
-        "-e",
-        "ackops_report_fragment=true",
+        tmp_path, pages["certs_play"], *ON_LOCALHOST, "-e", "ackops_report_fragment=true"
     )
     assert fragment.returncode == 0, fragment.stdout[-3000:]
     reports = tmp_path / "reports"

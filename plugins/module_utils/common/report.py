@@ -285,7 +285,7 @@ td.sev-critical,td.sev-expired{outline:2px solid #b3261e;outline-offset:-2px;fon
 .count.sev-warning{background:#fff1c7}.count.sev-critical{background:#fbd5d2}
 .count.sev-expired{background:#8f1d1d;color:#fff}
 .empty{color:#555;font-style:italic}
-tr[hidden]{display:none}
+tr[hidden],table[hidden]{display:none}
 """.strip()
 
 _JS = """
@@ -568,7 +568,9 @@ def render_html(spec, name: str = "report") -> str:
             out.append(f'<h2 id="table-{index}">{escape(table["title"])}</h2>')
         if not table["rows"]:
             out.append(f'<p class="empty">{escape(table["empty"])}</p>')
-        out.append(f'<table class="report" data-table="{index}">')
+        # An empty table keeps its place (the tables' indexes) but is not shown.
+        hidden = "" if table["rows"] else " hidden"
+        out.append(f'<table class="report" data-table="{index}"{hidden}>')
         out.append("<thead><tr>")
         for column, is_number in zip(table["columns"], table["numeric"], strict=True):
             kind = "number" if is_number else "text"
