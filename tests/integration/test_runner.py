@@ -611,6 +611,19 @@ def test_release_workflow_steps_through_runner(lab, tmp_path):
             node = nodes[success[0]["identifier"]] if success else None
         assert walked == ["status", "deploy", "shift", "promote", "retire"]
         assert app.get("deployment", "web-v1") is None or app.replicas("web-v1") == 0
+
+        # After retire there is nothing to roll back to: refused, and the job's
+        # summary says so in one line (what an alert pages with).
+        late = run_job(
+            tmp_path,
+            "release.yml",
+            {"release_step": "rollback"},
+            inventory=[lab.inventory, inventory],
+        )
+        entry = assert_summary(late, "release-rollback", failed=True, html=False)
+        assert entry["reason"].startswith(
+            f"release {identity['release_name']} step rollback failed:"
+        )
     finally:
         app.cleanup()
 

@@ -644,7 +644,7 @@ def render_markdown_tables(spec) -> str:
         out.append("| " + " | ".join(str(c["label"]) for c in table["columns"]) + " |")
         out.append("|" + "---|" * len(table["columns"]))
         for row in table["rows"]:
-            cells = [text.replace("|", "\\|").replace("\n", " ") for text, *_ in row["cells"]]
+            cells = [text.replace("|", "\\|").replace("\n", " ") for text, *_rest in row["cells"]]
             out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
