@@ -152,6 +152,33 @@ def test_written_with_the_other_files_and_unchanged_the_second_time(tmp_path):
         write_report(str(tmp_path), "x", {}, "", html=spec(ROWS), extra_files={"html": "<p>"})
 
 
+def test_rows_from_named_groups():
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.ackops.runbooks.plugins.filter.report_rows import report_rows
+
+    services = {
+        "web": {"kind": "Deployment", "entries": [{"key": "ports", "status": "converted"}]},
+        "db": {
+            "kind": "StatefulSet",
+            "entries": [
+                {"key": "volumes", "status": "converted_with_loss"},
+                {"key": "kind", "status": "not_convertible"},  # the entry's own field wins
+            ],
+        },
+        "idle": {"kind": "Deployment", "entries": []},
+    }
+    rows = report_rows(services, items="entries", key="service", parent=["kind"])
+    assert rows == [
+        {"service": "db", "kind": "StatefulSet", "key": "volumes", "status": "converted_with_loss"},
+        {"service": "db", "kind": "StatefulSet", "key": "kind", "status": "not_convertible"},
+        {"service": "web", "kind": "Deployment", "key": "ports", "status": "converted"},
+    ]
+    assert report_rows({"h1": [{"a": 1}]}) == [{"name": "h1", "a": 1}]
+    with pytest.raises(AnsibleFilterError, match=r"web\.entries is not a list of mappings"):
+        report_rows({"web": {"entries": ["ports"]}}, items="entries")
+
+
 # ---------------------------------------------------------------- fragments
 
 
