@@ -52,9 +52,22 @@ options:
       - The compose files, in C(-f) order (later files override earlier ones).
       - Relative paths are relative to the directory the module runs in (for a
         C(delegate_to=localhost) task, where ansible-playbook runs).
+      - At least one of O(files) and O(documents) is needed.
     type: list
     elements: path
-    required: true
+    default: []
+  documents:
+    description:
+      - Compose documents already parsed, merged after O(files) in the order
+        given, as further C(-f) files would be - for example the live stack
+        RV(ackops.runbooks.swarm_stack_info#module:compose) read from a Swarm
+        manager, then an override document adding what Swarm did not keep
+        (C(depends_on)).
+      - They are interpolated like files (write C($$) for a literal C($)); the
+        project C(.env) is read only when O(files) are given.
+    type: list
+    elements: dict
+    default: []
   project_name:
     description:
       - The stack name (labels C(app.kubernetes.io/instance)); defaults to the
@@ -313,111 +326,20 @@ except ImportError:  # pragma: no cover - Ansible always ships PyYAML on the con
     yaml = None
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
-from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.convert import (
-    ConvertOptions,
-    convert_compose,
+from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.options import (
+    ARGSPEC,
+    convert_params,
 )
-from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.errors import ComposeError
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.output import (
     redacted,
     write_manifests,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.report import markdown, stats
 
-ARGSPEC = {
-    "files": {"type": "list", "elements": "path", "required": True},
-    "project_name": {"type": "str"},
-    "project_directory": {"type": "path"},
-    "variables": {"type": "dict", "default": {}},
-    "dotenv": {"type": "path"},
-    "use_dotenv": {"type": "bool", "default": True},
-    "profiles": {"type": "list", "elements": "str", "default": []},
-    "namespace": {"type": "str"},
-    "create_namespace": {"type": "bool", "default": False},
-    "statefulsets": {"type": "list", "elements": "str", "default": []},
-    "statefulset_for_named_volumes": {"type": "bool", "default": False},
-    "storage_class": {"type": "str"},
-    "volume_size": {"type": "str", "default": "10Gi"},
-    "volume_claims": {"type": "dict", "default": {}},
-    "load_balancer": {
-        "type": "dict",
-        "default": {},
-        "options": {
-            "services": {"type": "raw", "default": []},
-            "options": {"type": "dict", "default": {}},
-            "annotations": {"type": "dict", "default": {}},
-            "keep_client_ip": {"type": "bool", "default": False},
-        },
-    },
-    "node_port_range": {"type": "str", "default": "30000-32767"},
-    "label_map": {"type": "dict", "default": {}},
-    "node_names": {"type": "dict", "default": {}},
-    "node_labels": {"type": "dict"},
-    "bind_mounts": {"type": "dict", "default": {}},
-    "network_policies": {"type": "bool", "default": False},
-    "wait_image": {"type": "str", "default": "busybox:1.36"},
-    "secret_values": {"type": "dict", "default": {}, "no_log": True},
-    "config_values": {"type": "dict", "default": {}},
-    "dest": {"type": "path"},
-    "write_secrets": {"type": "bool", "default": False},
-}
-
-
-def node_port_range(text: str) -> tuple[int, int]:
-    first, _dash, last = str(text).partition("-")
-    if not (first.strip().isdigit() and last.strip().isdigit()):
-        raise ComposeError(
-            "is not a port range like 30000-32767",
-            file="<options>",
-            key="node_port_range",
-            value=text,
-        )
-    return int(first), int(last)
-
-
-def options_from(params: dict) -> ConvertOptions:
-    node_labels = params["node_labels"]
-    if node_labels is not None:
-        node_labels = {
-            str(k): [str(x) for x in (v if isinstance(v, list) else [v])]
-            for k, v in node_labels.items()
-        }
-    load_balancer = dict(params["load_balancer"] or {})
-    if isinstance(load_balancer.get("services"), str) and load_balancer["services"] != "all":
-        load_balancer["services"] = [load_balancer["services"]]
-    return ConvertOptions(
-        namespace=params["namespace"],
-        create_namespace=params["create_namespace"],
-        statefulsets=params["statefulsets"],
-        statefulset_for_named_volumes=params["statefulset_for_named_volumes"],
-        storage_class=params["storage_class"],
-        volume_size=params["volume_size"],
-        volume_claims=params["volume_claims"],
-        load_balancer=load_balancer,
-        node_port_range=node_port_range(params["node_port_range"]),
-        label_map={str(k): str(v) for k, v in params["label_map"].items()},
-        node_names={str(k): str(v) for k, v in params["node_names"].items()},
-        node_labels=node_labels,
-        bind_mounts=params["bind_mounts"],
-        network_policies=params["network_policies"],
-        wait_image=params["wait_image"],
-        secret_values=params["secret_values"],
-        config_values={str(k): str(v) for k, v in params["config_values"].items()},
-    )
-
 
 def convert_stack(module, changes) -> dict:
     params = module.params
-    dotenv = (params["dotenv"] or None) if params["use_dotenv"] else False
-    conversion = convert_compose(
-        params["files"],
-        options_from(params),
-        variables=params["variables"],
-        dotenv=dotenv,
-        project_name=params["project_name"],
-        project_directory=params["project_directory"],
-        profiles=params["profiles"],
-    )
+    conversion = convert_params(params)
     result = {
         "changed": False,
         "objects": redacted(conversion.objects),

@@ -77,6 +77,11 @@ FAILING = {
         ("bad name", {"dir": "{tmp}/reports", "name": "../escape", "data": {}, "markdown": ""})
     ],
     "swarm_compose_convert": [("missing compose file", {"files": ["{tmp}/none.yml"]})],
+    "swarm_migrate_apply": [("no compose input", {"host": UNREACHABLE_API, "validate_certs": False})],
+    "swarm_node_labels": [
+        ("unreachable API", {"host": UNREACHABLE_API, "validate_certs": False, "swarm_nodes": []})
+    ],
+    "swarm_stack_info": [("no docker CLI", {"stack": "shop", "docker": "{tmp}/no-docker"})],
     "storage_migrate": [("unreachable API", {"host": UNREACHABLE_API, "validate_certs": False})],
     "storage_provision": [
         ("zone outside the region", {"region": "cn-hangzhou", "zones": ["cn-beijing-a"]})
