@@ -311,7 +311,7 @@ def wait_workloads(client, workloads: list[dict], timeout: float) -> None:
 
 def apply_step(module, connect, changes) -> dict:
     params = module.params
-    for name, value in (params.get("secret_values") or {}).items():
+    for value in (params.get("secret_values") or {}).values():
         if value not in (None, ""):
             module.no_log_values.add(str(value))
     conversion = convert_params(params)

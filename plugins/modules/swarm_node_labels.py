@@ -99,8 +99,8 @@ error:
   type: dict
 """
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import field_owners
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.module import run_k8s_module
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import field_owners
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.labels import (
     LabelError,
     cluster_labels,

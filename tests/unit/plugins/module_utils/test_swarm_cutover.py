@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.cutover import (
@@ -68,10 +70,10 @@ def test_two_swarm_nodes_giving_one_node_different_values_are_refused():
 
 
 def test_unknown_swarm_node_and_invalid_label_are_refused():
-    with pytest.raises(LabelError, match="Swarm does not have: \\['ghost'\\]"):
+    with pytest.raises(LabelError, match=r"Swarm does not have: \['ghost'\]"):
         desired_labels(SWARM_NODES, {"ghost": ["k1"]})
     nodes = [{"hostname": "s", "labels": {"zone": "not valid!"}, "engine_labels": {}}]
-    with pytest.raises(LabelError, match="node.labels.zone='not valid!'"):
+    with pytest.raises(LabelError, match=re.escape("node.labels.zone='not valid!'")):
         desired_labels(nodes, {"s": ["k1"]})
 
 
@@ -127,7 +129,7 @@ def test_canary_services_select_the_pods_of_each_publishing_service(tmp_path):
 
 def test_canary_refuses_a_service_without_published_ports_and_an_unknown_port(tmp_path):
     conversion = convert_text(tmp_path, STACK)
-    with pytest.raises(CutoverError, match="publish no port.*\\['db'\\]"):
+    with pytest.raises(CutoverError, match=r"publish no port.*\['db'\]"):
         canary_services(conversion.objects, ["db"])
     with pytest.raises(CutoverError, match="port 9999 that service web does not publish"):
         canary_services(conversion.objects, ["web"], {"web:9999": 30099})
