@@ -286,3 +286,77 @@ def test_escaping_round_trips_and_anchors_by_hand():
     assert gateway._ends_with_anchor(r"abc\\$") is True  # an escaped backslash, then $
     assert gateway._ends_with_anchor("abc") is False
     assert gateway._ends_with_anchor("$") is True
+
+
+# --- policy checks: what a policy may hold, each refusal written out -------------------------
+
+
+def policy_error(policy):
+    from ansible_collections.ackops.runbooks.plugins.module_utils.release.policy import (
+        ReleaseRuleError,
+        check_policy,
+    )
+
+    with pytest.raises(ReleaseRuleError) as exc:
+        check_policy(policy)
+    return exc.value
+
+
+BASE = {"stable": "old-web", "canary": "new-web"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"colour": "x"}, "policy: unknown keys ['colour']"),
+        ({"matches": [{"type": "header", "name": "x", "value": "1", "why": 1}]},
+         "policy: at matches[0]: unknown keys ['why']"),
+        ({"matches": [{"type": "cookie", "name": "a b", "value": "1"}]},
+         "policy: at matches[0]: cookie name 'a b' has characters a cookie name cannot hold"),
+        ({"matches": [{"type": "query", "name": "a b", "value": "1"}]},
+         "policy: at matches[0]: query parameter name 'a b' holds white space"),
+        ({"matches": [{"type": "query", "name": "a\x1fb", "value": "1"}]},
+         "policy: at matches[0]: query parameter name 'a\\x1fb' holds white space"),
+        ({"matches": [{"type": "header", "name": "x", "value": "a\x01"}]},
+         "policy: at matches[0]: value for header 'x' holds a control character"),
+        ({"matches": [{"type": "header", "name": "x", "value": "(", "regex": True}]},
+         "policy: at matches[0]: bad regular expression '(': missing ), unterminated "
+         "subpattern (at 0 in the pattern)"),
+        ({"canary": "New_Web"},
+         "policy: at canary: 'New_Web' is not a Service name (lower-case RFC 1035 label, at "
+         "most 63)"),
+    ],
+)  # fmt: skip
+def test_policy_refusals_word_for_word(extra, message):
+    error = policy_error({**BASE, **extra})
+    assert str(error) == message
+    assert set(error.details) >= {"rule", "position", "reason"}
+    assert error.details["rule"] == "policy"
+
+
+def test_a_query_name_may_hold_what_a_header_name_may_not_and_tabs_are_values():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.release.policy import (
+        check_policy,
+    )
+
+    got = check_policy({**BASE, "matches": [
+        {"type": "query", "name": "a:b", "value": "x\ty"},  # ':' is no header token character
+    ]})  # fmt: skip
+    assert got["matches"] == [{"type": "query", "name": "a:b", "value": "x\ty", "regex": False}]
+    assert got["weight"] is None
+    assert got["weight_total"] == 100
+
+
+def test_same_rules_by_hand():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.release.policy import (
+        same_rules,
+    )
+
+    hdr = {"type": "header", "name": "X-Canary", "value": "on"}
+    a = {**BASE, "matches": [hdr], "weight": 20, "weight_total": 80}
+    assert same_rules(a, {**BASE, "matches": [{**hdr, "name": "x-canary"}], "weight": 25})
+    assert not same_rules(a, {"stable": "other", "canary": "new-web", "matches": [hdr],
+                              "weight": 25})  # fmt: skip
+    assert not same_rules(a, {**BASE, "matches": [], "weight": 25})
+    assert not same_rules(a, {**BASE, "matches": [{**hdr, "value": "off"}], "weight": 25})
+    assert not same_rules(a, {**BASE, "matches": [hdr], "weight": 26})
