@@ -14,12 +14,12 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.integration.conftest import assert_ok, changed_total, flat
+from tests.integration.test_lab_swarm import ssh
 
 pytestmark = pytest.mark.lab
 
@@ -34,19 +34,8 @@ TRAFFIC_CHECK = (
 )
 
 
-def ssh(lab, manager: dict, command: str) -> subprocess.CompletedProcess:
-    keys = lab.status()["ssh"]
-    argv = [
-        "ssh", "-i", keys["private_key"], "-p", str(manager["ssh_port"]),
-        "-o", f"UserKnownHostsFile={keys['known_hosts']}",
-        "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
-        f"{manager['ssh_user']}@{manager['address']}", command,
-    ]  # fmt: skip
-    return subprocess.run(argv, text=True, capture_output=True, timeout=120)
-
-
 def stack_services(lab, manager) -> list[str]:
-    out = ssh(lab, manager, "docker stack services shop --format '{{.Name}}'")
+    out = ssh(lab, manager, "docker stack services shop --format '{{.Name}}'", check=False)
     return sorted(out.stdout.split())
 
 
