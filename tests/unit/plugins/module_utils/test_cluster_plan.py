@@ -226,14 +226,15 @@ NETWORK = {
     ],
     "exports": {
         "a": {"terraform": {"pod_cidr": "10.0.0.0/16", "ip_stack": "ipv4"},
-              "create_cluster": {"ip_stack": "ipv4"},
+              "create_cluster": {"service_cidr": "172.21.0.0/20", "ip_stack": "ipv4"},
               "problems": ["p1"], "missing": ["m1", "m2"], "notes": ["n1"]},
+        "b": {"terraform": {}, "create_cluster": {}, "problems": [], "missing": [], "notes": []},
     },
 }  # fmt: skip
 PROPOSALS = {
     "pod_cidrs": ["10.1.0.0/16", "10.2.0.0/16"],
-    "service_cidrs": ["172.16.0.0/20"],
-    "pod_v6_cidrs": ["fd00:1::/56"],
+    "service_cidrs": ["172.16.0.0/20", "172.16.16.0/20"],
+    "pod_v6_cidrs": ["fd00:1::/56", "fd00:2::/56"],
     "service_v6_cidrs": [],
 }
 
@@ -280,17 +281,22 @@ Recommended: 10 x 16 cores / 64 GiB, load cap 144 cores.
 ### Export for ACK: cluster 'a'
 
 - Terraform (alicloud_cs_managed_kubernetes): `{"ip_stack": "ipv4", "pod_cidr": "10.0.0.0/16"}`
-- CreateCluster body: `{"ip_stack": "ipv4"}`
+- CreateCluster body: `{"ip_stack": "ipv4", "service_cidr": "172.21.0.0/20"}`
 - ACK would refuse: p1
 - to fill in: m1
 - to fill in: m2
 - note: n1
 
+### Export for ACK: cluster 'b'
+
+- Terraform (alicloud_cs_managed_kubernetes): `{}`
+- CreateCluster body: `{}`
+
 ## Free CIDRs for a new cluster
 
 - pod: 10.1.0.0/16, 10.2.0.0/16
-- service: 172.16.0.0/20
-- pod (IPv6): fd00:1::/56
+- service: 172.16.0.0/20, 172.16.16.0/20
+- pod (IPv6): fd00:1::/56, fd00:2::/56
 """
 
 
@@ -329,11 +335,15 @@ def test_an_empty_plan_is_just_the_title():
 
 
 def test_proposals_list_the_v6_service_cidrs_when_there_are_some():
-    proposals = {**PROPOSALS, "pod_v6_cidrs": [], "service_v6_cidrs": ["fd00:2::/112"]}
+    proposals = {
+        **PROPOSALS,
+        "pod_v6_cidrs": [],
+        "service_v6_cidrs": ["fd00:2::/112", "fd00:3::/112"],
+    }
     assert markdown({"proposals": proposals}) == (
         "# Cluster plan\n\n"
         "## Free CIDRs for a new cluster\n\n"
         "- pod: 10.1.0.0/16, 10.2.0.0/16\n"
-        "- service: 172.16.0.0/20\n"
-        "- service (IPv6): fd00:2::/112\n"
+        "- service: 172.16.0.0/20, 172.16.16.0/20\n"
+        "- service (IPv6): fd00:2::/112, fd00:3::/112\n"
     )
