@@ -287,6 +287,67 @@ def test_audit_choice_answer_fails_on_danger(tmp_path):
     assert "danger" in job.messages, job.messages
 
 
+def test_migrate_swarm_analyze_from_files(tmp_path):
+    """The Swarm migration's analyze step of compose files, survey-style, and its page in Chromium."""
+    from tests.html_browser import Browser, column, tables
+
+    compose = REPO / "tests" / "unit" / "fixtures" / "compose" / "shop"
+    # The manager is in the inventory (group swarm_managers), as in AWX; with
+    # the files source and no stack named it is not connected to.
+    inventory = tmp_path / "swarm.yml"
+    inventory.write_text(
+        yaml.safe_dump(
+            {
+                "swarm_managers": {
+                    "hosts": {
+                        "localhost": {
+                            "ansible_connection": "local",
+                            "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                        }
+                    }
+                }
+            }
+        )
+    )
+    answers = {
+        "migrate_swarm_steps": "analyze",
+        "migrate_swarm_source": "files",
+        "migrate_swarm_files": str(compose / "compose.yml"),
+        "migrate_swarm_namespace": "shop",
+        "migrate_swarm_wait": "false",
+    }
+    job = run_job(tmp_path, "migrate-swarm.yml", answers, inventory=[inventory])
+    assert_successful(job)
+    assert job.changed_tasks == []
+    report = json.loads((job.reports / "migrate-swarm-analyze.json").read_text())
+    summary = report["conversion"]["summary"]
+    entry = assert_summary(job, "migrate-swarm-analyze")
+    levels = {"ok": "converted", "warning": "converted_with_loss", "critical": "not_convertible"}
+    assert entry["counts"] == {k: summary[v] for k, v in levels.items() if summary[v]}, entry
+    page = Path(entry["html"]).read_text()
+    secret = (compose / "api_token.txt").read_text().strip()
+    assert secret not in page
+    assert secret not in (job.reports / "migrate-swarm-analyze.json").read_text()
+
+    browser = Browser()
+    try:
+        browser.open(Path(entry["html"]))
+        services, _stack = tables(browser)
+        lost = [r for r in services["rows"] if r["severity"] == "critical"]
+        assert len(lost) == sum(
+            e["status"] == "not_convertible"
+            for s in report["conversion"]["services"].values()
+            for e in s["entries"]
+        )
+        assert {r["background"] for r in lost} == {"rgb(251, 213, 210)"}
+        browser.type_into("#filter", "severity:critical")
+        assert set(column(tables(browser)[0], "Status")) == {"not_convertible"}
+        browser.type_into("#filter", "")
+        browser.screenshot("migrate-swarm-analyze")
+    finally:
+        browser.close()
+
+
 # Bad survey answers to the runbooks that need no cluster: (playbook, answers, field).
 OFFLINE_REFUSALS = [
     ("plan-cluster.yml", {"plan_cluster_node_count": "thirty"}, "plan_cluster_node_count"),
@@ -308,6 +369,8 @@ OFFLINE_REFUSALS = [
         "audit_workloads_console_findings",
     ),
     ("audit-workloads.yml", {"audit_workloads_source": "git"}, "audit_workloads_source"),
+    ("migrate-swarm.yml", {"migrate_swarm_source": "git"}, "migrate_swarm_source"),
+    ("migrate-swarm.yml", {"migrate_swarm_wait_timeout": "soon"}, "migrate_swarm_wait_timeout"),
 ]
 
 
