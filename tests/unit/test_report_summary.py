@@ -80,6 +80,7 @@ PAGES = {
     "audit_workloads": 1,
     "plan_cluster": 1,
     "provision_storage": 1,  # claims and the flexVolume migration
+    "migrate_swarm": 1,  # the analyze/convert report
 }
 
 
