@@ -366,3 +366,73 @@ def test_a_vswitch_to_propose_without_a_vpc_names_the_first_one():
     assert str(exc.value).endswith(
         "is not given, and there is no network.vpc_cidr to propose it from"
     )
+
+
+def test_a_vswitch_exactly_full_and_a_slash_16_are_fine():
+    # 4 nodes in a /29: 8 - 4 reserved = 4 usable, exactly enough.
+    plan = terway_plan(zones=[{"name": "z1", "nodes": 4, "node_vswitch": "192.168.200.0/29"}])
+    result = validate_plan(plan)
+    assert [c for c in result["conflicts"] if c["type"].startswith("vswitch")] == []
+    wide = {
+        "vpc_cidr": "10.0.0.0/8",
+        "clusters": [{"name": "fl", "pod_cidr": "172.16.0.0/16", "service_cidr": "172.21.0.0/20",
+                      "zones": [{"name": "z1", "nodes": 5, "node_vswitch": "10.0.0.0/16"}]}],
+    }  # fmt: skip
+    assert [c for c in validate_plan(wide)["conflicts"] if c["type"].startswith("vswitch")] == []
+
+
+def test_unnamed_clusters_are_named_by_their_index_everywhere():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.planning.cluster_plan import (
+        build_plan,
+    )
+
+    plan = {
+        "vpc_cidr": "192.168.0.0/16",
+        "clusters": [
+            {"pod_cidr": "10.0.0.0/16", "service_cidr": "172.21.0.0/20"},  # no zones
+            {"pod_cidr": "10.8.0.0/16", "service_cidr": "172.22.0.0/20",
+             "zones": [{"name": "z1", "nodes": 3}]},
+        ],
+    }  # fmt: skip
+    network = build_plan(network=plan)["network"]
+    assert [z["cluster"] for z in network["zones"]] == ["1"]
+    assert set(network["exports"]) == {"0", "1"}
+    assert network["exports"]["1"]["terraform"]["node_vswitches"] == [
+        {"zone_id": "z1", "cidr_block": "192.168.0.0/29"}  # 3 + 4 = 7 addresses: a /29
+    ]
+    assert network["exports"]["0"]["terraform"]["node_cidr_mask"] == 24  # 128 pods a node
+
+
+def test_two_zones_of_one_size_are_proposed_in_zone_order():
+    plan = terway_plan(zones=[{"name": "z1", "nodes": 10}, {"name": "z2", "nodes": 10}])
+    zones = validate_plan(plan)["zones"]
+    assert [(z["zone"], z["pod_vswitch"]["cidr"], z["node_vswitch"]["cidr"]) for z in zones] == [
+        ("z1", "192.168.0.0/22", "192.168.8.0/28"),
+        ("z2", "192.168.4.0/22", "192.168.8.16/28"),
+    ]
+
+
+def test_a_vpc_too_small_names_the_vswitch_and_its_size():
+    plan = terway_plan(zones=[{"name": "z1", "nodes": 10}])
+    plan["vpc_cidr"] = "192.168.0.0/24"
+    with pytest.raises(InputError) as exc:
+        validate_plan(plan)
+    assert str(exc.value) == (
+        "network.clusters[0].zones[0].pod_vswitch.size: 22 leaves only 0 of 1 free block(s) "
+        "in 192.168.0.0/24: ask for a smaller block or fewer"
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"nodes": "many"}, "network.clusters[0].nodes: "),
+        ({"pods_per_node": 0}, "network.clusters[0].pods_per_node: "),
+        ({"ip_headroom": "lots"}, "network.clusters[0].ip_headroom: "),
+        ({"zones": ["z1"]}, "network.clusters[0].zones[0]: "),
+    ],
+)
+def test_bad_cluster_and_zone_values_name_their_field(changes, field):
+    with pytest.raises(InputError) as exc:
+        validate_plan(terway_plan(**changes))
+    assert str(exc.value).startswith(field)
