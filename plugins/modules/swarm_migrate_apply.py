@@ -324,6 +324,8 @@ def apply_step(module, connect, changes) -> dict:
             {str(k): v for k, v in params["canary_node_ports"].items()},
             params["namespace"],
         )
+        # bad weights are refused before anything is applied
+        canary_checklist(objects, params["canary_weights"], [])
         result["accepted"] = []
     else:
         result["accepted"] = refuse_unaccepted(report, params["accepted_changes"])
