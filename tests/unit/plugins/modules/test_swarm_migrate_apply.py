@@ -1,0 +1,108 @@
+"""swarm_migrate_apply's logic against the in-memory API server: refusal before any write, idempotence, canary."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import (
+    Changes,
+    RunbookError,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import ObjectClient
+from ansible_collections.ackops.runbooks.plugins.modules import swarm_migrate_apply as mod
+from tests.unit.k8s_fake import FakeApi
+
+STACK = {
+    "name": "shop",
+    "services": {
+        "web": {
+            "image": "nginx:1.27",
+            "ports": [{"target": 80, "published": "8080"}],
+            "configs": [{"source": "index", "target": "/usr/share/nginx/html/index.html"}],
+            "deploy": {"replicas": 2, "placement": {"constraints": ["node.role == manager"]}},
+        }
+    },
+    "configs": {"index": {"content": "<h1>hi</h1>"}},
+}
+
+
+def module(**params):
+    defaults = {key: spec.get("default") for key, spec in mod.OPTIONS.items()}
+    defaults.update(documents=[STACK], namespace="shop", wait=False, **params)
+    return SimpleNamespace(params=defaults, check_mode=False, _diff=True, no_log_values=set())
+
+
+@pytest.fixture
+def fake():
+    return FakeApi()
+
+
+def run(fake, **params):
+    client = ObjectClient(
+        fake.api_client(), mod.FIELD_MANAGER, clock=fake.clock, sleep=fake.clock.sleep
+    )
+    return mod.apply_step(module(**params), lambda: client, Changes())
+
+
+def test_an_unaccepted_behaviour_change_stops_before_any_write(fake):
+    with pytest.raises(RunbookError) as caught:
+        run(fake)
+    assert "web:deploy.placement.constraints[0]" in caught.value.cause
+    assert caught.value.details["behaviour_changes"][0]["service"] == "web"
+    assert fake.writes() == []
+
+
+def test_accepted_changes_apply_once_then_nothing_changes(fake):
+    accept = ["web:deploy.placement.*", "web:healthcheck", "web:ports*"]
+    first = run(fake, accepted_changes=accept)
+    assert first["changed"] is True
+    assert sorted(f["key"] for f in first["accepted"]) == [
+        "deploy.placement.constraints[0]",
+        "healthcheck",
+        "ports[0]",
+    ]
+    assert "create ConfigMap shop/index" in first["changes"]
+    assert fake.stored("v1", "ConfigMap", "index", "shop")["data"] == {"index": "<h1>hi</h1>"}
+    assert fake.stored("apps/v1", "Deployment", "web", "shop")["spec"]["replicas"] == 2
+    second = run(fake, accepted_changes=["*"])
+    assert second["changed"] is False
+    assert second["changes"] == []
+
+
+def test_canary_applies_only_the_nodeport_services(fake):
+    result = run(fake, what="canary", canary_node_ports={"web:8080": 30080})
+    kinds = {w.path.rsplit("/", 2)[-2] for w in fake.writes()}
+    assert kinds == {"services"}
+    svc = fake.stored("v1", "Service", "web-canary", "shop")
+    assert svc["spec"]["type"] == "NodePort"
+    assert svc["spec"]["ports"][0]["nodePort"] == 30080
+    assert [i["weight"] for i in result["canary"]["checklist"]] == [0, 5, 25, 50, 100, 0]
+
+
+def test_bad_canary_weights_are_refused_before_any_write(fake):
+    with pytest.raises(RunbookError, match="increasing whole percentages"):
+        run(fake, what="canary", canary_weights=[50, 10])
+    assert fake.writes() == []
+
+
+def test_rolled_out():
+    dep = {
+        "kind": "Deployment",
+        "metadata": {"generation": 2},
+        "spec": {"replicas": 2},
+        "status": {"observedGeneration": 2, "readyReplicas": 2, "updatedReplicas": 2},
+    }
+    assert mod.rolled_out(dep)
+    assert not mod.rolled_out({**dep, "status": {**dep["status"], "observedGeneration": 1}})
+    assert not mod.rolled_out({**dep, "status": {**dep["status"], "readyReplicas": 1}})
+    ds = {
+        "kind": "DaemonSet",
+        "metadata": {},
+        "spec": {},
+        "status": {"desiredNumberScheduled": 3, "numberReady": 3, "updatedNumberScheduled": 3},
+    }
+    assert mod.rolled_out(ds)
+    assert not mod.rolled_out({**ds, "status": {**ds["status"], "numberReady": 2}})
+    assert not mod.rolled_out(None)
