@@ -261,7 +261,10 @@ class Agent:
                 time.sleep(1)
 
     def list_pods(self) -> list[dict]:
-        response = self.core.list_pod_for_all_namespaces(_preload_content=False)
+        # resourceVersion=0: from the API server's cache, cheap enough to poll.
+        response = self.core.list_pod_for_all_namespaces(
+            resource_version="0", _preload_content=False
+        )
         return json.loads(response.data).get("items") or []
 
     def poll(self, interval: float = 1.0) -> None:

@@ -278,6 +278,77 @@ def test_job_one_pod_per_worker(lab, namespace):
     assert sorted(p["spec"]["nodeName"] for p in pods) == sorted(w.node_name for w in lab.workers)
 
 
+def test_node_agent_runs_opted_in_pods_on_their_host_and_reports_them(lab, namespace):
+    """ackops.io/lab-run=host: the command runs on the worker's host (its own
+    /var/lib/kubelet, through the hostPath), with a configMap volume and env,
+    and the pod's phase, exit code and message come back; other pods stay kwok's."""
+    worker = lab.workers[0]
+    marker = f"agent-{namespace}"
+    script = (
+        f"hostname > /host-kubelet/{marker}; cat /config/greeting >> /host-kubelet/{marker}; "
+        'echo "node $NODE"; echo bye >&2; exit 3'
+    )
+    pod_spec = {
+        "restartPolicy": "Never",
+        "hostNetwork": True,
+        "nodeSelector": {"kubernetes.io/hostname": worker.node_name},
+        "containers": [
+            {
+                "name": "c",
+                "image": "busybox:1.36",
+                "command": ["/bin/sh", "-c", script],
+                "terminationMessagePolicy": "FallbackToLogsOnError",
+                "env": [
+                    {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}
+                ],
+                "volumeMounts": [
+                    {"name": "kubelet", "mountPath": "/host-kubelet"},
+                    {"name": "config", "mountPath": "/config", "readOnly": True},
+                ],
+            }
+        ],
+        "volumes": [
+            {"name": "kubelet", "hostPath": {"path": "/var/lib/kubelet", "type": "Directory"}},
+            {"name": "config", "configMap": {"name": "greeting"}},
+        ],
+    }
+    apply(lab, [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "greeting", "namespace": namespace},
+         "data": {"greeting": "hello from a configMap"}},
+        {"apiVersion": "v1", "kind": "Pod",
+         "metadata": {"name": "runs", "namespace": namespace, "annotations": {"ackops.io/lab-run": "host"}},
+         "spec": pod_spec},
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "played", "namespace": namespace},
+         "spec": {**pod_spec, "volumes": [], "containers": [{"name": "c", "image": "busybox:1.36",
+                  "command": ["/bin/sh", "-c", f"touch /{marker}-played"]}]}},
+    ])  # fmt: skip
+
+    def phase(name):
+        return lab.kubectl_json("get", "pod", name, "-n", namespace).get("status", {}).get("phase")
+
+    wait_until(lambda: phase("runs") == "Failed", what="the opted-in pod to fail with its code")
+    status = lab.kubectl_json("get", "pod", "runs", "-n", namespace)["status"]
+    terminated = status["containerStatuses"][0]["state"]["terminated"]
+    assert terminated["exitCode"] == 3
+    assert terminated["reason"] == "Error"
+    assert terminated["message"].splitlines() == [f"node {worker.node_name}", "bye"]
+    assert status["hostIP"] == worker.ip
+    written = worker.var_lib_kubelet / marker
+    try:
+        assert written.read_text().splitlines() == [worker.name, "hello from a configMap"]
+    finally:
+        written.unlink(missing_ok=True)
+    # The other pod is kwok's: Running, and its command never ran anywhere.
+    wait_until(lambda: phase("played") == "Running", what="kwok to play the other pod")
+    assert not Path(f"/{marker}-played").exists()
+    # Deleting the agent's pod: the agent confirms it, the pod goes.
+    lab.kubectl("delete", "pod", "runs", "-n", namespace, "--wait=false")
+    wait_until(
+        lambda: lab.kubectl("get", "pod", "runs", "-n", namespace, check=False).returncode != 0,
+        what="the agent to remove the deleted pod",
+    )
+
+
 def test_deployment_with_node_selector_lands_on_labelled_nodes(lab, namespace):
     target = lab.workers[0].node_name
     lab.kubectl("label", "node", target, f"labtest/{namespace}=yes")
