@@ -65,7 +65,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "cluster_sizing": (
         ["planning/cluster_sizing.py"],
         [
-            f"{UNIT}/test_cluster_sizing.py",
+            f"{UNIT}/test_cluster_sizing*.py",
             "tests/unit/plugins/filter/test_planning_filters.py",
             *PLANNING_TESTS,
         ],
