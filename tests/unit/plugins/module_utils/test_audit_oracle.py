@@ -23,6 +23,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_rep
     polaris,
     score,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from tests.unit.plugins.module_utils.test_workload_audit import NETPOL, PDB, deployment
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "workloads"
@@ -165,3 +166,106 @@ def test_the_fixture_directory_scores_63():
         audit(workload_sources.load_manifest_dir(str(FIXTURES))), "Path", str(FIXTURES)
     )
     assert report["Score"] == 63
+
+
+# --- rendering charts and kustomizations: stand-in tools record how they were called --------
+
+POD_YAML = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ns}\nspec: {containers: []}\n"
+
+
+def stand_in(bin_dir: Path, name: str, exit_code: int = 0, stderr: str = "") -> Path:
+    """An executable that writes its arguments to <name>.args and prints one Pod."""
+    import stat
+
+    bin_dir.mkdir(exist_ok=True)
+    tool = bin_dir / name
+    tool.write_text(
+        "#!/bin/sh\n"
+        f'printf "%s\\n" "$@" > "{bin_dir}/{name}.args"\n'
+        f"printf '{stderr}' >&2\n"
+        f"printf '{POD_YAML if exit_code == 0 else ''}'\n"
+        f"exit {exit_code}\n"
+    )
+    tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    return tool
+
+
+def kustomization(tmp_path: Path) -> Path:
+    overlay = tmp_path / "src" / "overlay"
+    overlay.mkdir(parents=True)
+    (overlay / "kustomization.yaml").write_text("resources: []\n")
+    return overlay
+
+
+@pytest.mark.parametrize(
+    ("tools", "argv", "label"),
+    [
+        ({"kustomize": "kustomize"}, ["build"], "kustomize render"),
+        ({"kubectl": "kubectl"}, ["kustomize"], "kubectl render"),
+        ({"kustomize": "kustomize", "kubectl": "kubectl"}, ["build"], "kustomize render"),
+    ],
+)
+def test_a_kustomization_is_rendered_with_kustomize_else_kubectl(tmp_path, tools, argv, label):
+    overlay = kustomization(tmp_path)
+    bin_dir = tmp_path / "bin"
+    found = {name: str(stand_in(bin_dir, name)) for name in tools}
+    reader = workload_sources.ManifestReader(str(tmp_path / "src"), found_tools=found)
+    objects = list(reader)
+    assert [(o["kind"], s) for o, s in objects] == [("Pod", f"{overlay} ({label})#1")]
+    used = label.split()[0]
+    assert (bin_dir / f"{used}.args").read_text().split() == [*argv, str(overlay)]
+    assert reader.files == 1
+    assert reader.notes == []
+
+
+def test_a_chart_is_rendered_with_helm_template_and_its_name(tmp_path):
+    chart = tmp_path / "src" / "shop"
+    chart.mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("name: shop\nversion: 1.0.0\n")
+    bin_dir = tmp_path / "bin"
+    helm = stand_in(bin_dir, "helm")
+    reader = workload_sources.ManifestReader(str(tmp_path / "src"), found_tools={"helm": str(helm)})
+    assert [s for _o, s in reader] == [f"{chart} (helm render)#1"]
+    assert (bin_dir / "helm.args").read_text().split() == ["template", "shop", str(chart)]
+    assert reader.files == 1
+
+
+def test_a_failing_render_names_the_directory_the_command_and_its_last_line(tmp_path):
+    overlay = kustomization(tmp_path)
+    bin_dir = tmp_path / "bin"
+    tool = stand_in(bin_dir, "kustomize", exit_code=3, stderr="warming up\\nno such base: ../base")
+    with pytest.raises(InputError) as exc:
+        list(
+            workload_sources.ManifestReader(
+                str(tmp_path / "src"), found_tools={"kustomize": str(tool)}
+            )
+        )
+    assert str(exc.value) == (
+        f"manifest_dir: '{overlay}' cannot be rendered: {tool} build exited 3: "
+        "no such base: ../base"
+    )
+    silent = stand_in(bin_dir, "kubectl", exit_code=1)
+    with pytest.raises(InputError) as exc:
+        list(
+            workload_sources.ManifestReader(
+                str(tmp_path / "src"), found_tools={"kubectl": str(silent)}
+            )
+        )
+    assert str(exc.value).endswith(f"cannot be rendered: {silent} kustomize exited 1: no output")
+
+
+def test_cluster_info_of_empty_counts_is_zero():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import ObjectClient
+    from tests.unit.k8s_fake import FakeApi
+
+    client = ObjectClient(FakeApi().api_client(), "test")
+    assert workload_sources.cluster_info(client, "v1.37.0", {}) == {
+        "Version": "v1.37.0",
+        "Nodes": 0,
+        "Pods": 0,
+        "Namespaces": 0,
+        "Controllers": 0,
+    }
+    assert workload_sources.cluster_info(client, "v", {"audited": 5})["Controllers"] == 5
+    info = workload_sources.cluster_info(client, "v", {"audited": 5, "pods": 2})
+    assert (info["Pods"], info["Controllers"]) == (2, 3)  # 5 audited, 2 of them bare pods
