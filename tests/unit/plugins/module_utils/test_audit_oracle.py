@@ -22,6 +22,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_aud
 from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_report import (
     polaris,
     score,
+    verdict,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.input_checks import InputError
 from tests.unit.plugins.module_utils.test_workload_audit import NETPOL, PDB, deployment
@@ -269,3 +270,138 @@ def test_cluster_info_of_empty_counts_is_zero():
     assert workload_sources.cluster_info(client, "v", {"audited": 5})["Controllers"] == 5
     info = workload_sources.cluster_info(client, "v", {"audited": 5, "pods": 2})
     assert (info["Pods"], info["Controllers"]) == (2, 3)  # 5 audited, 2 of them bare pods
+
+
+# --- the report texts, whole ---------------------------------------------------------------
+
+
+def one_finding(severity="warning", check="replicasBelowThree", message="m|1\nsecond line"):
+    return {
+        "object": {"kind": "Deployment", "namespace": "shop", "name": "web", "source": "a.yaml#1"},
+        "container": None,
+        "check": check,
+        "severity": severity,
+        "category": "Reliability",
+        "message": message,
+        "fix": "set spec.replicas | 3",
+    }
+
+
+def test_console_text_whole():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_report import (
+        console,
+    )
+
+    found = [one_finding("danger", "barePod", "d1"), one_finding(message="w1"),
+             one_finding(message="w2")]  # fmt: skip
+    counts = {"audited": 3, "skipped": 2, "skipped_by_reason": {"not a workload (ConfigMap)": 2}}
+    assert console(found, counts, ["a note"], 67, limit=2) == (
+        "Workload audit\n"
+        "3 finding(s): 1 danger, 2 warning. Score 67.\n"
+        "Audited 3 workload(s); skipped 2 object(s):\n"
+        "- 2 not a workload (ConfigMap)\n"
+        "Note: a note\n"
+        "By check: barePod 1, replicasBelowThree 2\n"
+        "[danger] d1\n"
+        "[warning] w1\n"
+        "... and 1 more finding(s) in the report files.\n"
+    )
+    # Exactly the limit: nothing left to count; no counts, no score: their lines are left out.
+    assert console(found[:2], limit=2) == (
+        "Workload audit\n"
+        "2 finding(s): 1 danger, 1 warning.\n"
+        "By check: barePod 1, replicasBelowThree 1\n"
+        "[danger] d1\n"
+        "[warning] w1\n"
+    )
+    assert console([], {"audited": 0}) == (
+        "Workload audit\n0 finding(s): 0 danger, 0 warning.\n"
+        "Audited 0 workload(s); skipped 0 object(s).\n"
+    )
+
+
+def test_markdown_cells_escape_bars_and_newlines():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_report import (
+        markdown,
+    )
+
+    text = markdown([one_finding()], counts={"audited": 1}, points=90)
+    assert text == (
+        "# Workload audit\n\n"
+        "1 finding(s): 0 danger, 1 warning. Score 90.\n"
+        "Audited 1 workload(s); skipped 0 object(s).\n\n"
+        "| Severity | Namespace | Object | Container | Check | Finding | Fix |\n"
+        "|---|---|---|---|---|---|---|\n"
+        "| warning | shop | Deployment/web | - | replicasBelowThree | m\\|1 second line | "
+        "set spec.replicas \\| 3 |\n"
+    )
+
+
+def test_verdict_whole():
+    found = [one_finding("danger", "barePod", "d1"), one_finding(message="w1")]
+    got = verdict(found, "danger", 50, 40, {"audited": 2})
+    assert got == {
+        "fail_on": "danger",
+        "min_score": 50,
+        "score": 40,
+        "failed": True,
+        "reasons": ["1 finding(s) at or above danger", "score 40 is below the minimum 50"],
+        "findings": 1,
+        "messages": ["d1"],
+    }
+    empty = verdict([], "none", 0, 100, {"audited": 0})
+    assert empty["reasons"] == ["no workload was audited (the input holds no object)"]
+    skipped = {"audited": 0, "skipped_by_reason": {"not a workload (ConfigMap)": 2, "Node": 1}}
+    assert verdict([], "none", 0, 100, skipped)["reasons"] == [
+        "no workload was audited (2 not a workload (ConfigMap); 1 Node)"
+    ]
+    for bad in (True, 1.5, "80", -1, 101):
+        with pytest.raises(InputError):
+            verdict([], "none", bad, 100, {"audited": 1})
+    assert verdict([], "none", 100, 100, {"audited": 1})["failed"] is False
+    assert verdict([], "none", 0, 0, {"audited": 1})["failed"] is False
+
+
+def test_junit_attributes_by_hand():
+    from xml.etree import ElementTree
+
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_report import (
+        junit,
+    )
+
+    def result(check, success, container=None, source="deploy/web.yaml#1", name="web"):
+        return {
+            "object": {"kind": "Deployment", "namespace": "shop", "name": name, "source": source},
+            "container": container,
+            "check": check,
+            "success": success,
+            "details": "1 replica(s)" if not success else "",
+        }
+
+    results = [
+        result("replicasBelowThree", False),
+        result("cpuRequestsMissing", True, container="app"),
+        result("barePod", True, source="cluster", name="api"),
+    ]
+    text = junit(results)
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ')
+    root = ElementTree.fromstring(text.split("\n", 1)[1])
+    assert (root.tag, root.get("name"), root.get("tests"), root.get("failures"),
+            root.get("errors")) == ("testsuites", "audit-workloads", "3", "1", "0")  # fmt: skip
+    api, web = root.findall("testsuite")  # sorted by namespace, kind, name
+    assert api.attrib == {"name": "Deployment shop/api", "tests": "1", "failures": "0",
+                          "errors": "0", "skipped": "0"}  # fmt: skip
+    assert web.attrib == {"name": "Deployment shop/web", "tests": "2", "failures": "1",
+                          "errors": "0", "skipped": "0", "file": "deploy/web.yaml#1"}  # fmt: skip
+    cases = web.findall("testcase")
+    assert [(c.get("classname"), c.get("name")) for c in cases] == [
+        ("shop.Deployment.web", "replicasBelowThree"),
+        ("shop.Deployment.web", "cpuRequestsMissing[app]"),
+    ]
+    failure = cases[0].find("failure")
+    assert failure.get("type") == "warning"
+    assert failure.get("message").startswith("deploy/web.yaml#1: Deployment shop/web")
+    assert failure.text == failure.get("message") + (
+        "\nFix: set spec.replicas (or the HPA minReplicas) to 3 or more"
+    )
+    assert cases[1].find("failure") is None
