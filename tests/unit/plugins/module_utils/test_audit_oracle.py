@@ -405,3 +405,74 @@ def test_junit_attributes_by_hand():
         "\nFix: set spec.replicas (or the HPA minReplicas) to 3 or more"
     )
     assert cases[1].find("failure") is None
+
+
+# --- exemption rules: glob matching on namespace, name, kind; annotations -----------------
+
+REF = {"kind": "DaemonSet", "namespace": "kube-system", "name": "cni-agent", "source": "t"}
+
+
+@pytest.mark.parametrize(
+    ("rule", "annotations", "matches"),
+    [
+        ({}, {}, True),  # no condition: every object
+        ({"namespaces": ["kube-*"]}, {}, True),
+        ({"namespaces": ["default", "kube-*"]}, {}, True),
+        ({"namespaces": ["default"]}, {}, False),
+        ({"names": ["cni-*"]}, {}, True),
+        ({"names": ["CNI-*"]}, {}, False),  # case matters
+        ({"kinds": ["Deployment"]}, {}, False),
+        ({"kinds": ["DaemonSet"], "names": ["other"]}, {}, False),  # every condition must hold
+        ({"namespaces": ["kube-*"], "names": ["cni-*"], "kinds": ["Daemon*"]}, {}, True),
+        ({"annotations": {"audit": "off"}}, {"audit": "off"}, True),
+        ({"annotations": {"audit": "off"}}, {"audit": "on"}, False),
+        ({"annotations": {"audit": "*"}}, {"audit": "anything"}, True),
+        ({"annotations": {"audit": "*"}}, {}, False),  # '*' still needs the key
+        ({"annotations": {"a": "1", "b": "2"}}, {"a": "1"}, False),
+    ],
+)
+def test_exemption_rules_by_hand(rule, annotations, matches):
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
+        _rule_matches,
+    )
+
+    assert _rule_matches(rule, REF, annotations) is matches
+
+
+def test_parse_config_normalises_rules():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
+        parse_config,
+    )
+
+    config = parse_config(
+        {
+            "checks": {"barePod": "warning"},
+            "exemptions": [
+                {"checks": "hostNetworkSet", "namespaces": "kube-*", "names": ["a", "b"],
+                 "kinds": "DaemonSet", "annotations": {"x": 1}},
+                {"checks": ["*"]},
+                {},
+            ],
+        }
+    )  # fmt: skip
+    assert config.severities == {"barePod": "warning"}
+    assert config.exemptions == [
+        {
+            "checks": ["hostNetworkSet"],
+            "namespaces": ["kube-*"],
+            "names": ["a", "b"],
+            "kinds": ["DaemonSet"],
+            "annotations": {"x": "1"},
+        },
+        {"checks": ["*"], "annotations": {}},
+        {"annotations": {}},
+    ]
+    assert config.warnings == []
+    with pytest.raises(InputError) as exc:
+        parse_config({"exemptions": [{"kinds": [1]}]}, "audit.yaml")
+    assert str(exc.value) == (
+        "audit.yaml: exemptions[0].kinds: [1] must be a string or a list of strings"
+    )
+    with pytest.raises(InputError) as exc:
+        parse_config({"exemptions": [{"namespaces": 5}]})
+    assert str(exc.value).startswith("config: exemptions[0].namespaces: ")
