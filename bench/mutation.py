@@ -379,7 +379,7 @@ def main() -> int:
         help="comma-separated files under module_utils to mutate instead of the groups' "
         "(e.g. planning/cidr_plan.py,release/split.py); groups without one are skipped",
     )
-    ap.add_argument("--min-score", type=float, default=0.0, help="fail below this % in any module")
+    ap.add_argument("--min-score", type=float, default=0.0, help="fail below this %% in any module")
     args = ap.parse_args()
     workdir = Path(args.workdir)
     unknown = set(args.groups) - set(GROUPS)
