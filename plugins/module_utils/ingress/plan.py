@@ -61,12 +61,6 @@ def master_reason(node: dict) -> str | None:
     return None
 
 
-def is_ready(node: dict) -> bool:
-    conditions = node.get("status", {}).get("conditions") or []
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-    return ready and not node.get("spec", {}).get("unschedulable")
-
-
 def ready_state(node: dict) -> str:
     """The node's Ready condition as kubectl shows it: Ready, NotReady, Unknown, no status."""
     conditions = node.get("status", {}).get("conditions") or []

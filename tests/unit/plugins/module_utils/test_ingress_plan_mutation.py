@@ -6,6 +6,8 @@ it; keys with "/" are escaped per RFC 6901 ("/" -> "~1", "~" -> "~0").
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.ackops.runbooks.plugins.module_utils.ingress import plan
 
 LABEL_PATH = "/metadata/labels/node-role.kubernetes.io~1ingress"
@@ -371,3 +373,85 @@ def test_changed_fields_by_hand():
     assert plan.changed_fields([1], [2], "spec.x") == ["spec.x"]
     assert plan.changed_fields([1], [1], "spec.x") == []
     assert plan.changed_fields({"a": 1}, {"a": 1}) == []
+
+
+# --- the scheduler's rules, written out: tolerations, nodeSelector, Ready ---------------------
+
+
+@pytest.mark.parametrize(
+    ("toleration", "taint", "tolerated"),
+    [
+        # Kubernetes' toleration matching: empty key + Exists tolerates everything;
+        # an effect, when given, must equal the taint's; Equal compares values ("" when absent).
+        ({"operator": "Exists"}, {"key": "a", "value": "1", "effect": "NoSchedule"}, True),
+        ({"operator": "Exists", "effect": "NoExecute"}, {"key": "a", "effect": "NoSchedule"},
+         False),
+        ({"key": "a", "operator": "Exists"}, {"key": "a", "value": "x", "effect": "NoExecute"},
+         True),
+        ({"key": "a", "operator": "Equal", "value": "1"}, {"key": "a", "value": "1",
+                                                           "effect": "NoSchedule"}, True),
+        ({"key": "a", "operator": "Equal", "value": "1"}, {"key": "a", "value": "2",
+                                                           "effect": "NoSchedule"}, False),
+        ({"key": "a"}, {"key": "a", "effect": "NoSchedule"}, True),  # "" == ""
+        ({"key": "a", "value": "1"}, {"key": "a", "effect": "NoSchedule"}, False),
+        ({"key": "b", "operator": "Exists"}, {"key": "a", "effect": "NoSchedule"}, False),
+        ({"key": "", "operator": "Equal"}, {"key": "a", "effect": "NoSchedule"}, False),
+    ],
+)  # fmt: skip
+def test_tolerations_follow_the_scheduler(toleration, taint, tolerated):
+    assert plan.tolerates([toleration], taint) is tolerated
+    # Later tolerations are still tried after one that does not match.
+    other = {"key": "zzz", "operator": "Exists", "effect": "NoExecute"}
+    assert plan.tolerates([other, toleration], taint) is tolerated
+
+
+def test_a_node_matches_a_selector_only_with_every_label():
+    node = {"metadata": {"labels": {"disk": "ssd", "zone": "h"}}}
+    assert plan.matches(node, {"disk": "ssd"}) is True
+    assert plan.matches(node, {"disk": "ssd", "zone": "h"}) is True
+    assert plan.matches(node, {"disk": "hdd"}) is False
+    assert plan.matches(node, {"gpu": "yes"}) is False
+    assert plan.matches({}, {}) is True
+    assert plan.matches({"metadata": {}}, {"disk": "ssd"}) is False
+    assert plan.zone_of(node) == ""
+    assert plan.zone_of({}) == ""
+    assert plan.zone_of({"metadata": {"labels": {"topology.kubernetes.io/zone": "z"}}}) == "z"
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        ({}, "no Ready condition"),
+        ({"conditions": [{"type": "MemoryPressure", "status": "False"}]}, "no Ready condition"),
+        ({"conditions": [{"type": "Ready", "status": "True"}]}, "Ready"),
+        ({"conditions": [{"type": "Ready", "status": "False"}]}, "NotReady"),
+        ({"conditions": [{"type": "Ready", "status": "Unknown"}]}, "Unknown"),
+        ({"conditions": [{"type": "Ready"}]}, "Unknown"),
+    ],
+)
+def test_ready_state_as_kubectl_shows_it(status, state):
+    assert plan.ready_state({"status": status}) == state
+    assert plan.ready_state({}) == "no Ready condition"
+
+
+def test_the_controller_container_is_the_ingress_one_else_the_first():
+    def ctl(*images):
+        containers = [{"name": f"c{i}", **({"image": im} if im else {})} for i, im in
+                      enumerate(images)]  # fmt: skip
+        return {"kind": "Deployment", "metadata": {"name": "x", "namespace": "n"},
+                "spec": {"template": {"spec": {"containers": containers}}}}  # fmt: skip
+
+    assert plan.controller_container(ctl("sidecar:1", "acs/ingress-nginx:1"))["name"] == "c1"
+    assert plan.controller_container(ctl("sidecar:1", "log:2"))["name"] == "c0"
+    assert plan.controller_container(ctl(None, "nginx-ingress:1"))["name"] == "c1"
+
+
+def test_who_put_the_dedication_taint_there():
+    ours = {"metadata": {"annotations": {"ingress-ha.ackops.io/dedicated-taint": "true"}},
+            "spec": {"taints": [TAINT]}}  # fmt: skip
+    theirs = {"metadata": {}, "spec": {"taints": [TAINT]}}
+    none = {"metadata": {"annotations": {"ingress-ha.ackops.io/dedicated-taint": "true"}}}
+    assert (plan.tainted_by_us(ours), plan.foreign_dedication_taint(ours)) == (True, False)
+    assert (plan.tainted_by_us(theirs), plan.foreign_dedication_taint(theirs)) == (False, True)
+    assert (plan.tainted_by_us(none), plan.foreign_dedication_taint(none)) == (False, False)
+    assert plan.tainted_by_us({"spec": {"taints": [TAINT]}}) is False
