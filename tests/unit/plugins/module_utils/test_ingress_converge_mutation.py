@@ -391,3 +391,151 @@ def test_a_pod_back_under_its_name_with_a_new_uid_counts_as_gone():
     report = cluster.converger().run()
     assert recreate.done
     assert "move pod p-w4 off w4" in report["changes"]
+
+
+# --- more of the converger, each expectation by hand ------------------------------------------
+
+
+def web_pods(cluster, *names):
+    from tests.unit.plugins.module_utils.test_ingress_converge import pod
+
+    for name in names:
+        web = pod(name, "w1")
+        web["metadata"]["labels"] = {"app": "web"}
+        web["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "name": "web", "uid": "u"}]
+        cluster.fake.add(web)
+
+
+def test_dedication_in_check_mode_lists_every_pod_it_would_evict():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import Changes
+
+    cluster = Cluster()
+    web_pods(cluster, "web-1", "web-2")
+    ledger = Changes()
+    report = cluster.converger(check_mode=True, dedicate=True, ledger=ledger).run()
+    assert report["dedication"] == [
+        f"would evict Pod {NS}/web-1 from ingress node w1",
+        f"would evict Pod {NS}/web-2 from ingress node w1",
+    ]
+    evictions = [(e["action"], e["target"], e["change"]) for e in ledger if e["action"] == "evict"]
+    assert (
+        "evict",
+        f"Pod {NS}/web-1",
+        "dedicate: evict pod web-1 off w1",
+    ) in evictions
+    assert ("evict", f"Pod {NS}/web-2", "dedicate: evict pod web-2 off w1") in evictions
+
+
+def test_dedication_with_wait_off_evicts_nothing_and_says_so():
+    cluster = Cluster()
+    web_pods(cluster, "web-1", "web-2")
+    report = cluster.converger(dedicate=True, wait=False).run()
+    assert report["dedication"] == [
+        f"not evicted (wait is off): Pod {NS}/web-1 from ingress node w1",
+        f"not evicted (wait is off): Pod {NS}/web-2 from ingress node w1",
+    ]
+    assert not [r for r in cluster.fake.requests if r.path.endswith("/eviction")]
+
+
+def test_the_ledger_names_action_and_target_of_every_change():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import Changes
+
+    cluster = Cluster()
+    ledger = Changes()
+    ledger.record("earlier", "something else", change="from an earlier task")
+    report = cluster.converger(ledger=ledger).run()
+    entries = [(e["action"], e["target"]) for e in ledger][1:]
+    assert entries[:5] == [
+        ("label", "Node w1"),
+        ("label", "Node w2"),
+        ("update", CONTROLLER),
+        ("create", f"PodDisruptionBudget {NS}/{NAME}"),
+        ("unlabel", "Node w4"),
+    ]
+    # The earlier task's entry is in the ledger, not in this run's diff or changes.
+    assert all("earlier" not in str(d) for d in report["diff"])
+    node_w1 = report["diff"][0]
+    assert INGRESS not in node_w1["before"]["metadata"]["labels"]
+    assert node_w1["after"]["metadata"]["labels"][INGRESS] == "true"
+
+
+INGRESS = "node-role.kubernetes.io/ingress"
+
+
+def test_an_explicit_controller_kind_is_the_only_one_looked_for():
+    cluster = Cluster()
+    with pytest.raises(IngressHAError) as exc:
+        cluster.converger(controller_kind="DaemonSet").run()
+    assert str(exc.value) == (
+        f"no ingress controller: neither DaemonSet {NS}/{NAME} exists (set controller_name "
+        "or namespace)"
+    )
+    auto = Cluster()
+    auto.fake.objects.pop(("apps/v1", "Deployment", NS, NAME))
+    with pytest.raises(IngressHAError) as exc:
+        auto.converger().run()
+    assert str(exc.value).startswith(
+        f"no ingress controller: neither Deployment nor DaemonSet {NS}/{NAME} exists"
+    )
+
+
+def test_an_hpa_of_another_namespace_does_not_count():
+    cluster = Cluster()
+    cluster.fake.add(
+        {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": "elsewhere", "namespace": "other"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
+                "minReplicas": 5,
+                "maxReplicas": 9,
+            },
+        }
+    )
+    report = cluster.converger().run()
+    assert report["hpa"] is None
+    assert report["changes"][2].startswith(f"update {CONTROLLER}: spec.strategy")
+
+
+def test_a_conflict_on_a_helm_released_controller_names_its_release():
+    cluster = Cluster()
+    ctl = cluster.fake.objects[("apps/v1", "Deployment", NS, NAME)]
+    ctl["metadata"]["annotations"] = {
+        "meta.helm.sh/release-name": "edge",
+        "meta.helm.sh/release-namespace": "ingress",
+    }
+    cluster.fake.fail(
+        "PATCH",
+        "/deployments/",
+        409,
+        'Apply failed with 1 conflict: conflict with "kubectl-edit" using apps/v1: '
+        ".spec.template.spec.nodeSelector",
+    )
+    with pytest.raises(IngressHAError) as exc:
+        cluster.converger().run()
+    assert exc.value.details["owner"] == {
+        "type": "helm",
+        "release": "edge",
+        "release_namespace": "ingress",
+    }
+    assert "the Helm release ingress/edge: set controller.nodeSelector in its" in str(exc.value)
+    assert 'field manager "kubectl-edit" owns .spec.template.spec.nodeSelector' in str(exc.value)
+
+
+def test_several_conflicting_managers_are_listed_in_name_order():
+    cluster = Cluster()
+    cluster.fake.fail(
+        "PATCH",
+        "/deployments/",
+        409,
+        'Apply failed with 3 conflicts: conflict with "zeta" using apps/v1:\n'
+        "- .spec.replicas\n- .spec.strategy\n"
+        'conflict with "alpha" using apps/v1: .spec.template.spec.tolerations',
+    )
+    with pytest.raises(IngressHAError) as exc:
+        cluster.converger().run()
+    assert (
+        'other field managers: field manager "alpha" owns .spec.template.spec.tolerations; '
+        'field manager "zeta" owns .spec.replicas, .spec.strategy. Not changed:'
+    ) in str(exc.value)
