@@ -146,7 +146,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "selectors": (
         ["k8s/selectors.py"],
         [
-            f"{UNIT}/test_k8s_selectors.py",
+            f"{UNIT}/test_k8s_selectors*.py",
             f"{UNIT}/test_prop_ingress.py",
             f"{UNIT}/test_workload_audit.py",
         ],
