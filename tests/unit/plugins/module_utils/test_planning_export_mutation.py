@@ -436,3 +436,22 @@ def test_bad_cluster_and_zone_values_name_their_field(changes, field):
     with pytest.raises(InputError) as exc:
         validate_plan(terway_plan(**changes))
     assert str(exc.value).startswith(field)
+
+
+def test_same_size_vswitches_of_different_needs_keep_zone_order():
+    # 640 and 576 pods both need a /22; 10 and 9 nodes both a /28.
+    plan = terway_plan(zones=[{"name": "z1", "nodes": 10}, {"name": "z2", "nodes": 9}])
+    zones = validate_plan(plan)["zones"]
+    assert [(z["pod_vswitch"]["cidr"], z["node_vswitch"]["cidr"]) for z in zones] == [
+        ("192.168.0.0/22", "192.168.8.0/28"),
+        ("192.168.4.0/22", "192.168.8.16/28"),
+    ]
+
+
+def test_a_given_vswitch_is_named_in_its_conflicts_and_must_be_ipv4():
+    plan = terway_plan(zones=[{"name": "z1", "nodes": 10, "pod_vswitch": "192.168.128.0/24"}])
+    (small,) = [c for c in validate_plan(plan)["conflicts"] if c["type"] == "vswitch_too_small"]
+    assert small["first"]["name"] == "cluster 'tw' zone z1 pod vSwitch"
+    with pytest.raises(InputError) as exc:
+        validate_plan(terway_plan(zones=[{"name": "z1", "nodes": 1, "pod_vswitch": "fd00::/64"}]))
+    assert str(exc.value).startswith("network.clusters[0].zones[0].pod_vswitch: 'fd00::/64'")
