@@ -23,7 +23,7 @@ LAB_INVENTORY := inventories/lab/hosts.yml
 EXAMPLE_INVENTORY := inventories/example/hosts.yml
 DEMO_PLAYBOOK := renew-certs.yml
 
-.PHONY: help setup lint static sanity unit integration test demo \
+.PHONY: help setup browser lint static sanity unit integration test demo \
 	lab-up lab-down lab-status bench collection clean molecule mutation
 
 help: ## list the targets
@@ -31,6 +31,9 @@ help: ## list the targets
 
 setup: ## create .venv (Python 3.11) and install requirements-dev.txt when they changed
 	@scripts/setup.sh
+
+browser: ## Debian's chromium for the HTML report checks (installed when missing, as root)
+	@scripts/install-chromium.sh
 
 lint: setup ## ansible-lint (production profile), ruff check, ruff format --check
 	@# All three run, so one pass shows every finding; any of them fails the target.
@@ -48,10 +51,10 @@ static: setup ## ansible-doc renders every plugin; syntax-check every playbook
 sanity: setup ## ansible-test sanity on a copy of the collection with symlinks resolved
 	scripts/sanity.sh
 
-unit: setup ## pytest tests/unit
+unit: setup browser ## pytest tests/unit
 	$(BIN)/python -m pytest tests/unit
 
-integration: setup lab-up ## pytest tests/integration against the lab (needs root)
+integration: setup browser lab-up ## pytest tests/integration against the lab (needs root)
 	$(BIN)/python -m pytest tests/integration
 
 molecule: setup ## every Molecule scenario against the lab it asks for (also run by make integration)
