@@ -108,3 +108,65 @@ def test_service_weight_refusals_at_their_character(text, position, reason):
     with pytest.raises(ReleaseRuleError) as exc:
         parse_service_weight(text, SERVICES)
     assert (exc.value.position, exc.value.reason) == (position, reason)
+
+
+# --- the upstream canary Ingress -----------------------------------------------------------
+
+
+def main_ingress():
+    def path(service, p="/"):
+        return {"path": p, "pathType": "Prefix",
+                "backend": {"service": {"name": service, "port": {"number": 80}}}}  # fmt: skip
+
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "shop", "namespace": "web"},
+        "spec": {
+            "ingressClassName": "nginx",
+            "rules": [
+                {"host": "a.example.com", "http": {"paths": [path("old-web"), path("api"),
+                                                             path("old-web", "/v2")]}},
+                {"http": {"paths": [path("old-web")]}},
+                {"host": "b.example.com", "http": {"paths": [path("api")]}},
+            ],
+        },
+    }  # fmt: skip
+
+
+def test_the_canary_ingress_copies_every_stable_path_class_and_namespace():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.release.upstream import (
+        canary_ingress,
+    )
+
+    policy = {"stable": "old-web", "canary": "new-web", "weight": 10}
+    got = canary_ingress(policy, main_ingress(), port="http")
+    assert got["metadata"]["name"] == "shop-canary"
+    assert got["metadata"]["namespace"] == "web"
+    assert got["spec"]["ingressClassName"] == "nginx"
+    canary = {"name": "new-web", "port": {"name": "http"}}
+    assert got["spec"]["rules"] == [
+        {"host": "a.example.com", "http": {"paths": [
+            {"path": "/", "pathType": "Prefix", "backend": {"service": canary}},
+            {"path": "/v2", "pathType": "Prefix", "backend": {"service": canary}}]}},
+        {"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": canary}}]}},
+    ]  # fmt: skip
+    numbered = canary_ingress(policy, main_ingress(), name="x", port=8080)
+    assert numbered["metadata"]["name"] == "x"
+    assert numbered["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] == {
+        "number": 8080
+    }
+    kept = canary_ingress(policy, main_ingress())
+    assert kept["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] == {
+        "number": 80
+    }
+    # The main Ingress is left as it was (the paths are copied, not shared).
+    ingress = main_ingress()
+    canary_ingress(policy, ingress, port="http")
+    assert ingress == main_ingress()
+    bare = main_ingress()
+    del bare["spec"]["ingressClassName"]
+    del bare["metadata"]["namespace"]
+    plain = canary_ingress(policy, bare)
+    assert "ingressClassName" not in plain["spec"]
+    assert "namespace" not in plain["metadata"]
