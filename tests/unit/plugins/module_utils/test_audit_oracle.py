@@ -234,7 +234,12 @@ def test_a_chart_is_rendered_with_helm_template_and_its_name(tmp_path):
 def test_a_failing_render_names_the_directory_the_command_and_its_last_line(tmp_path):
     overlay = kustomization(tmp_path)
     bin_dir = tmp_path / "bin"
-    tool = stand_in(bin_dir, "kustomize", exit_code=3, stderr="warming up\\nno such base: ../base")
+    tool = stand_in(
+        bin_dir,
+        "kustomize",
+        exit_code=3,
+        stderr="warming up\\nstill warming\\nno such base: ../base",
+    )
     with pytest.raises(InputError) as exc:
         list(
             workload_sources.ManifestReader(
@@ -476,3 +481,41 @@ def test_parse_config_normalises_rules():
     with pytest.raises(InputError) as exc:
         parse_config({"exemptions": [{"namespaces": 5}]})
     assert str(exc.value).startswith("config: exemptions[0].namespaces: ")
+
+
+def test_two_charts_count_as_two_rendered_files_and_a_failing_helm_names_the_field(tmp_path):
+    for name in ("a", "b"):
+        chart = tmp_path / "src" / name
+        chart.mkdir(parents=True)
+        (chart / "Chart.yaml").write_text(f"name: {name}\nversion: 1.0.0\n")
+    helm = stand_in(tmp_path / "bin", "helm")
+    reader = workload_sources.ManifestReader(str(tmp_path / "src"), found_tools={"helm": str(helm)})
+    assert len(list(reader)) == 2
+    assert reader.files == 2
+    broken = stand_in(tmp_path / "bin2", "helm", exit_code=1, stderr="Error: bad chart")
+    with pytest.raises(InputError) as exc:
+        list(
+            workload_sources.ManifestReader(
+                str(tmp_path / "src"),
+                "audit_workloads_manifest_dir",
+                found_tools={"helm": str(broken)},
+            )
+        )
+    assert str(exc.value).startswith("audit_workloads_manifest_dir: ")
+    assert str(exc.value).endswith(
+        f"cannot be rendered: {broken} template exited 1: Error: bad chart"
+    )
+
+
+def test_objects_read_from_the_cluster_say_so():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import ObjectClient
+    from tests.unit.k8s_fake import FakeApi
+
+    fake = FakeApi()
+    fake.add(
+        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w", "namespace": "n"}}
+    )
+    client = ObjectClient(fake.api_client(), "test")
+    assert [
+        (o["apiVersion"], o["kind"], source) for o, source in workload_sources.read_cluster(client)
+    ] == [("apps/v1", "Deployment", "cluster")]
