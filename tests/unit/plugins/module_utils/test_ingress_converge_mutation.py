@@ -539,3 +539,65 @@ def test_several_conflicting_managers_are_listed_in_name_order():
         'other field managers: field manager "alpha" owns .spec.template.spec.tolerations; '
         'field manager "zeta" owns .spec.replicas, .spec.strategy. Not changed:'
     ) in str(exc.value)
+
+
+HELM_ADVICE = (
+    "the controller is deployed by the Helm release ingress/edge: set controller.affinity, "
+    "controller.nodeSelector, controller.replicaCount, controller.tolerations, "
+    "controller.topologySpreadConstraints, controller.updateStrategy in its chart values (and "
+    "controller.kind/controller.autoscaling for the kind and an HPA) and run helm upgrade; its "
+    "next upgrade would revert a change made here"
+)
+
+
+def test_a_helm_or_addon_managed_controller_is_warned_about_unless_taken_over():
+    cluster = Cluster()
+    ctl = cluster.fake.objects[("apps/v1", "Deployment", NS, NAME)]
+    ctl["metadata"]["annotations"] = {
+        "meta.helm.sh/release-name": "edge",
+        "meta.helm.sh/release-namespace": "ingress",
+    }
+    report = cluster.converger(check_mode=True).run()
+    assert f"{CONTROLLER} is managed by Helm: {HELM_ADVICE}" in report["warnings"]
+    assert report["owner"] == {"type": "helm", "release": "edge", "release_namespace": "ingress"}
+    taken = cluster.converger(check_mode=True, take_ownership=True).run()
+    assert not [w for w in taken["warnings"] if "is managed by" in w]
+    addon = Cluster()
+    ctl = addon.fake.objects[("apps/v1", "Deployment", NS, NAME)]
+    ctl["metadata"]["labels"] = {"addonmanager.kubernetes.io/mode": "Reconcile"}
+    report = addon.converger(check_mode=True).run()
+    assert (
+        f"{CONTROLLER} is managed by an add-on manager: the controller is a managed add-on: "
+        "change the affinity, the node selector, the number of replicas, the tolerations in the "
+        "add-on's configuration (ACK console, Add-ons, the ingress controller, Configuration) "
+        "so the add-on manager does not revert them"
+    ) in report["warnings"]
+
+
+def test_a_dedication_taint_someone_else_put_there_is_kept_and_named():
+    cluster = Cluster()
+    w3 = cluster.fake.objects[("v1", "Node", None, "w3")]
+    w3["spec"]["taints"] = [
+        {"key": "node-role.kubernetes.io/ingress", "value": "true", "effect": "NoSchedule"}
+    ]
+    report = cluster.converger(check_mode=True).run()
+    assert (
+        "node w3 keeps the taint node-role.kubernetes.io/ingress=true:NoSchedule: this runbook "
+        "did not add it, so it does not remove it"
+    ) in report["warnings"]
+    dedicating = cluster.converger(check_mode=True, dedicate=True).run()
+    assert not [w for w in dedicating["warnings"] if w.startswith("node w3 keeps")]
+
+
+def test_check_mode_counts_moves_only_when_the_controller_is_already_right():
+    from tests.unit.plugins.module_utils.test_ingress_converge import pod
+
+    cluster = Cluster()
+    first = cluster.converger(check_mode=True).run()
+    # The controller itself changes: its pods move by the rollout, not by evictions.
+    assert not [c for c in first["changes"] if c.startswith("move")]
+    cluster.converger().run()
+    cluster.fake.add(pod("p-stale", "w3"))  # a pod left on a node without the label
+    second = cluster.converger(check_mode=True).run()
+    assert second["changes"] == ["move pod p-stale off w3"]
+    assert second["plan"] == ["evict pod p-stale on w3 (Eviction API, one at a time)"]
