@@ -455,3 +455,42 @@ def test_who_put_the_dedication_taint_there():
     assert (plan.tainted_by_us(theirs), plan.foreign_dedication_taint(theirs)) == (False, True)
     assert (plan.tainted_by_us(none), plan.foreign_dedication_taint(none)) == (False, False)
     assert plan.tainted_by_us({"spec": {"taints": [TAINT]}}) is False
+
+
+def test_the_zone_spread_never_blocks_scheduling():
+    assert plan.spread_constraint({"app": "ing"}) == {
+        "maxSkew": 1,
+        "topologyKey": "topology.kubernetes.io/zone",
+        "whenUnsatisfiable": "ScheduleAnyway",
+        "labelSelector": {"matchLabels": {"app": "ing"}},
+    }
+
+
+def test_one_zone_without_a_zone_label_is_named_so():
+    nodes = [{"metadata": {"name": n}} for n in ("a", "b")]
+    assert plan.zone_warning(nodes, {"a", "b"}) == (
+        "all 2 ingress nodes are in zone (no zone label): an outage of that zone takes every "
+        "ingress replica down; add ingress nodes in other zones"
+    )
+    assert plan.zone_warning(nodes, {"a"}) is None
+
+
+def test_pods_left_on_dedicated_nodes_say_why_as_kubectl_drain_would():
+    def pod(name, owner="ReplicaSet", **meta):
+        refs = [{"kind": owner, "name": "x", "uid": "u"}] if owner else []
+        return {"metadata": {"name": name, "labels": {"app": name}, "ownerReferences": refs,
+                             **meta},
+                "spec": {"nodeName": "w1"}}  # fmt: skip
+
+    mirror = pod("etcd", owner=None, annotations={"kubernetes.io/config.mirror": "abc"})
+    bare = pod("debug", owner=None)
+    other = pod("web")
+    elsewhere = pod("api")
+    elsewhere["spec"]["nodeName"] = "w9"
+    evict, left = plan.pods_to_clear([mirror, bare, other, elsewhere], {"w1"}, {"app": "ing"})
+    assert [p["metadata"]["name"] for p in evict] == ["web"]
+    assert [(p["metadata"]["name"], why) for p, why in left] == [
+        ("etcd", "static (mirror) pod"),
+        ("debug", "no controller would recreate it (evicting deletes it for good); move or "
+                  "delete it yourself"),
+    ]  # fmt: skip
