@@ -519,3 +519,21 @@ def test_objects_read_from_the_cluster_say_so():
     assert [
         (o["apiVersion"], o["kind"], source) for o, source in workload_sources.read_cluster(client)
     ] == [("apps/v1", "Deployment", "cluster")]
+
+
+@pytest.mark.parametrize(
+    ("replicas", "failed"),
+    [
+        # One replica: nothing to spread and nothing a budget could protect.
+        (1, {"replicasBelowThree"}),
+        # Two: the budget and the spread are asked for, and both are missing here.
+        (2, {"replicasBelowThree", "missingPodDisruptionBudget", "podSpreadMissing"}),
+        (3, {"missingPodDisruptionBudget", "podSpreadMissing"}),
+    ],
+)
+def test_pdb_and_spread_are_asked_from_two_replicas_on(replicas, failed):
+    obj = deployment(replicas=replicas, topologySpreadConstraints=[])
+    got = audit([(obj, "t"), (NETPOL, "t")])
+    assert {r["check"] for r in got if not r["success"]} == failed
+    asked = {r["check"] for r in got}
+    assert ("missingPodDisruptionBudget" in asked) is (replicas > 1)
