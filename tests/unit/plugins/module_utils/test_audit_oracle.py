@@ -537,3 +537,45 @@ def test_pdb_and_spread_are_asked_from_two_replicas_on(replicas, failed):
     assert {r["check"] for r in got if not r["success"]} == failed
     asked = {r["check"] for r in got}
     assert ("missingPodDisruptionBudget" in asked) is (replicas > 1)
+
+
+def test_report_details_by_hand():
+    from xml.etree import ElementTree
+
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
+        parse_config,
+    )
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_report import (
+        junit,
+        markdown,
+    )
+
+    # An unknown check id before a known one: the known one still counts.
+    config = parse_config({"checks": {"hostNetwrkSet": "danger", "barePod": "warning"}})
+    assert config.severities == {"barePod": "warning"}
+    # No counts given: 0 audited, 0 skipped; notes are listed; an empty list says so.
+    assert markdown([], counts={}, notes=["n1"]) == (
+        "# Workload audit\n\n0 finding(s): 0 danger, 0 warning.\n"
+        "Audited 0 workload(s); skipped 0 object(s).\nNote: n1\n\nNo findings.\n"
+    )
+    # A cluster-scoped object has no namespace: an empty cell, not "None".
+    row = markdown([{**one_finding(), "object": {**one_finding()["object"], "namespace": None}}])
+    assert "| warning |  | Deployment/web | - |" in row
+    # Polaris messages: the success text for a pass, details only for a failure.
+    report = polaris(audit([(deployment(replicas=1), "t"), (PDB, "t"), (NETPOL, "t")]), "Path", "x")
+    (entry,) = report["Results"]
+    assert entry["Results"]["replicasBelowThree"]["Details"] == ["1 replica(s)"]
+    (box,) = entry["PodResult"]["ContainerResults"]
+    assert box["Results"]["tagNotSpecified"]["Message"] == "Image has a pinned tag"
+    assert box["Results"]["tagNotSpecified"]["Details"] == []
+    # JUnit: failures summed over every suite; severities overridden by the configuration.
+    results = audit([(deployment(replicas=1), "a.yaml#1"), (deployment(replicas=2), "b.yaml#1")])
+    root = ElementTree.fromstring(
+        junit(results, {"replicasBelowThree": "danger"}).split("\n", 1)[1]
+    )
+    failed = sum(int(s.get("failures")) for s in root.findall("testsuite"))
+    assert root.get("failures") == str(failed)
+    # 1 replica: replicasBelowThree, missingNetworkPolicy; 2: those and the missing budget.
+    assert failed == 5
+    types = {f.get("type") for f in root.iter("failure") if "Fewer than 3" in f.get("message")}
+    assert types == {"danger"}
