@@ -91,10 +91,43 @@ options:
       - Every value is HTML-escaped. A column named like a credential (password,
         secret, token, private key, access key) is refused and a value holding a
         private key or a bearer token is shown as C([redacted]).
+      - A fact whose label, or a key of a mapping in a cell, is named like a
+        credential is shown as C([redacted]).
       - Omitted, no HTML page is written.
     type: dict
+  fragment_hosts:
+    description:
+      - Write the report as a fragment of a sliced run (AWX/AAP job slicing) that
+        covered these hosts, for the report_merge filter and the report role's
+        C(merge) entry point to merge into the fleet report.
+      - The files are named O(name).fragment-<the first 12 hex digits of the sha256
+        of the sorted host names, one a line>, so a slice re-run overwrites its own
+        fragment. The JSON file holds C(fragment) (C(report), C(covered_hosts),
+        C(run_id), C(additive)), C(data) (O(data)) and C(html) (O(html) with
+        credential-named keys and key material redacted; its rows are stored).
+      - Omitted, the report itself is written.
+    type: list
+    elements: str
+  fragment_run_id:
+    description:
+      - The run the fragment belongs to (the AWX workflow job id of the slices); the
+        merge refuses fragments of another run. Empty for none.
+      - Only with O(fragment_hosts).
+    type: str
+    default: ""
+  fragment_additive:
+    description:
+      - The keys whose numbers add up over the slices (dotted paths into O(data),
+        or C(html.facts.<label>)); the merge sums them. Any other number that
+        differs between fragments fails the merge.
+      - Only with O(fragment_hosts).
+    type: list
+    elements: str
+    default: []
 seealso:
   - module: ansible.builtin.copy
+  - plugin: ackops.runbooks.report_merge
+    plugin_type: filter
 """
 
 EXAMPLES = r"""
@@ -118,6 +151,17 @@ EXAMPLES = r"""
     report_markdown: "{{ plan.report_markdown }}"
     report_stats:
       plan_cluster: {valid: "{{ plan.valid }}"}
+
+- name: One slice of a sliced job writes its fragment
+  ackops.runbooks.report_write:
+    dir: reports
+    name: renew-certs
+    data: "{{ report }}"
+    markdown: "{{ report.markdown }}"
+    fragment_hosts: "{{ ansible_play_hosts_all }}"
+    fragment_run_id: "{{ awx_workflow_job_id | default('') }}"
+  delegate_to: localhost
+  run_once: true
 """
 
 RETURN = r"""
@@ -154,12 +198,22 @@ counts:
   returned: when O(html) was given
   type: dict
   sample: {ok: 18, warning: 3, critical: 1}
+name:
+  description: The base name of the files written, O(name) or the fragment's name.
+  returned: success
+  type: str
+  sample: renew-certs.fragment-3f1c0a9be27d
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import run_module
-from ansible_collections.ackops.runbooks.plugins.module_utils.common.report import write_report
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.report import (
+    fragment_name,
+    make_fragment,
+    redact,
+    write_report,
+)
 
 ARGSPEC = {
     "dir": {"type": "path", "required": True},
@@ -168,25 +222,46 @@ ARGSPEC = {
     "markdown": {"type": "str", "required": True},
     "extra_files": {"type": "dict", "default": {}},
     "html": {"type": "dict"},
+    "fragment_hosts": {"type": "list", "elements": "str"},
+    "fragment_run_id": {"type": "str", "default": ""},
+    "fragment_additive": {"type": "list", "elements": "str", "default": []},
 }
+
+
+def write(params: dict, check_mode: bool, want_diff: bool, changes) -> dict:
+    """The report, or with fragment_hosts the fragment of a slice."""
+    name, data, html = params["name"], params["data"], params["html"]
+    hosts = params["fragment_hosts"]
+    if hosts is not None:
+        data = make_fragment(
+            name,
+            hosts,
+            data,
+            html,
+            run_id=params["fragment_run_id"],
+            additive=params["fragment_additive"],
+        )
+        name = fragment_name(name, hosts)
+        html = redact(html) if html is not None else None
+    result = write_report(
+        params["dir"],
+        name,
+        data,
+        params["markdown"],
+        check_mode=check_mode,
+        want_diff=want_diff,
+        changes=changes,
+        extra_files=params["extra_files"],
+        html=html,
+    )
+    result["name"] = name
+    return result
 
 
 def main():
     module = AnsibleModule(argument_spec=ARGSPEC, supports_check_mode=True)
-    params = module.params
     run_module(
-        module,
-        lambda changes: write_report(
-            params["dir"],
-            params["name"],
-            params["data"],
-            params["markdown"],
-            check_mode=module.check_mode,
-            want_diff=module._diff,
-            changes=changes,
-            extra_files=params["extra_files"],
-            html=params["html"],
-        ),
+        module, lambda changes: write(module.params, module.check_mode, module._diff, changes)
     )
 
 

@@ -29,6 +29,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.common.report impo
     make_fragment,
     merge_fragments,
     render_html,
+    render_markdown_tables,
     write_report,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.cert_report import build_report
@@ -138,6 +139,62 @@ def test_key_material_in_a_value_is_redacted():
     assert "PRIVATE KEY" not in page
     assert "MIIEow" not in page
     assert "[redacted]" in page
+
+
+def test_credential_named_facts_and_cell_keys_are_redacted():
+    rows = [
+        {
+            "host": "m1",
+            "name": {"POSTGRES_PASSWORD": "s3cr3t", "POSTGRES_DB": "shop"},
+            "days_left": 100,
+            "status": "ok",
+        }
+    ]
+    page_spec = spec(rows)
+    page_spec["facts"] = {"DB password": "hunter2", "Admin token": {"x": 1}, "Owner": "ops"}
+    page = render_html(page_spec)
+    for secret in ("s3cr3t", "hunter2", "x=1"):
+        assert secret not in page, secret
+    assert "POSTGRES_PASSWORD=[redacted], POSTGRES_DB=shop" in page
+    assert "<li><b>DB password:</b> [redacted]</li>" in page
+    assert "<li><b>Admin token:</b> [redacted]</li>" in page
+    assert "<li><b>Owner:</b> ops</li>" in page
+    markdown = render_markdown_tables(page_spec)
+    assert "hunter2" not in markdown
+    assert "s3cr3t" not in markdown
+    assert "- DB password: [redacted]" in markdown
+
+
+def test_a_fragment_stores_its_rows_redacted():
+    pem = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQ\n-----END EC PRIVATE KEY-----"
+    rows = [
+        {
+            "host": "m1",
+            "name": "db",
+            "days_left": 9,
+            "status": "ok",
+            "env": {"API_TOKEN": "tok-123", "LEVEL": "debug"},
+            "secret": "plain-secret",
+            "key": pem,
+        }
+    ]
+    fragment = make_fragment("r", ["m1"], {"rows": 1}, spec(rows))
+    stored = json.dumps(fragment)
+    for secret in ("tok-123", "plain-secret", "MHcCAQ"):
+        assert secret not in stored, secret
+    assert fragment["html"]["tables"][0]["rows"] == [
+        {
+            "host": "m1",
+            "name": "db",
+            "days_left": 9,
+            "status": "ok",
+            "env": {"API_TOKEN": "[redacted]", "LEVEL": "debug"},
+            "secret": "[redacted]",
+            "key": "[redacted]",
+        }
+    ]
+    # The spec given is left as it was (the runbook's own variable).
+    assert rows[0]["secret"] == "plain-secret"
 
 
 def test_written_with_the_other_files_and_unchanged_the_second_time(tmp_path):
@@ -275,6 +332,150 @@ def browser():
     page = Browser()
     yield page
     page.close()
+
+
+def test_different_numbers_are_an_error_unless_declared_additive():
+    a = make_fragment("r", ["h1"], {"failed": 2, "min_days_left": 10})
+    b = make_fragment("r", ["h2"], {"failed": 2, "min_days_left": 40})
+    sources = ["reports/r.fragment-a.json", "reports/r.fragment-b.json"]
+    with pytest.raises(ReportWriteError) as caught:
+        merge_fragments([a, b], sources=sources)
+    assert caught.value.field == "data.min_days_left"
+    assert "reports/r.fragment-a.json: 10; reports/r.fragment-b.json: 40" in str(caught.value)
+    # A declared-additive count is summed, also when the slices' counts are equal.
+    a = make_fragment(
+        "r", ["h1"], {"summary": {"failed": 2}, "limit": 7}, additive=["summary.failed"]
+    )
+    b = make_fragment(
+        "r", ["h2"], {"summary": {"failed": 2}, "limit": 7}, additive=["summary.failed"]
+    )
+    c = make_fragment(
+        "r", ["h3"], {"summary": {"failed": 5}, "limit": 7}, additive=["summary.failed"]
+    )
+    assert merge_fragments([a, b, c])["data"] == {"summary": {"failed": 9}, "limit": 7}
+    # Additive is the report's declaration: fragments declaring differently are refused.
+    d = make_fragment("r", ["h4"], {"summary": {"failed": 1}, "limit": 7})
+    with pytest.raises(ReportWriteError, match="different additive keys"):
+        merge_fragments([a, d])
+    # HTML facts follow the same rule.
+    page = {"columns": ["host"], "rows": [], "facts": {"Hosts": 1, "Limit": 7}}
+    e = make_fragment("r", ["h5"], {}, page, additive=["html.facts.Hosts"])
+    f = make_fragment("r", ["h6"], {}, page, additive=["html.facts.Hosts"])
+    assert merge_fragments([e, f])["html"]["facts"] == {"Hosts": 2, "Limit": 7}
+    g = make_fragment("r", ["h7"], {}, {**page, "facts": {"Hosts": 1, "Limit": 8}})
+    with pytest.raises(ReportWriteError) as caught:
+        merge_fragments([make_fragment("r", ["h5"], {}, page), g])
+    assert caught.value.field == "html.facts.Limit"
+
+
+def test_cert_fragments_of_different_thresholds_are_refused():
+    import datetime as dt
+
+    from ansible.errors import AnsibleFilterError
+
+    now = dt.datetime(2026, 12, 4, 12, tzinfo=dt.UTC)
+    a = make_fragment(
+        "renew-certs", ["m1"], build_report({"m1": _cert_results("m1", [20])}, 30, 7, now=now)
+    )
+    b = make_fragment(
+        "renew-certs", ["w1"], build_report({"w1": _cert_results("w1", [20])}, 14, 3, now=now)
+    )
+    with pytest.raises(AnsibleFilterError, match=r"data\.thresholds\.(warning|critical)_days"):
+        report_merge([a, b], sources=["a.json", "b.json"])
+
+
+def test_missing_hosts_are_recorded_and_the_critical_counted():
+    import datetime as dt
+
+    now = dt.datetime(2026, 12, 4, 12, tzinfo=dt.UTC)
+    fleet = {"m1": [400, 5], "w1": [25, 300], "w2": [-2]}
+    fragments = [
+        make_fragment(
+            "renew-certs", [h], build_report({h: _cert_results(h, fleet[h])}, 30, 7, now=now)
+        )
+        for h in ("m1", "w1")
+    ]
+    merged = report_merge(fragments, expected_hosts=["w2", "m1", "w1", "m2"])
+    assert merged["expected_hosts"] == ["m1", "m2", "w1", "w2"]
+    assert merged["missing_hosts"] == ["m2", "w2"]
+    assert merged["data"]["missing_hosts"] == ["m2", "w2"]
+    assert merged["markdown"].endswith(
+        "\n\n## Missing: no slice reported these hosts\n\n- m2\n- w2\n"
+    )
+    # m1's certificate at 5 days is critical, nothing has expired (w2 never reported).
+    assert merged["severity"] == {"critical": 1, "expired": 0}
+    whole = report_merge(fragments, expected_hosts=["m1", "w1"])
+    assert whole["missing_hosts"] == []
+    assert "Missing" not in whole["markdown"]
+    # Without a certificate summary the page's rows give the counts.
+    rows = [
+        {"host": "a", "days_left": 2, "status": "ok"},
+        {"host": "b", "days_left": -1, "status": "expired"},
+    ]
+    other = report_merge([make_fragment("r", ["a", "b"], {}, spec(rows))])
+    assert other["severity"] == {"critical": 1, "expired": 1}
+
+
+def test_fragments_of_another_run_are_refused_by_file():
+    a = make_fragment("r", ["h1"], {}, run_id=812)
+    b = make_fragment("r", ["h2"], {}, run_id="812")
+    stale = make_fragment("r", ["h3"], {}, run_id="790")
+    files = ["r.fragment-1.json", "r.fragment-2.json", "r.fragment-3.json"]
+    assert a["fragment"]["run_id"] == "812"
+    with pytest.raises(ReportWriteError) as caught:
+        merge_fragments([a, b, stale], sources=files)
+    assert caught.value.obj == "r.fragment-3.json"
+    assert "r.fragment-3.json is a fragment of run 790, not of run 812" in str(caught.value)
+    # An explicit run id wins over the majority.
+    with pytest.raises(ReportWriteError) as caught:
+        merge_fragments([a, b, stale], sources=files, run_id="790")
+    assert "r.fragment-1.json is a fragment of run 812" in str(caught.value)
+    # No run id on either side (a run outside AWX without ackops_report_run_id).
+    none = make_fragment("r", ["h4"], {}, run_id="")
+    assert none["fragment"]["run_id"] is None
+    with pytest.raises(ReportWriteError, match=r"r.fragment-4.json is a fragment of run \(none\)"):
+        merge_fragments([a, b, none], sources=[*files[:2], "r.fragment-4.json"])
+    assert merge_fragments([a, b])["covered_hosts"] == ["h1", "h2"]
+
+
+def test_report_write_module_writes_the_fragment(tmp_path):
+    from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import Changes
+    from ansible_collections.ackops.runbooks.plugins.modules.report_write import write
+
+    rows = [{"host": "m1", "name": "x", "days_left": 3, "status": "ok", "token": "t-1"}]
+    params = {
+        "dir": str(tmp_path),
+        "name": "certs",
+        "data": {"n": 1},
+        "markdown": "# certs",
+        "extra_files": {},
+        "html": spec(rows),
+        "fragment_hosts": ["w1", "m1"],
+        "fragment_run_id": "77",
+        "fragment_additive": ["n"],
+    }
+    result = write(params, False, False, Changes())
+    digest = hashlib.sha256(b"m1\nw1").hexdigest()[:12]
+    assert result["name"] == f"certs.fragment-{digest}"
+    written = json.loads((tmp_path / f"certs.fragment-{digest}.json").read_text())
+    assert written == {
+        "fragment": {
+            "report": "certs",
+            "covered_hosts": ["m1", "w1"],
+            "run_id": "77",
+            "additive": ["data.n"],
+        },
+        "data": {"n": 1},
+        "html": {
+            **spec(rows),
+            "tables": [{**spec(rows)["tables"][0], "rows": [{**rows[0], "token": "[redacted]"}]}],
+        },
+    }
+    assert (tmp_path / f"certs.fragment-{digest}.html").is_file()
+    assert not (tmp_path / "certs.json").exists()
+    plain = write({**params, "fragment_hosts": None}, False, False, Changes())
+    assert plain["name"] == "certs"
+    assert json.loads((tmp_path / "certs.json").read_text()) == {"n": 1}
 
 
 @pytest.fixture(scope="module")
@@ -442,28 +643,97 @@ def test_audit_page(browser, pages):
 
 
 def test_fragment_written_by_the_role_merges_back_to_the_report(pages, tmp_path):
-    """The same run as a slice (ackops_report_fragment), then report-merge.yml: the same report."""
+    """The same run as a slice (ackops_report_fragment), then report-merge.yml: the same report.
+
+    The page's certificates have 4 days left (critical): the merge writes the
+    fleet report, then fails with a one-line reason unless told not to; a host
+    the merge expects and no fragment covered fails it, the fragments kept.
+    """
     fragment = run_playbook(
-        tmp_path, pages["certs_play"], *ON_LOCALHOST, "-e", "ackops_report_fragment=true"
+        tmp_path,
+        pages["certs_play"],
+        *ON_LOCALHOST,
+        "-e",
+        "ackops_report_fragment=true",
+        "-e",
+        "ackops_report_run_id=nightly-7",
     )
     assert fragment.returncode == 0, fragment.stdout[-3000:]
     reports = tmp_path / "reports"
     digest = hashlib.sha256(b"localhost").hexdigest()[:12]
     written = json.loads((reports / f"renew-certs.fragment-{digest}.json").read_text())
-    assert written["fragment"] == {"report": "renew-certs", "covered_hosts": ["localhost"]}
+    assert written["fragment"] == {
+        "report": "renew-certs",
+        "covered_hosts": ["localhost"],
+        "run_id": "nightly-7",
+        "additive": [],
+    }
     assert written["html"]["tables"][0]["rows"] == written["data"]["certificates"]
     assert not (reports / "renew-certs.json").exists()
 
-    merge = run_playbook(tmp_path, "report-merge.yml", "-e", "report_merge_name=renew-certs")
-    assert merge.returncode == 0, merge.stdout[-3000:]
+    def merge(*extra):
+        return run_playbook(
+            tmp_path,
+            "report-merge.yml",
+            *ON_LOCALHOST,
+            "-e",
+            "report_merge_name=renew-certs",
+            *extra,
+        )
+
+    # An inventory without masters or workers, no expected host: refused before merging.
+    alone = merge()
+    assert alone.returncode != 0
+    assert "report_merge_expected_hosts: no host expected" in " ".join(alone.stdout.split())
+
+    partial = merge("-e", '{"report_merge_expected_hosts": ["localhost", "m9"]}')
+    assert partial.returncode != 0
+    text = " ".join(partial.stdout.split())
+    assert "1 of 2 expected hosts have no fragment (a slice failed or did not run): m9" in text
+    assert json.loads((reports / "renew-certs.json").read_text())["missing_hosts"] == ["m9"]
+    assert list(reports.glob("renew-certs.fragment-*.json"))  # kept for a re-run
+
+    gated = merge(
+        "-e",
+        '{"report_merge_expected_hosts": ["localhost"]}',
+        "-e",
+        "report_merge_run_id=nightly-6",
+    )
+    assert gated.returncode != 0
+    assert (
+        f"renew-certs.fragment-{digest}.json is a fragment of run nightly-7, not of run nightly-6"
+        in " ".join(gated.stdout.split())
+    )
+
+    gated = merge("-e", '{"report_merge_expected_hosts": ["localhost"]}')
+    assert gated.returncode != 0
+    single = json.loads(pages["certs_json"].read_text())
+    soonest = single["certificates"][0]
+    reason = (
+        f"0 expired and {single['summary']['critical']} critical certificates (under 7 days), "
+        f"soonest localhost {soonest['name']} in {soonest['days_left']} days"
+    )
+    assert single["summary"]["critical"] > 0
+    assert f"msg: {reason}" in " ".join(gated.stdout.split()), gated.stdout[-3000:]
+    assert not list(reports.glob("renew-certs.fragment-*"))  # the merge was whole
+
+    # The same again, the gate off: the fleet report equals the single run's.
+    run_playbook(tmp_path, pages["certs_play"], *ON_LOCALHOST, "-e", "ackops_report_fragment=true")
+    ok = merge(
+        "-e",
+        '{"report_merge_expected_hosts": ["localhost"]}',
+        "-e",
+        "report_merge_fail_on_critical=false",
+    )
+    assert ok.returncode == 0, ok.stdout[-3000:]
     assert not list(reports.glob("renew-certs.fragment-*"))
     merged = json.loads((reports / "renew-certs.json").read_text())
-    single = json.loads(pages["certs_json"].read_text())
     for key in ("certificates", "summary", "thresholds", "markdown", "unreachable"):
         assert merged[key] == single[key], key
+    assert merged["missing_hosts"] == []
     assert (reports / "renew-certs.html").read_text() == pages["certs"].read_text()
 
-    again = run_playbook(tmp_path, "report-merge.yml", "-e", "report_merge_name=renew-certs")
+    again = merge("-e", '{"report_merge_expected_hosts": ["localhost"]}')
     assert again.returncode != 0
     assert "report_merge_name: no fragment renew-certs.fragment-*.json" in " ".join(
         again.stdout.split()

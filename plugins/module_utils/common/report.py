@@ -261,6 +261,27 @@ _SECRET_VALUE = re.compile(
 )
 REDACTED = "[redacted]"
 
+
+def is_secret_name(name) -> bool:
+    """Whether a key or label names a credential (its value is never shown)."""
+    return bool(_SECRET_NAME.search(str(name).replace(" ", "_")))
+
+
+def redact(value):
+    """``value`` with every credential-named key's value and every key material string redacted.
+
+    Mappings are walked to any depth (lists too); the structure is kept, so a
+    redacted copy of a table spec renders the same page.
+    """
+    if isinstance(value, dict):
+        return {k: REDACTED if is_secret_name(k) else redact(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    if isinstance(value, str) and _SECRET_VALUE.search(value):
+        return REDACTED
+    return value
+
+
 _CSS = """
 :root{color-scheme:light;font-family:system-ui,-apple-system,"Segoe UI",sans-serif}
 body{margin:1.5rem;color:#1d232a;background:#fff}
@@ -368,7 +389,9 @@ def _text(value) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_text(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_text(v)}" for k, v in value.items())
+        return ", ".join(
+            f"{k}={REDACTED if is_secret_name(k) else _text(v)}" for k, v in value.items()
+        )
     text = str(value)
     return REDACTED if _SECRET_VALUE.search(text) else text
 
@@ -415,7 +438,7 @@ def _columns(table: dict, where: str) -> list[dict]:
         column = dict(column)
         column.setdefault("label", column["key"])
         for name in (column["key"].rsplit(".", 1)[-1], str(column["label"])):
-            if _SECRET_NAME.search(name.replace(" ", "_")):
+            if is_secret_name(name):
                 raise ReportWriteError(
                     f"column {name!r} would put a credential in the report", field=f"{field}.key"
                 )
@@ -548,7 +571,8 @@ def render_html(spec, name: str = "report") -> str:
     if facts:
         out.append('<ul class="facts">')
         for label, value in sorted(facts.items(), key=lambda item: str(item[0])):
-            out.append(f"<li><b>{escape(str(label))}:</b> {escape(_text(value))}</li>")
+            shown = REDACTED if is_secret_name(label) else _text(value)
+            out.append(f"<li><b>{escape(str(label))}:</b> {escape(shown)}</li>")
         out.append("</ul>")
     out.append('<div class="counts" id="counts">')
     for level in SEVERITY_LEVELS:
@@ -630,7 +654,7 @@ def render_markdown_tables(spec) -> str:
     tables = html_tables(spec)
     out = [f"# {spec.get('title') or 'report'}", ""]
     for label, value in sorted((spec.get("facts") or {}).items(), key=lambda i: str(i[0])):
-        out.append(f"- {label}: {_text(value)}")
+        out.append(f"- {label}: {REDACTED if is_secret_name(label) else _text(value)}")
     counts = _counts(tables)
     if counts:
         out.append("- rows by severity: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -660,23 +684,84 @@ def fragment_name(name: str, hosts) -> str:
     return f"{name}.fragment-{digest[:12]}"
 
 
-def make_fragment(name: str, hosts, data, html=None) -> dict:
-    """What a slice writes: the report's data and HTML spec, with the hosts it covered."""
+def _run_id(value):
+    """A run id as text; None for none (absent or "")."""
+    if value is None or isinstance(value, bool) or str(value).strip() == "":
+        return None
+    return str(value).strip()
+
+
+def _additive_path(path: str) -> str:
+    """A declared-additive key as the merge names it: ``data.<path>`` or ``html.facts.<label>``."""
+    return path if path.startswith(("data.", "html.")) else f"data.{path}"
+
+
+def make_fragment(name: str, hosts, data, html=None, run_id=None, additive=()) -> dict:
+    """What a slice writes: the report's data and HTML spec, with the hosts it covered.
+
+    ``run_id`` names the run the slice belongs to (AWX's workflow job id), so a
+    merge refuses a fragment another run left behind. ``additive`` declares the
+    keys whose numbers add up over the slices (dotted paths into the data, or
+    ``html.facts.<label>``); any other number must be the same in every fragment.
+    The HTML spec is stored with credential-named keys and key material redacted
+    (its rows may carry fields no column shows).
+    """
     if not isinstance(hosts, (list, tuple)) or not all(isinstance(h, str) for h in hosts):
         raise ReportWriteError("the hosts a fragment covered are a list of names", field="hosts")
+    if not isinstance(additive, (list, tuple)) or not all(
+        isinstance(a, str) and a for a in additive
+    ):
+        raise ReportWriteError("additive is a list of dotted keys", field="additive")
     return {
-        FRAGMENT_KEY: {"report": name, "covered_hosts": sorted(hosts)},
+        FRAGMENT_KEY: {
+            "report": name,
+            "covered_hosts": sorted(hosts),
+            "run_id": _run_id(run_id),
+            "additive": sorted({_additive_path(a) for a in additive}),
+        },
         "data": data,
-        "html": html or {},
+        "html": redact(html or {}),
     }
 
 
-def _merge_values(values: list, where: str):
-    """One value from the fragments' values of one key (None: absent in a fragment)."""
-    present = [v for v in values if v is not None]
-    if not present:
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _merge_values(values: list, where: str, sources: list, additive=frozenset()):
+    """One value from the fragments' values of one key (None: absent in a fragment).
+
+    ``sources`` names the fragment of each value (its file). A key in
+    ``additive`` is summed over the fragments (equal or not). Otherwise equal
+    values are kept, lists joined (lists of names: their union), mappings merged
+    key by key; any other disagreement, numbers included, is an error naming
+    the key and the fragments.
+    """
+    pairs = [(source, v) for source, v in zip(sources, values, strict=True) if v is not None]
+    if not pairs:
         return None
+    present = [v for _source, v in pairs]
+    if where in additive:
+        wrong = [source for source, v in pairs if not _is_number(v)]
+        if wrong:
+            raise ReportWriteError(
+                f"is declared additive but is not a number in {', '.join(wrong)}",
+                obj=wrong[0],
+                field=where,
+            )
+        return sum(present)
     first = present[0]
+    if all(isinstance(v, dict) for v in present):
+        keys = list(dict.fromkeys(k for v in present for k in v))
+        return {
+            k: _merge_values(
+                [v.get(k) for v in present],
+                f"{where}.{k}",
+                [source for source, _v in pairs],
+                additive,
+            )
+            for k in keys
+        }
     if all(v == first for v in present):
         return first
     if all(isinstance(v, list) for v in present):
@@ -684,30 +769,27 @@ def _merge_values(values: list, where: str):
         if all(not isinstance(i, (dict, list)) for i in merged):
             return sorted(set(merged), key=str)
         return merged
-    if all(isinstance(v, dict) for v in present):
-        keys = list(dict.fromkeys(k for v in present for k in v))
-        return {
-            k: _merge_values([v.get(k) for v in present], f"{where}.{k}")
-            for k in keys
-            if any(k in v for v in present)
-        }
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        return sum(present)
+    shown = "; ".join(f"{source}: {v!r}" for source, v in pairs[:4])
     raise ReportWriteError(
-        f"the fragments disagree ({', '.join(repr(v) for v in present[:3])})", field=where
+        f"the fragments disagree ({shown}); a count that adds up over the slices "
+        "must be declared additive by the report",
+        obj=pairs[0][0],
+        field=where,
     )
 
 
-def _merge_html(specs: list, names: list) -> dict:
-    specs = [s for s in specs if s]
-    if not specs:
+def _merge_html(specs: list, names: list, additive=frozenset()) -> dict:
+    pairs = [(s, n) for s, n in zip(specs, names, strict=True) if s]
+    if not pairs:
         return {}
+    specs = [s for s, _n in pairs]
+    names = [n for _s, n in pairs]
     tables = [s.get("tables") or ([s] if "columns" in s else []) for s in specs]
     first = tables[0]
     merged_tables = []
     for index, table in enumerate(first):
         rows = []
-        for spec_tables, name in zip(tables, names, strict=False):
+        for spec_tables, name in zip(tables, names, strict=True):
             if len(spec_tables) != len(first) or spec_tables[index].get("columns") != table.get(
                 "columns"
             ):
@@ -718,7 +800,7 @@ def _merge_html(specs: list, names: list) -> dict:
         merged = {k: v for k, v in table.items() if k != "rows"}
         merged["rows"] = rows
         merged_tables.append(merged)
-    facts = _merge_values([s.get("facts") or {} for s in specs], "html.facts")
+    facts = _merge_values([s.get("facts") or {} for s in specs], "html.facts", names, additive)
     out = {k: v for k, v in specs[0].items() if k not in ("tables", "columns", "rows", "facts")}
     out["tables"] = merged_tables
     if facts:
@@ -726,47 +808,93 @@ def _merge_html(specs: list, names: list) -> dict:
     return out
 
 
-def merge_fragments(fragments, finish=None) -> dict:
+def merge_fragments(fragments, finish=None, expected_hosts=None, sources=None, run_id=None) -> dict:
     """The fleet report from the fragments of one report, each slice's hosts once.
 
-    Returns ``{"report", "covered_hosts", "data", "html"}``. ``data`` merges the
-    fragments' data key by key: equal values are kept, lists are joined (lists
-    of names: their union), mappings merged key by key, numbers added; any other
-    disagreement is an error naming the key. ``finish(data)`` (for a report
-    whose summary is not additive) rebuilds what depends on all rows.
+    Returns ``{"report", "covered_hosts", "data", "html"}``, and with
+    ``expected_hosts`` (the hosts the sliced job ran on) also ``expected_hosts``
+    and ``missing_hosts`` (expected, covered by no fragment: a slice failed or
+    never ran), which a mapping ``data`` records as ``missing_hosts`` too.
+
+    ``data`` merges the fragments' data key by key (see _merge_values): the keys
+    the fragments declare additive are summed, any other disagreement is an
+    error naming the key and the fragments. ``finish(data)`` (for a report whose
+    summary is not additive) rebuilds what depends on all rows.
+
+    ``sources`` names the fragments in errors (their files). Every fragment must
+    be of the same run: of ``run_id`` when given, else of the run most of them
+    name; a fragment of another run is refused by name.
     """
     if not isinstance(fragments, list) or not fragments:
         raise ReportWriteError("no fragment to merge", field="fragments")
-    seen: dict[str, int] = {}
-    names = []
-    for index, fragment in enumerate(fragments):
+    if sources is None:
+        sources = [f"fragments[{index}]" for index in range(len(fragments))]
+    if len(sources) != len(fragments):
+        raise ReportWriteError("one source name per fragment", field="sources")
+    metas = []
+    for fragment, source in zip(fragments, sources, strict=True):
         meta = fragment.get(FRAGMENT_KEY) if isinstance(fragment, dict) else None
         if not isinstance(meta, dict) or not isinstance(meta.get("covered_hosts"), list):
             raise ReportWriteError(
-                "is not a report fragment (no fragment.covered_hosts)", field=f"fragments[{index}]"
+                "is not a report fragment (no fragment.covered_hosts)", obj=source, field="fragment"
             )
-        names.append(f"fragments[{index}]")
-        if meta.get("report") != fragments[0][FRAGMENT_KEY].get("report"):
+        metas.append(meta)
+    report = metas[0].get("report")
+    for meta, source in zip(metas, sources, strict=True):
+        if meta.get("report") != report:
             raise ReportWriteError(
-                f"is a fragment of {meta.get('report')!r}, not of "
-                f"{fragments[0][FRAGMENT_KEY].get('report')!r}",
-                field=f"fragments[{index}].fragment.report",
+                f"is a fragment of {meta.get('report')!r}, not of {report!r}",
+                obj=source,
+                field="fragment.report",
             )
+    runs = [_run_id(meta.get("run_id")) for meta in metas]
+    want = _run_id(run_id)
+    if want is None:
+        # The run most fragments belong to (the first fragment's on a tie).
+        want = max(dict.fromkeys(runs), key=runs.count)
+    strangers = [(s, r) for s, r in zip(sources, runs, strict=True) if r != want]
+    if strangers:
+        raise ReportWriteError(
+            "; ".join(f"{s} is a fragment of run {r or '(none)'}" for s, r in strangers)
+            + f", not of run {want or '(none)'}: fragments of another run (remove them)",
+            obj=strangers[0][0],
+            field="fragment.run_id",
+        )
+    declared = {tuple(meta.get("additive") or []) for meta in metas}
+    if len(declared) > 1:
+        raise ReportWriteError(
+            "the fragments declare different additive keys (written by different versions)",
+            obj=sources[0],
+            field="fragment.additive",
+        )
+    additive = frozenset(declared.pop())
+    seen: dict[str, str] = {}
+    for meta, source in zip(metas, sources, strict=True):
         for host in meta["covered_hosts"]:
             if host in seen:
                 raise ReportWriteError(
-                    f"host {host} is covered by fragments[{seen[host]}] and fragments[{index}]: "
+                    f"host {host} is covered by {seen[host]} and {source}: "
                     "fragments of different runs are mixed (remove the older ones)",
                     host=host,
                     field="fragments",
                 )
-            seen[host] = index
-    data = _merge_values([f.get("data") for f in fragments], "data")
+            seen[host] = source
+    data = _merge_values([f.get("data") for f in fragments], "data", sources, additive)
     if finish is not None:
         data = finish(data)
-    return {
-        "report": fragments[0][FRAGMENT_KEY]["report"],
+    merged = {
+        "report": report,
         "covered_hosts": sorted(seen),
         "data": data,
-        "html": _merge_html([f.get("html") or {} for f in fragments], names),
+        "html": _merge_html([f.get("html") or {} for f in fragments], sources, additive),
     }
+    if expected_hosts is not None:
+        if not isinstance(expected_hosts, (list, tuple)) or not all(
+            isinstance(h, str) for h in expected_hosts
+        ):
+            raise ReportWriteError("is a list of host names", field="expected_hosts")
+        merged["expected_hosts"] = sorted(set(expected_hosts))
+        merged["missing_hosts"] = sorted(set(expected_hosts) - set(seen))
+        if isinstance(data, dict):
+            data["missing_hosts"] = merged["missing_hosts"]
+    return merged
