@@ -51,8 +51,11 @@ def test_job_template_runs_a_project_playbook_with_its_survey(name):
     template = TEMPLATES[name]
     assert (REPO / template["playbook"]).is_file(), template["playbook"]
     assert (AWX / "surveys" / f"{template['survey']}.json").is_file()
-    # The survey's runbook is the playbook's: renew-certs.yml has the renew-certs survey.
-    assert template["playbook"] == f"{template['survey']}.yml"
+    # The survey is generated from the playbook's role: renew-certs.yml has the
+    # renew-certs survey or a variant of it (renew-certs-report).
+    surveys = yaml.safe_load((AWX / "surveys.yml").read_text())["surveys"]
+    runbook = template["playbook"].removesuffix(".yml")
+    assert surveys[template["survey"]]["role"] == surveys[runbook]["role"], name
 
 
 def _answers():
@@ -175,6 +178,36 @@ def test_renewal_is_never_sliced():
             assert template["playbook"] == "renew-certs.yml", name
             assert template["extra_vars"]["renew_certs_action"] == "report", name
             assert template["extra_vars"]["ackops_report_fragment"] is True, name
+
+
+def test_sliced_template_launched_as_is_reports():
+    """A sliced template's launch answers (survey defaults over extra vars, as AWX) never renew.
+
+    In AWX a survey answer overrides the template's extra_vars: a survey asking
+    renew_certs_action (default renew) would turn every direct launch of the
+    sliced template into a renewal, refused by the sliced-renewal guard.
+    """
+    sliced = [t for t in TEMPLATES.values() if t.get("job_slice_count", 1) > 1]
+    assert sliced
+    for template in sliced:
+        questions = survey_of(template["name"])
+        launched = {**template["extra_vars"]}
+        launched |= {v: q["default"] for v, q in questions.items() if "default" in q}
+        assert launched["renew_certs_action"] == "report", template["name"]
+        assert "renew_certs_action" not in questions, template["name"]
+        assert "renew_certs_force" not in questions, template["name"]
+        # The generated survey keeps the report's questions.
+        assert {"renew_certs_fail_on_critical", "renew_certs_warning_days"} <= set(questions)
+
+
+def test_merge_node_gates_the_fleet_report():
+    """The merge (not the slices) fails on critical certificates and on hosts no slice reported."""
+    for workflow in WORKFLOWS.values():
+        for node in workflow["workflow_nodes"]:
+            if (node.get("extra_data") or {}).get("report_merge_name"):
+                assert node["extra_data"].get("report_merge_fail_on_critical", "true") == "true"
+                questions = survey_of(node["unified_job_template"]["name"])
+                assert questions["report_merge_fail_on_critical"]["default"] == "true"
 
 
 def test_sliced_report_is_merged_by_a_workflow_node():
