@@ -579,3 +579,21 @@ def test_report_details_by_hand():
     assert failed == 5
     types = {f.get("type") for f in root.iter("failure") if "Fewer than 3" in f.get("message")}
     assert types == {"danger"}
+
+
+def test_files_read_are_counted_and_every_rendering_tool_is_found_on_path(tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    (src / "nested" / "deeper").mkdir(parents=True)
+    for path in (src / "a.yaml", src / "nested" / "b.yml", src / "nested" / "deeper" / "c.json"):
+        path.write_text('{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}\n')
+    (src / "notes.txt").write_text("not a manifest\n")
+    reader = workload_sources.ManifestReader(str(src), found_tools={})
+    assert len(list(reader)) == 3
+    assert reader.files == 3
+    single = workload_sources.ManifestReader(str(src / "a.yaml"), found_tools={})
+    assert len(list(single)) == 1
+    assert single.files == 1
+    bin_dir = tmp_path / "bin"
+    found = {name: str(stand_in(bin_dir, name)) for name in ("helm", "kustomize", "kubectl")}
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert workload_sources.tools() == found
