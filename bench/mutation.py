@@ -417,7 +417,13 @@ def main() -> int:
         diffs = {} if args.no_diffs else show_diffs(wd, wanted)
         for s in scores.values():
             for key in s["survived"] + s["no_tests"] + s["other"]:
-                kind = "no tests" if key in s["no_tests"] else "survived"
+                kind = (
+                    "no tests"
+                    if key in s["no_tests"]
+                    else "not checked"
+                    if key in s["other"]
+                    else "survived"
+                )
                 diff = "" if args.no_diffs else "  " + diffs.get(key.split(" ")[0], "")
                 short = key.replace(".".join(MU.parts) + ".", "")
                 print(f"   {kind}: {short}{diff}")
