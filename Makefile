@@ -24,7 +24,7 @@ EXAMPLE_INVENTORY := inventories/example/hosts.yml
 DEMO_PLAYBOOK := renew-certs.yml
 
 .PHONY: help setup browser lint static sanity unit integration test demo \
-	lab-up lab-down lab-status bench collection clean molecule mutation
+	lab-up lab-down lab-status bench catalogue collection clean molecule mutation
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -93,6 +93,11 @@ bench: setup ## run every bench/bench_*.py (ratios, not timings; the lab ones re
 	@shopt -s nullglob; benches=(bench/bench_*.py); \
 	if [ $${#benches[@]} -eq 0 ]; then echo "bench: no bench/bench_*.py yet"; exit 0; fi; \
 	for b in "$${benches[@]}"; do echo "== $$b"; $(BIN)/python "$$b"; done
+
+catalogue: setup ## docs/bad-inputs.md, generated from the refusal tests (tests/catalogue.py)
+	rm -rf build/bad-inputs
+	ACKOPS_CATALOGUE=build/bad-inputs $(BIN)/python -m pytest -q -p no:cacheprovider $$(grep -rl "tests.catalogue import" tests/unit)
+	$(BIN)/python -m tests.catalogue build/bad-inputs docs/bad-inputs.md
 
 mutation: setup ## mutmut on the core module_utils, score per module (long: not in `make test`)
 	$(BIN)/python bench/mutation.py $(MUTATION_ARGS)

@@ -88,6 +88,44 @@ def test_the_same_input_twice_is_one_row(tmp_path):
     assert rows[0][4] == f"— {catalogue.NOT_CHECKED}"  # no proof claimed for it
 
 
+@pytest.mark.parametrize(
+    ("unchanged", "kind"),
+    [
+        (None, "none"),
+        ("build_plan raised StorageInputError: no plan returned", "pure"),
+        ("the filter raised AnsibleError: no value returned", "pure"),
+        ("module result changed=false", "claimed"),
+        ("changed is false", "claimed"),
+        ("no file under <tmp> written; recap: no host contacted", "observed"),
+        ("lab nodes, pvc compared before and after: identical", "observed"),
+        ("changed=false and the PV compared before and after: identical", "observed"),
+    ],
+)
+def test_a_proof_is_called_what_it_is(unchanged, kind):
+    # Written by hand: a raise from a pure check and a module's own changed=false are not
+    # shown as state the test looked at.
+    assert catalogue.proof_kind(unchanged) == kind
+
+
+def test_the_table_says_how_far_each_row_proves_it(tmp_path):
+    rows = [
+        {"runbook": "r", "kind": "variable", "input": str(i), "message": "m", "test": "t::x",
+         "unchanged": proof}
+        for i, proof in enumerate(
+            ["f raised E: no plan returned", "changed=false", "tree compared: identical", None]
+        )
+    ]  # fmt: skip
+    text = catalogue.render(rows)
+    assert "| r | 4 | 1 | 1 | 1 | 1 |" in text
+    cells = [row[4] for row in catalogue.table_rows(text)]
+    assert cells == [
+        "a pure check that raised: nothing to change, nothing compared (f raised E: no plan returned)",
+        "the module's own result says changed=false (changed=false)",
+        "tree compared: identical",
+        f"— {catalogue.NOT_CHECKED}",
+    ]
+
+
 def test_a_pipe_in_a_message_does_not_split_its_cell(tmp_path):
     fake_rows(tmp_path / "rows", 100, "value a|b is not allowed")
     output = tmp_path / "bad-inputs.md"
