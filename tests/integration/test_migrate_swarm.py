@@ -55,7 +55,7 @@ def migration(lab_handle, tmp_path_factory):
             "node.labels.zone": "topology.kubernetes.io/zone",
             "node.labels.ackops.io/lab": "",  # the lab's own node label, another value on Kubernetes
         },
-        "migrate_swarm_convert_options": {"storage_class": "alicloud-disk-topology-alltype"},
+        "migrate_swarm_convert_options": {"storage_class": "alibabacloud-cnfs-nas"},
         # the vault gives one secret; the other is read from a running task (explicit flag)
         "migrate_swarm_secret_values": {"db_password": secrets["db_password"]},
         "migrate_swarm_secrets_from_tasks": True,
