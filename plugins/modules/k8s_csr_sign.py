@@ -64,8 +64,13 @@ options:
     description:
       - Validity of the certificate in days, clamped to the CA's not_after.
       - Unset (or V(0)), the ClusterConfiguration's C(certificateValidityPeriod) (from
-        O(cluster_configuration) or O(kubeadm_config)), else 365 days.
+        O(cluster_configuration) or O(kubeadm_config)), else 365 days; 365 days too when that
+        lifetime is not longer than O(threshold_days) (as M(ackops.runbooks.k8s_cert_renew) does).
     type: int
+  threshold_days:
+    description: The run's renewal threshold; a ClusterConfiguration lifetime not longer than it is not used.
+    type: int
+    default: 30
   cluster_configuration:
     description: kubeadm's ClusterConfiguration (the C(kubeadm-config) ConfigMap's YAML text or a mapping).
     type: raw
@@ -158,6 +163,7 @@ OPTIONS = {
     },
     "sans": {"type": "list", "elements": "str", "default": []},
     "validity_days": {"type": "int"},
+    "threshold_days": {"type": "int", "default": 30},
     "cluster_configuration": {"type": "raw"},
     "kubeadm_config": {"type": "path"},
     "pki_dir": {"type": "path", "default": DEFAULT_PKI_DIR},
@@ -171,6 +177,12 @@ def sign(module, _roots, _changes) -> dict:
     if not validity:
         config = cluster_settings(params["cluster_configuration"], params["kubeadm_config"], host)
         validity = config["validity"] or 365
+        # A lifetime under the threshold would leave the credential due on every run.
+        if (
+            config["validity"]
+            and config["validity"].total_seconds() <= params["threshold_days"] * 86400
+        ):
+            validity = 365
     signed = sign_csr(
         params["csr"],
         params["node_name"],
