@@ -44,6 +44,10 @@ def migration(lab_handle, tmp_path_factory):
     lab = lab_handle.ensure("small", swarm=True)
     doc = lab.status(refresh=True)
     manager = doc["swarm"]["managers"][0]
+    if not stack_services(lab, manager):  # an earlier session decommissioned it
+        lab = lab_handle.up("small", swarm=True)
+        doc = lab.status(refresh=True)
+        manager = doc["swarm"]["managers"][0]
     master, worker = lab.masters[0], lab.workers[0]
     work = tmp_path_factory.mktemp("migrate-swarm")
     secrets = {k: Path(v).read_text() for k, v in manager["secret_files"].items()}
