@@ -753,6 +753,39 @@ def awx_slices(hosts: list[str], count: int) -> list[list[str]]:
     return [ordered[index::count] for index in range(count)]
 
 
+def _only_hosts(group: dict, keep: set[str]) -> dict:
+    """An inventory group (YAML form) with only the hosts in ``keep``, its vars and children kept."""
+    out = dict(group or {})
+    if isinstance(out.get("hosts"), dict):
+        out["hosts"] = {h: v for h, v in out["hosts"].items() if h in keep}
+    if isinstance(out.get("children"), dict):
+        out["children"] = {g: _only_hosts(c, keep) for g, c in out["children"].items()}
+    return out
+
+
+def slice_inventory(source: Path, hosts: list[str], dest: Path) -> Path:
+    """The inventory AWX gives one slice: only its hosts, with their vars, every group kept.
+
+    ``source`` is a YAML inventory file or a directory of them; the group_vars/
+    and host_vars/ beside them are copied as they are. Written under ``dest``;
+    returns what to pass as the inventory (the directory, or the file).
+    """
+    import shutil
+
+    dest.mkdir(parents=True)
+    keep = set(hosts)
+    base = source if source.is_dir() else source.parent
+    for name in ("group_vars", "host_vars"):
+        if (base / name).is_dir():
+            shutil.copytree(base / name, dest / name)
+    files = sorted(source.glob("*.y*ml")) if source.is_dir() else [source]
+    for path in files:
+        doc = yaml.safe_load(path.read_text()) or {}
+        sliced = {name: _only_hosts(group, keep) for name, group in doc.items()}
+        (dest / path.name).write_text(yaml.safe_dump(sliced, sort_keys=False))
+    return dest if source.is_dir() else dest / source.name
+
+
 def _without_clock(rows: list[dict]) -> dict[str, list[dict]]:
     """Rows by host, without what depends on the moment of reading (checked apart)."""
     by_host: dict[str, list[dict]] = {}
@@ -763,7 +796,12 @@ def _without_clock(rows: list[dict]) -> dict[str, list[dict]]:
 
 
 def test_sliced_report_merges_to_the_single_run_report(lab_handle, tmp_path):
-    """4 slices of the certificate report, each --limit'ed as AWX slices, merged = one run."""
+    """4 slices of the certificate report, each with its slice's inventory as AWX gives it, merged = one run.
+
+    The slices share a run id (AWX's workflow job id); a merge before the last
+    slice has run fails naming the missing hosts, and the whole merge equals a
+    single run, host for host.
+    """
     from tests.html_browser import Browser, tables
 
     lab = lab_handle.ensure("small", workers=4)
@@ -775,24 +813,50 @@ def test_sliced_report_merges_to_the_single_run_report(lab_handle, tmp_path):
     expected = json.loads((single.reports / "renew-certs.json").read_text())
 
     shared = tmp_path / "shared"
-    for part in awx_slices(hosts, 4):
-        # A sliced job's inventory holds only its hosts; the implicit localhost
-        # of the controller plays is not an inventory host, so it stays.
+    parts = awx_slices(hosts, 4)
+    merge_answers = {"report_merge_name": "renew-certs"}
+    for number, part in enumerate(parts):
+        if number == len(parts) - 1:
+            # One slice has not reported yet: the merge writes what it has,
+            # names the hosts it lacks and fails; the fragments stay.
+            early = run_job(
+                tmp_path,
+                "report-merge.yml",
+                merge_answers,
+                inventory=[lab.inventory],
+                reports=shared,
+            )
+            assert early.status == "failed", early.output[-3000:]
+            reason = assert_summary(early, "renew-certs", failed=True)["reason"]
+            assert reason == (
+                f"{len(part)} of {len(hosts)} expected hosts have no fragment "
+                f"(a slice failed or did not run): {', '.join(sorted(part))}"
+            )
+            assert early.artifacts["report_merge"]["missing_hosts"] == sorted(part)
+            assert json.loads((shared / "renew-certs.json").read_text())["missing_hosts"] == sorted(
+                part
+            )
+            assert len(list(shared.glob("renew-certs.fragment-*.json"))) == 3
+        # A slice's inventory holds only its hosts (groups['masters'] lists
+        # only its masters); the controller plays run on the implicit localhost.
+        inventory = slice_inventory(lab.inventory, part, tmp_path / f"slice-{number}")
         job = run_job(
             tmp_path,
             "renew-certs.yml",
             answers,
-            inventory=[lab.inventory],
-            awx_vars={"ackops_report_fragment": True},
+            inventory=[inventory],
+            awx_vars={"ackops_report_fragment": True, "awx_workflow_job_id": 4242},
             reports=shared,
-            limit=",".join([*part, "localhost"]),
         )
         assert_successful(job)
-        fragments = list(shared.glob("renew-certs.fragment-*.json"))
-        mine = [json.loads(f.read_text()) for f in fragments]
-        assert sorted(part) in [m["fragment"]["covered_hosts"] for m in mine]
+        mine = [json.loads(f.read_text()) for f in shared.glob("renew-certs.fragment-*.json")]
+        assert {
+            "report": "renew-certs",
+            "covered_hosts": sorted(part),
+            "run_id": "4242",
+            "additive": [],
+        } in [m["fragment"] for m in mine]
     assert len(list(shared.glob("renew-certs.fragment-*.json"))) == 4
-    assert not (shared / "renew-certs.json").exists()
 
     # A renewal refuses to run sliced, before anything.
     refused = run_job(
@@ -805,14 +869,27 @@ def test_sliced_report_merges_to_the_single_run_report(lab_handle, tmp_path):
     )
     assert_refused_unchanged(refused, "renew_certs_action")
 
+    # The merge template runs with the job's (whole) inventory: it expects every
+    # host. It pages (fails, one line) exactly when the single run would have
+    # with renew_certs_fail_on_critical: on critical or expired certificates.
     merge = run_job(
-        tmp_path, "report-merge.yml", {"report_merge_name": "renew-certs"}, reports=shared
+        tmp_path, "report-merge.yml", merge_answers, inventory=[lab.inventory], reports=shared
     )
-    assert_successful(merge)
+    summary = expected["summary"]
+    if summary["critical"] + summary["expired"]:
+        reason = assert_summary(merge, "renew-certs", failed=True)["reason"]
+        assert reason.startswith(
+            f"{summary['expired']} expired and {summary['critical']} critical certificates"
+        ), reason
+    else:
+        assert_successful(merge)
+        assert_summary(merge, "renew-certs")
     assert merge.artifacts["report_merge"]["covered_hosts"] == sorted(hosts)
+    assert merge.artifacts["report_merge"]["missing_hosts"] == []
     assert merge.artifacts["report_merge"]["fragments"] == 4
     assert not list(shared.glob("renew-certs.fragment-*"))  # merged, then removed
     merged = json.loads((shared / "renew-certs.json").read_text())
+    assert merged["missing_hosts"] == []
 
     # Host for host, the same certificates, in the same order, the same verdicts.
     assert _without_clock(merged["certificates"]) == _without_clock(expected["certificates"])
