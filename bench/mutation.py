@@ -129,7 +129,7 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ["storage/*.py"],
         [
             f"{UNIT}/test_storage_*.py",
-            "tests/unit/plugins/modules/test_storage_provision.py",
+            "tests/unit/plugins/modules/test_storage_*.py",
             "tests/unit/plugins/filter/test_storage_filters.py",
             f"{UNIT}/test_mutants_storage.py",
         ],
