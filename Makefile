@@ -51,8 +51,8 @@ static: setup ## ansible-doc renders every plugin; syntax-check every playbook
 sanity: setup ## ansible-test sanity on a copy of the collection with symlinks resolved
 	scripts/sanity.sh
 
-unit: setup browser ## pytest tests/unit
-	$(BIN)/python -m pytest tests/unit
+unit: setup browser ## pytest tests/unit in a random order (seed printed; RANDOM_ORDER_SEED=<n> repeats one order)
+	$(BIN)/python -m pytest --random-order-bucket=global $(if $(RANDOM_ORDER_SEED),--random-order-seed=$(RANDOM_ORDER_SEED)) tests/unit
 
 integration: setup browser lab-up ## pytest tests/integration against the lab (needs root)
 	$(BIN)/python -m pytest tests/integration
