@@ -185,29 +185,30 @@ def decommission_decision(
     check: dict | None,
     remove: bool,
 ) -> dict:
-    """May the stack be removed?  ``check`` is the traffic check's ``{rc, stdout}`` (None: none given).
+    """May the stack be removed?  ``check`` is the traffic check's ``{rc, ...}`` (None: none given).
 
-    Refused while tasks run and the check does not say "no traffic" (exit 0).
-    Removal needs ``remove`` too; without it the decision is a report.
+    A traffic check that ran and failed always refuses, whatever the task counts say (they may be
+    stale or miss tasks that are starting).  Without a check, refused while tasks run.
+    Removal needs ``remove`` too; without it the decision is a report.  The check's output never
+    goes into the reasons: a check command may print credentials.
     """
     running_total = sum(running.values())
     if not exists:
         return {"allowed": True, "action": "none", "reasons": ["the stack is not deployed"]}
     reasons = []
-    if check is None:
+    busy = ", ".join(f"{s} ({n})" for s, n in sorted(running.items()) if n)
+    if check is not None and _rc(check) != 0:
+        reasons.append(
+            f"the traffic check failed (rc {check.get('rc')}): the Swarm side may still receive traffic"
+        )
+        if busy:
+            reasons.append(f"running tasks: {busy}")
+        return {"allowed": False, "action": "refuse", "reasons": reasons}
+    if check is None and running_total:
         reasons.append(
             "no traffic check is configured (migrate_swarm_traffic_check): "
             "nothing proves the Swarm side receives no traffic"
         )
-    elif int(check.get("rc", 1)) != 0:
-        output = (check.get("stdout") or check.get("stderr") or "").strip()
-        reasons.append(
-            f"the traffic check failed (rc {check.get('rc')})"
-            + (f": {output[:300]}" if output else "")
-            + " - the Swarm side still receives traffic"
-        )
-    if reasons and running_total:
-        busy = ", ".join(f"{s} ({n})" for s, n in sorted(running.items()) if n)
         reasons.append(f"running tasks: {busy}")
         return {"allowed": False, "action": "refuse", "reasons": reasons}
     if not remove:
@@ -221,6 +222,13 @@ def decommission_decision(
         "action": "remove",
         "reasons": ["the checks pass and removal was asked for"],
     }
+
+
+def _rc(check: dict) -> int:
+    try:
+        return int(check.get("rc", 1))
+    except (TypeError, ValueError):
+        return 1
 
 
 def check_result(result: dict) -> dict:

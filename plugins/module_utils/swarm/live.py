@@ -514,11 +514,14 @@ def node_summary(node: dict) -> dict:
 
 
 def running_tasks(tasks: list[dict], stack: str) -> dict[str, list[dict]]:
-    """Per service (short name), the tasks ``docker stack ps --format '{{json .}}'`` shows running."""
+    """Per service (short name), the live tasks ``docker stack ps --format '{{json .}}'`` shows.
+
+    A task is live when Swarm wants it running (DesiredState Running), whatever its current state:
+    a Starting, Preparing or restarting task is about to receive traffic too.
+    """
     result: dict[str, list[dict]] = {}
     for task in tasks:
-        state = str(task.get("CurrentState", ""))
-        if task.get("DesiredState") != "Running" or not state.startswith("Running"):
+        if str(task.get("DesiredState", "")).strip().lower() != "running":
             continue
         service = short_name(str(task.get("Name", "")).rsplit(".", 1)[0], stack)
         result.setdefault(service, []).append(

@@ -163,7 +163,11 @@ FAIL = {"rc": 1, "stdout": "3 established connections on :8080"}
         (True, {"web": 2}, None, True, "refuse"),
         (True, {"web": 2}, PASS, False, "report"),
         (True, {"web": 2}, PASS, True, "remove"),
-        (True, {"web": 0}, FAIL, True, "remove"),  # nothing runs, so nothing receives traffic
+        # a check that ran and failed refuses even when the (possibly stale) counts say 0
+        (True, {"web": 0}, FAIL, True, "refuse"),
+        (True, {"web": 0}, FAIL, False, "refuse"),
+        (True, {"web": 0}, {"rc": "x"}, True, "refuse"),
+        (True, {"web": 0}, PASS, True, "remove"),
         (True, {"web": 0}, None, False, "report"),
         (False, {}, None, True, "none"),
     ],
@@ -179,8 +183,20 @@ def test_decommission_refusal_says_why():
     decision = decommission_decision(True, {"web": 2, "db": 1}, FAIL, True)
     text = " ".join(decision["reasons"])
     assert "rc 1" in text
-    assert "3 established connections" in text
     assert "db (1), web (2)" in text
+    # the check's output may carry credentials: never in the reasons (they go into reports)
+    assert "established connections" not in text
+
+
+def test_decommission_failed_check_never_echoes_output():
+    secret = {"rc": 1, "stdout": "curl -u admin:hunter2 42 connections/s", "stderr": "s3cret"}
+    decision = decommission_decision(True, {"web": 0}, secret, True)
+    assert decision["action"] == "refuse"
+    assert decision["allowed"] is False
+    text = " ".join(decision["reasons"])
+    assert "hunter2" not in text
+    assert "s3cret" not in text
+    assert "42 connections" not in text
 
 
 def test_cutover_check_results():
@@ -194,3 +210,27 @@ def test_cutover_check_results():
     url = {"migrate_swarm_check": {"url": "http://x/", "status": 204}, "status": 200, "msg": "OK"}
     assert check_result(url)["passed"] is False
     assert check_result({**url, "status": 204})["passed"] is True
+
+
+def test_decommission_report_records_only_the_check_name_and_rc():
+    from pathlib import Path
+
+    import yaml
+
+    role = Path(__file__).resolve().parents[4] / "roles" / "migrate_swarm"
+    tasks = yaml.safe_load((role / "tasks" / "step_decommission.yml").read_text())
+    check_task = next(t for t in tasks if "ansible.builtin.shell" in t)
+    assert check_task.get("no_log") is True
+    report = next(t for t in tasks if t.get("vars", {}).get("report_data"))
+    recorded = str(report["vars"]["report_data"]["traffic_check"])
+    assert "migrate_swarm_traffic.rc" in recorded
+    assert "migrate_swarm_traffic_check," not in recorded  # the command itself
+    assert "stdout" not in recorded
+    assert "stderr" not in recorded
+    markdown = (role / "templates" / "report_decommission.md.j2").read_text()
+    assert "~ migrate_swarm_traffic_check" not in markdown
+    assert "migrate_swarm_traffic.stdout" not in markdown
+    # the step re-reads the stack's tasks before the decision, not prepare's counts
+    names = [t.get("name", "") for t in tasks]
+    reread = next(i for i, t in enumerate(tasks) if "ackops.runbooks.swarm_stack_info" in t)
+    assert reread < names.index("Decide")

@@ -380,8 +380,17 @@ def test_nodes_and_tasks():
             "CurrentState": "Running 1 second ago",
         },
     ]
+    tasks.append(
+        {
+            "Name": "shop_api.1",
+            "Node": "swarm-1",
+            "DesiredState": "Running",
+            "CurrentState": "Preparing 3 seconds ago",
+        }
+    )
     running = running_tasks(tasks, STACK)
-    assert {k: len(v) for k, v in running.items()} == {"web": 1, "edge": 1}
+    # Starting and Preparing tasks are live (Swarm wants them running); the Shutdown one is not
+    assert {k: len(v) for k, v in running.items()} == {"web": 2, "edge": 1, "api": 1}
 
 
 def test_malformed_inspect_output_is_named():
