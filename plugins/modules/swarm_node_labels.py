@@ -101,6 +101,9 @@ error:
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.module import run_k8s_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import field_owners
+from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.label_keys import (
+    normalise_label_map,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.labels import (
     LabelError,
     cluster_labels,
@@ -137,7 +140,7 @@ def label_nodes(module, connect, changes) -> dict:
     wanted, entries = desired_labels(
         params["swarm_nodes"],
         node_map,
-        {str(k): (str(v) if v else "") for k, v in params["label_map"].items()},
+        normalise_label_map(params["label_map"]),
         params["engine_labels"],
     )
     client = connect()

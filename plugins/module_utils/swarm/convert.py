@@ -32,6 +32,11 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.errors impor
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.interpolation import (
     parse_dotenv,
 )
+from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.label_keys import (
+    label_key,
+    normalise_label_map,
+    valid_key,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.model import (
     FileModel,
     parse_constraint,
@@ -106,8 +111,6 @@ KIND_ORDER = (
 BIND_CHOICES = ("hostPath", "configMap", "persistentVolumeClaim", "emptyDir")
 CONFIGMAP_LIMIT = 1024 * 1024
 MAX_PORT_RANGE = 100
-_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DATA_KEY = re.compile(r"[^-._a-zA-Z0-9]")
 
@@ -1529,9 +1532,16 @@ class _ServiceConverter:
             self._restart(deploy["restart_policy"])
 
     def _map_label(self, attribute: str, key: str) -> str | None:
-        label = self.options.label_map.get(attribute, attribute.split(".", 2)[2])
-        prefix, slash, name = label.rpartition("/")
-        if not _LABEL_NAME.match(name) or (slash and not _DNS_SUBDOMAIN.match(prefix)):
+        label = label_key(attribute, self.options.label_map)
+        if not label:
+            self.report.unconvertible(
+                key,
+                f"{attribute} is not migrated to Kubernetes (label_map maps it to null or '')",
+                f"map {attribute} to a Kubernetes label key with label_map, or drop the constraint",
+                behaviour_change=True,
+            )
+            return None
+        if not valid_key(label):
             self.report.unconvertible(
                 key,
                 f"{label!r} is not a Kubernetes label key",
@@ -2392,10 +2402,7 @@ class _ServiceConverter:
 
 
 def _annotation_key(key: str) -> bool:
-    prefix, slash, name = key.rpartition("/")
-    if slash and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
-        return False
-    return bool(_LABEL_NAME.match(name))
+    return valid_key(key)
 
 
 def _service_port(port: int, target: int, protocol: str, app_protocol: str | None) -> dict:
@@ -2505,7 +2512,9 @@ def placement_affinity(
         services={"placement": {"image": "-", "deploy": {"placement": {"constraints": checked}}}},
     )
     options = ConvertOptions(
-        label_map=dict(label_map or {}), node_names=dict(node_names or {}), node_labels=node_labels
+        label_map=normalise_label_map(label_map),
+        node_names=dict(node_names or {}),
+        node_labels=node_labels,
     )
     converter = _ServiceConverter(_Stack(project, options), "placement")
     for index, text in enumerate(checked):

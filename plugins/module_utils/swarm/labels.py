@@ -6,7 +6,7 @@ The inventory says which Kubernetes nodes replace which Swarm node
 (``node_map``: Swarm host name -> Kubernetes node names). Each Swarm node
 label ``node.labels.X`` (and engine label ``engine.labels.X``) becomes the node
 label the converter's constraints select: ``label_map`` when it names one,
-else ``X`` - the same rule as ``convert._map_label``, so the converted node
+else ``X`` - the rule of ``label_keys.label_key`` the converter uses too, so the converted node
 affinity finds the labelled nodes.
 
 A label a node already carries with another value is a conflict, not an
@@ -15,34 +15,16 @@ overwrite: the runbook refuses and names node, label and both values.
 
 from __future__ import annotations
 
-import re
-
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
-
-_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.label_keys import (
+    label_key,
+    valid_key,
+    valid_value,
+)
 
 
 class LabelError(RunbookError):
     error_type = "input"
-
-
-def label_key(attribute: str, label_map: dict[str, str]) -> str:
-    """The Kubernetes label of a Swarm attribute (``node.labels.zone`` -> ``zone`` or its mapping).
-
-    A mapping to ``""`` (or None) means the label is not migrated.
-    """
-    if attribute in label_map:
-        return label_map[attribute] or ""
-    return attribute.split(".", 2)[2]
-
-
-def valid_key(key: str) -> bool:
-    prefix, slash, name = key.rpartition("/")
-    return bool(_NAME.match(name)) and (
-        not slash or (len(prefix) <= 253 and bool(_PREFIX.match(prefix)))
-    )
 
 
 def desired_labels(
@@ -83,17 +65,17 @@ def desired_labels(
                 attribute = f"{prefix}.{name}"
                 key = label_key(attribute, label_map)
                 value = "" if value is None else str(value)
-                if not key:  # mapped to "": not migrated
+                if not key:  # mapped to null or "": not migrated
                     entries.append(
                         {
                             "swarm_node": hostname,
                             "attribute": attribute,
                             "status": "skipped",
-                            "note": f"{attribute}={value} not migrated (label_map maps it to '')",
+                            "note": f"{attribute}={value} not migrated (label_map maps it to null or '')",
                         }
                     )
                     continue
-                if not valid_key(key) or not _VALUE.match(value):
+                if not valid_key(key) or not valid_value(value):
                     raise LabelError(
                         f"{attribute}={value!r} of Swarm node {hostname} is not a valid "
                         f"Kubernetes label ({key}={value}); map it with migrate_swarm_label_map",

@@ -18,6 +18,9 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.convert impo
     convert,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.errors import ComposeError
+from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.label_keys import (
+    normalise_label_map,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.project import load_project
 
 ARGSPEC = {
@@ -92,7 +95,7 @@ def options_from(params: dict) -> ConvertOptions:
         volume_claims=params["volume_claims"],
         load_balancer=load_balancer,
         node_port_range=node_port_range(params["node_port_range"]),
-        label_map={str(k): str(v) for k, v in params["label_map"].items()},
+        label_map=normalise_label_map(params["label_map"]),
         node_names={str(k): str(v) for k, v in params["node_names"].items()},
         node_labels=node_labels,
         bind_mounts=params["bind_mounts"],

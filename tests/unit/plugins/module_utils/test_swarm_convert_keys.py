@@ -7,6 +7,7 @@ and Kubernetes semantics, not taken from the converter's output.
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 
@@ -1009,3 +1010,27 @@ def test_external_config_from_the_callers_value_or_flagged(tmp_path):
     c = convert_text(tmp_path, app("configs: [props]", top))
     assert not [o for o in c.objects if o["kind"] == "ConfigMap"]
     assert entry(c, None, "configs.props")["behaviour_change"] is True
+
+
+@pytest.mark.parametrize("unmigrated", [None, ""])
+def test_constraint_on_a_label_not_migrated_is_not_convertible(tmp_path, unmigrated):
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.options import (
+        ARGSPEC,
+        convert_params,
+    )
+
+    text = app("deploy:\n  placement:\n    constraints: ['node.labels.zone == west']")
+    (tmp_path / "compose.yml").write_text(text)
+    # through the modules' argument spec, as a playbook passes label_map: {node.labels.zone: ~}
+    validated = ArgumentSpecValidator(ARGSPEC).validate(
+        {"files": [str(tmp_path / "compose.yml")], "label_map": {"node.labels.zone": unmigrated}}
+    )
+    assert not validated.error_messages
+    c = convert_params(validated.validated_parameters)
+    assert "affinity" not in pod(c, "app")
+    line = entry(c, "app", "deploy.placement.constraints[0]")
+    assert line["status"] == "not_convertible"
+    assert line["behaviour_change"] is True
+    assert "node.labels.zone is not migrated" in json.dumps(line)

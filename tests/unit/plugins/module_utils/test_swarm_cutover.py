@@ -234,3 +234,10 @@ def test_decommission_report_records_only_the_check_name_and_rc():
     names = [t.get("name", "") for t in tasks]
     reread = next(i for i, t in enumerate(tasks) if "ackops.runbooks.swarm_stack_info" in t)
     assert reread < names.index("Decide")
+
+
+def test_a_label_mapped_to_null_is_not_migrated_like_empty():
+    wanted, entries = desired_labels(SWARM_NODES, {"swarm-1": ["k1"]}, {"node.labels.tier": None})
+    assert "tier" not in wanted["k1"]
+    assert "None" not in wanted["k1"]
+    assert [e["status"] for e in entries if e.get("attribute") == "node.labels.tier"] == ["skipped"]
