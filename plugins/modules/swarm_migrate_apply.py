@@ -197,6 +197,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.cutover impo
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.options import (
     ARGSPEC,
     convert_params,
+    hide_secret_variables,
 )
 
 FIELD_MANAGER = "ackops-migrate-swarm"
@@ -314,6 +315,7 @@ def apply_step(module, connect, changes) -> dict:
     for value in (params.get("secret_values") or {}).values():
         if value not in (None, ""):
             module.no_log_values.add(str(value))
+    hide_secret_variables(module)
     conversion = convert_params(params)
     report = conversion.report
     result: dict = {"changed": False, "report": report}

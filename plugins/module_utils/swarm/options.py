@@ -12,6 +12,12 @@ merged as Compose merges several files.
 from __future__ import annotations
 
 import json
+import re
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover - Ansible always ships PyYAML on the controller
+    yaml = None
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.convert import (
     ConvertOptions,
@@ -128,3 +134,50 @@ def convert_params(params: dict):
         texts=texts,
     )
     return convert(project, options_from(params))
+
+
+# A scalar ``environment: NAME`` only appears as the source of a top-level secret or config (a
+# service's environment is a map or a list): the fallback when a file does not parse here.
+_ENVIRONMENT_SOURCE = re.compile(
+    r"""\benvironment["']?[ \t]*:[ \t]*["']?([A-Za-z_][A-Za-z0-9_]*)["']?[ \t]*(?:[,}#]|$)""",
+    re.MULTILINE,
+)
+
+
+def secret_sources(text: str) -> set[str]:
+    """The variables the top-level secrets of a compose text name as ``environment:`` source."""
+    try:
+        document = yaml.safe_load(text) if yaml is not None else None
+    except Exception:  # custom tags (!reset), bad YAML: the conversion reports it; mask widely
+        document = None
+    if not isinstance(document, dict):
+        return set(_ENVIRONMENT_SOURCE.findall(text))
+    secrets = document.get("secrets")
+    return {
+        spec["environment"]
+        for spec in (secrets.values() if isinstance(secrets, dict) else ())
+        if isinstance(spec, dict) and isinstance(spec.get("environment"), str)
+    }
+
+
+def hide_secret_variables(module) -> None:
+    """Mask in every output the variables a secret of the files or documents names as its source.
+
+    Their values are not used for secrets (secret_values is), but a caller may still have put
+    the value there; marking all of ``variables`` no_log would mask every substring equal to
+    any variable value (a tag ``1`` would hide every 1 of the manifests).
+    """
+    variables = module.params.get("variables") or {}
+    names: set[str] = set()
+    for path in module.params.get("files") or []:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                names |= secret_sources(handle.read())
+        except OSError:
+            continue
+    for document in module.params.get("documents") or []:
+        names |= secret_sources(json.dumps(document))
+    for name in sorted(names):
+        value = variables.get(name)
+        if value not in (None, ""):
+            module.no_log_values.add(str(value))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import SimpleNamespace
 
 import pytest
@@ -106,3 +107,22 @@ def test_rolled_out():
     assert mod.rolled_out(ds)
     assert not mod.rolled_out({**ds, "status": {**ds["status"], "numberReady": 2}})
     assert not mod.rolled_out(None)
+
+
+def test_variables_a_secret_names_as_source_are_masked(fake):
+    token = "tok-81f2-in-variables"
+    stack = {
+        "name": "shop",
+        "services": {"app": {"image": "app:${TAG}", "secrets": ["token"]}},
+        "secrets": {"token": {"environment": "TOKEN"}},
+    }
+    mod_ = module(variables={"TOKEN": token, "TAG": "7"}, secret_values={"token": "v"})
+    mod_.params["documents"] = [stack]
+    client = ObjectClient(
+        fake.api_client(), mod.FIELD_MANAGER, clock=fake.clock, sleep=fake.clock.sleep
+    )
+    # whether it applies or refuses, the masking happens first
+    with contextlib.suppress(RunbookError):
+        mod.apply_step(mod_, lambda: client, Changes())
+    assert token in mod_.no_log_values
+    assert "7" not in mod_.no_log_values  # only the secret's source, not every variable
