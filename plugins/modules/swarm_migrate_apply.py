@@ -190,6 +190,9 @@ import fnmatch
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.module import run_k8s_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.waits import poll_until
+from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.convert import (
+    SOURCE_ANNOTATION,
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.swarm.cutover import (
     canary_checklist,
     canary_services,
@@ -253,12 +256,50 @@ def rolled_out(obj: dict | None) -> bool:
     if obj["kind"] == "DaemonSet":
         desired = status.get("desiredNumberScheduled", 0)
         return (
-            status.get("numberReady", 0) == desired
+            desired > 0  # 0 pods of a global service: no node matched, nothing rolled out
+            and status.get("numberReady", 0) == desired
             and status.get("updatedNumberScheduled", 0) == desired
         )
     replicas = spec.get("replicas", 1)
     return (
         status.get("readyReplicas", 0) == replicas and status.get("updatedReplicas", 0) == replicas
+    )
+
+
+def _affinity_text(obj: dict) -> str:
+    pod = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    required = ((pod.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
+    terms = [
+        " and ".join(
+            f"{e.get('key')} {e.get('operator')}"
+            + (f" {list(e['values'])}" if e.get("values") else "")
+            for e in term.get("matchExpressions") or []
+        )
+        for term in required.get("nodeSelectorTerms") or []
+    ]
+    selector = pod.get("nodeSelector") or {}
+    parts = [f"({t})" for t in terms if t] + [f"{k}={v}" for k, v in sorted(selector.items())]
+    return " or ".join(parts) if parts else "none (every schedulable node)"
+
+
+def empty_daemonset(obj: dict, live: dict | None) -> str | None:
+    """Why a converted global service's DaemonSet is a failure: it schedules no pod at all."""
+    if obj["kind"] != "DaemonSet" or not live:
+        return None
+    status = live.get("status") or {}
+    generation = (live.get("metadata") or {}).get("generation") or 0
+    if "observedGeneration" not in status or status["observedGeneration"] < generation:
+        return None  # the controller has not counted the nodes yet
+    if status.get("desiredNumberScheduled", 0) != 0:
+        return None
+    meta = obj["metadata"]
+    service = (meta.get("annotations") or {}).get(SOURCE_ANNOTATION) or meta["name"]
+    return (
+        f"service {service} (mode global) -> DaemonSet {meta.get('namespace')}/{meta['name']} "
+        f"schedules 0 pods: no Kubernetes node matches its node affinity {_affinity_text(obj)} "
+        "(run the labels step, fix migrate_swarm_node_map/label_map, or check node taints)"
     )
 
 
@@ -297,6 +338,9 @@ def wait_workloads(client, workloads: list[dict], timeout: float) -> None:
         for obj in workloads:
             meta = obj["metadata"]
             live = client.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
+            empty = empty_daemonset(obj, live)
+            if empty:
+                raise RunbookError(empty, obj=f"DaemonSet {meta.get('namespace')}/{meta['name']}")
             if not rolled_out(live):
                 pending.append(f"{obj['kind']} {meta.get('namespace')}/{meta['name']}")
         return not pending, pending

@@ -126,3 +126,53 @@ def test_variables_a_secret_names_as_source_are_masked(fake):
         mod.apply_step(mod_, lambda: client, Changes())
     assert token in mod_.no_log_values
     assert "7" not in mod_.no_log_values  # only the secret's source, not every variable
+
+
+def test_a_daemonset_with_no_desired_pod_is_a_failure_naming_service_and_affinity():
+    ds = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {
+            "name": "agent",
+            "namespace": "shop",
+            "annotations": {"ackops.io/compose-service": "agent"},
+        },
+        "spec": {
+            "template": {
+                "spec": {
+                    "affinity": {
+                        "nodeAffinity": {
+                            "requiredDuringSchedulingIgnoredDuringExecution": {
+                                "nodeSelectorTerms": [
+                                    {
+                                        "matchExpressions": [
+                                            {"key": "zone", "operator": "In", "values": ["west"]}
+                                        ]
+                                    }
+                                ]
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    }
+    live = {
+        **ds,
+        "metadata": {**ds["metadata"], "generation": 1},
+        "status": {
+            "observedGeneration": 1,
+            "desiredNumberScheduled": 0,
+            "numberReady": 0,
+            "updatedNumberScheduled": 0,
+        },
+    }
+    assert not mod.rolled_out(live)
+    client = SimpleNamespace(get=lambda *a: live, clock=lambda: 0.0, sleep=lambda s: None)
+    with pytest.raises(RunbookError) as caught:
+        mod.wait_workloads(client, [ds], 60)
+    assert "service agent" in caught.value.cause
+    assert "schedules 0 pods" in caught.value.cause
+    assert "(zone In ['west'])" in caught.value.cause
+    # not yet observed by the controller: not judged (still waiting)
+    assert mod.empty_daemonset(ds, {**live, "status": {"desiredNumberScheduled": 0}}) is None
