@@ -234,9 +234,9 @@ def _rc(check: dict) -> int:
 def check_result(result: dict) -> dict:
     """A registered loop item of a cut-over check (command or URL) as ``{name, passed, detail}``."""
     check = result.get("migrate_swarm_check") or {}
-    if "url" in check:
+    if check.get("url"):
         name = check.get("name") or check["url"]
-        wanted = int(check.get("status", 200))
+        wanted = int(check.get("status") or 200)
         status = result.get("status")
         passed = status == wanted
         detail = f"status {status}" + (

@@ -241,3 +241,9 @@ def test_a_label_mapped_to_null_is_not_migrated_like_empty():
     assert "tier" not in wanted["k1"]
     assert "None" not in wanted["k1"]
     assert [e["status"] for e in entries if e.get("attribute") == "node.labels.tier"] == ["skipped"]
+
+
+def test_a_command_check_with_url_null_is_judged_as_a_command():
+    # the argument spec fills absent suboptions with None
+    item = {"migrate_swarm_check": {"name": "dns", "command": "true", "url": None}, "rc": 1}
+    assert check_result(item) == {"name": "dns", "passed": False, "detail": "exit 1"}

@@ -1,0 +1,101 @@
+"""migrate-swarm.yml from the compose files alone: no lab, no inventory, no Swarm manager.
+
+ansible-playbook runs from a temporary directory (not the repository, so not its ansible.cfg)
+with a compose path relative to that directory, as an operator converts a stack checked out
+next to them. Cut-over checks are validated by the role's argument spec before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow  # each test runs ansible-playbook
+
+REPO = Path(__file__).resolve().parents[3]
+PLAYBOOK_BIN = Path(sys.executable).parent / "ansible-playbook"
+COMPOSE = """\
+services:
+  web:
+    image: nginx:1.27
+    ports: ["8080:80"]
+    deploy:
+      replicas: 2
+      placement:
+        constraints: [node.labels.zone == west]
+"""
+
+
+def play(cwd: Path, *extra: dict) -> subprocess.CompletedProcess:
+    command = [str(PLAYBOOK_BIN), str(REPO / "migrate-swarm.yml")]
+    for e in extra:
+        command += ["-e", json.dumps(e)]
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ANSIBLE_", "ACKOPS_", "K8S_AUTH_"))
+    }
+    env |= {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+    return subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    (tmp_path / "stack").mkdir()
+    (tmp_path / "stack" / "compose.yml").write_text(COMPOSE)
+    return tmp_path
+
+
+FILES = {"migrate_swarm_source": "files", "migrate_swarm_files": "stack/compose.yml"}
+
+
+def test_analyze_and_convert_run_from_a_relative_path_with_no_inventory(workdir):
+    result = play(workdir, {**FILES, "migrate_swarm_steps": "analyze,convert"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    analyze = json.loads((workdir / "reports" / "migrate-swarm-analyze.json").read_text())
+    assert analyze["conversion"]["summary"]["objects"] == {"Deployment": 1, "Service": 2}
+    written = sorted(p.name for p in (workdir / "build" / "migrate-swarm").rglob("*.yaml"))
+    assert any("deployment-web" in name for name in written), written
+    assert not (REPO / "playbooks" / "stack").exists()
+
+
+@pytest.mark.parametrize(
+    ("check", "error"),
+    [
+        ({"name": "dns", "cmd": "true"}, "one of the following is required: command, url"),
+        (
+            {"name": "both", "command": "true", "url": "http://127.0.0.1:9/"},
+            "parameters are mutually exclusive: command|url",
+        ),
+    ],
+)
+def test_a_malformed_cutover_check_is_refused_before_anything_runs(workdir, check, error):
+    result = play(
+        workdir,
+        {**FILES, "migrate_swarm_steps": "cutover", "migrate_swarm_cutover_checks": [check]},
+    )
+    assert result.returncode != 0
+    assert error in result.stdout
+    assert not (workdir / "reports").exists()
+
+
+def test_cutover_runs_its_checks_with_no_manager(workdir):
+    checks = [{"name": "passes", "command": "true"}, {"name": "fails", "command": "exit 3"}]
+    result = play(
+        workdir,
+        {**FILES, "migrate_swarm_steps": "cutover", "migrate_swarm_cutover_checks": checks},
+    )
+    assert result.returncode != 0
+    assert "cut-over checks failed: fails" in result.stdout
+    report = json.loads((workdir / "reports" / "migrate-swarm-cutover.json").read_text())
+    assert [(c["name"], c["passed"]) for c in report["checks"]] == [
+        ("passes", True),
+        ("fails", False),
+    ]
