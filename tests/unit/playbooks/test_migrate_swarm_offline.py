@@ -99,3 +99,22 @@ def test_cutover_runs_its_checks_with_no_manager(workdir):
         ("passes", True),
         ("fails", False),
     ]
+
+
+def test_an_slb_set_command_without_its_read_command_is_refused_up_front(workdir):
+    marker = workdir / "slb-was-set"
+    result = play(
+        workdir,
+        {
+            **FILES,
+            "migrate_swarm_steps": "analyze,canary",
+            "migrate_swarm_canary_weight": 5,
+            "migrate_swarm_slb_command": f"touch {marker}",
+        },
+    )
+    assert result.returncode != 0
+    assert "migrate_swarm_slb_command is set but migrate_swarm_slb_weight_command is not" in (
+        result.stdout
+    )
+    assert not marker.exists()
+    assert not (workdir / "reports").exists()  # refused before the analyze step too
