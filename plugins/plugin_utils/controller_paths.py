@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 
+from ansible.plugins.action import ActionBase
+
 
 def _absolute(value):
     if isinstance(value, str) and value and not os.path.isabs(os.path.expanduser(value)):
@@ -40,3 +42,17 @@ def run_with_controller_paths(action, task_vars, module_name: str, single=(), li
     if action._connection.transport == "local":
         args = absolute_paths(args, single, lists)
     return action._execute_module(module_name=module_name, module_args=args, task_vars=task_vars)
+
+
+def controller_paths_action(module_name: str, single=(), lists=()) -> type:
+    """The ActionModule class of ``module_name``: its local path options made absolute first."""
+
+    class ActionModule(ActionBase):
+        TRANSFERS_FILES = False
+
+        def run(self, tmp=None, task_vars=None):
+            result = super().run(tmp, task_vars)
+            result.update(run_with_controller_paths(self, task_vars, module_name, single, lists))
+            return result
+
+    return ActionModule

@@ -8,12 +8,13 @@ next to them. Cut-over checks are validated by the role's argument spec before a
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.unit.playbooks.test_fresh_clone import play as play_in
 
 pytestmark = pytest.mark.slow  # each test runs ansible-playbook
 
@@ -31,19 +32,9 @@ services:
 """
 
 
-def play(cwd: Path, *extra: dict) -> subprocess.CompletedProcess:
-    command = [str(PLAYBOOK_BIN), str(REPO / "migrate-swarm.yml")]
-    for e in extra:
-        command += ["-e", json.dumps(e)]
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("ANSIBLE_", "ACKOPS_", "K8S_AUTH_"))
-    }
-    env |= {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
-    return subprocess.run(
-        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=180, check=False
-    )
+def play(cwd: Path, extra: dict) -> subprocess.CompletedProcess:
+    """The repository's migrate-swarm.yml run from ``cwd``, with no ANSIBLE_*/K8S_AUTH_* settings."""
+    return play_in(cwd, str(REPO / "migrate-swarm.yml"), extra)
 
 
 @pytest.fixture
