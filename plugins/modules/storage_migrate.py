@@ -5,9 +5,6 @@
 
 from __future__ import annotations
 
-import json
-import shlex
-
 DOCUMENTATION = r"""
 module: storage_migrate
 author: ack-runbooks contributors (@ackops)
@@ -127,6 +124,9 @@ partial_changes:
   type: list
   elements: dict
 """
+
+import json
+import shlex
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.module import run_k8s_module

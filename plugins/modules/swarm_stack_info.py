@@ -154,7 +154,7 @@ ARGSPEC = {
     "docker": {"type": "str", "default": "docker"},
     "docker_host": {"type": "str", "default": ""},
     "read_secrets": {"type": "bool", "default": False},
-    "secrets": {"type": "list", "elements": "str", "default": []},
+    "secrets": {"type": "list", "elements": "str", "default": [], "no_log": False},
     "timeout": {"type": "int", "default": 60},
 }
 

@@ -77,7 +77,9 @@ FAILING = {
         ("bad name", {"dir": "{tmp}/reports", "name": "../escape", "data": {}, "markdown": ""})
     ],
     "swarm_compose_convert": [("missing compose file", {"files": ["{tmp}/none.yml"]})],
-    "swarm_migrate_apply": [("no compose input", {"host": UNREACHABLE_API, "validate_certs": False})],
+    "swarm_migrate_apply": [
+        ("no compose input", {"host": UNREACHABLE_API, "validate_certs": False})
+    ],
     "swarm_node_labels": [
         ("unreachable API", {"host": UNREACHABLE_API, "validate_certs": False, "swarm_nodes": []})
     ],
