@@ -235,7 +235,7 @@ def check_result(result: dict) -> dict:
     """A registered loop item of a cut-over check (command or URL) as ``{name, passed, detail}``."""
     check = result.get("migrate_swarm_check") or {}
     if check.get("url"):
-        name = check.get("name") or check["url"]
+        name = check.get("name") or _safe_url(check["url"])
         wanted = int(check.get("status") or 200)
         status = result.get("status")
         passed = status == wanted
@@ -243,11 +243,17 @@ def check_result(result: dict) -> dict:
             "" if passed else f", wanted {wanted}: {result.get('msg', '')}"
         )
         return {"name": name, "passed": passed, "detail": detail.strip()}
-    name = check.get("name") or check.get("command") or "?"
+    # A command line or its output may carry a credential (curl -u, an SLB CLI's
+    # secret key): the report names the check and its exit code only.
+    command = str(check.get("command") or "").split()
+    name = check.get("name") or (f"{command[0]} check" if command else "?")
     rc = result.get("rc")
-    output = (result.get("stdout") or result.get("stderr") or "").strip()
-    return {
-        "name": name,
-        "passed": rc == 0,
-        "detail": f"exit {rc}" + (f": {output[:200]}" if output and rc != 0 else ""),
-    }
+    return {"name": name, "passed": rc == 0, "detail": f"exit {rc}"}
+
+
+def _safe_url(url: str) -> str:
+    """A URL without its user info, query and fragment (they may carry credentials)."""
+    scheme, _, rest = str(url).partition("://")
+    host_path = rest.split("@", 1)[-1] if "@" in rest.split("/", 1)[0] else rest
+    host_path = host_path.split("?", 1)[0].split("#", 1)[0]
+    return f"{scheme}://{host_path}" if rest else host_path

@@ -206,7 +206,23 @@ def test_cutover_check_results():
         "detail": "exit 0",
     }
     failed = check_result({"migrate_swarm_check": {"command": "false"}, "rc": 1, "stderr": "no"})
-    assert (failed["name"], failed["passed"], failed["detail"]) == ("false", False, "exit 1: no")
+    assert (failed["name"], failed["passed"], failed["detail"]) == ("false check", False, "exit 1")
+
+
+def test_a_failed_cutover_check_never_shows_its_command_or_output():
+    # A check's command line and output may carry credentials: only a name and the exit code.
+    item = {
+        "migrate_swarm_check": {"command": "curl -fsu admin:hunter2 https://shop.example/health"},
+        "rc": 22,
+        "stdout": "token=s3cret-value",
+    }
+    assert check_result(item) == {"name": "curl check", "passed": False, "detail": "exit 22"}
+    url = {
+        "migrate_swarm_check": {"url": "https://admin:hunter2@shop.example/health?key=s3cret"},
+        "status": 401,
+        "msg": "Unauthorized",
+    }
+    assert check_result(url)["name"] == "https://shop.example/health"
     url = {"migrate_swarm_check": {"url": "http://x/", "status": 204}, "status": 200, "msg": "OK"}
     assert check_result(url)["passed"] is False
     assert check_result({**url, "status": 204})["passed"] is True
