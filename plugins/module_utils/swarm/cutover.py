@@ -253,7 +253,9 @@ def check_result(result: dict) -> dict:
 
 def _safe_url(url: str) -> str:
     """A URL without its user info, query and fragment (they may carry credentials)."""
-    scheme, _, rest = str(url).partition("://")
+    scheme, separator, rest = str(url).partition("://")
+    if not separator:
+        return scheme.split("?", 1)[0].split("#", 1)[0]
     host_path = rest.split("@", 1)[-1] if "@" in rest.split("/", 1)[0] else rest
     host_path = host_path.split("?", 1)[0].split("#", 1)[0]
-    return f"{scheme}://{host_path}" if rest else host_path
+    return f"{scheme}://{host_path}"
