@@ -95,6 +95,15 @@ def _own_labels(labels: dict | None) -> dict:
     }
 
 
+def _set_fields(source: dict, fields: tuple, into: dict) -> dict:
+    """``into`` with ``convert(source[field])`` as ``key``, for each ``(key, field, convert)``
+    whose field is set (not empty, not zero) in ``source``."""
+    for key, field, convert in fields:
+        if source.get(field):
+            into[key] = convert(source[field])
+    return into
+
+
 def _healthcheck(check: dict) -> dict:
     test = check.get("Test") or []
     if test[:1] == ["NONE"]:
@@ -102,17 +111,17 @@ def _healthcheck(check: dict) -> dict:
     result: dict = {}
     if test:
         result["test"] = list(test)
-    for key, field in (
-        ("interval", "Interval"),
-        ("timeout", "Timeout"),
-        ("start_period", "StartPeriod"),
-        ("start_interval", "StartInterval"),
-    ):
-        if check.get(field):
-            result[key] = go_duration(check[field])
-    if check.get("Retries"):
-        result["retries"] = int(check["Retries"])
-    return result
+    return _set_fields(
+        check,
+        (
+            ("interval", "Interval", go_duration),
+            ("timeout", "Timeout", go_duration),
+            ("start_period", "StartPeriod", go_duration),
+            ("start_interval", "StartInterval", go_duration),
+            ("retries", "Retries", int),
+        ),
+        result,
+    )
 
 
 def _mount(mount: dict, stack: str, volumes: dict) -> dict:
@@ -148,11 +157,7 @@ def _mount(mount: dict, stack: str, volumes: dict) -> dict:
             result["bind"] = {"propagation": propagation}
     elif kind == "tmpfs":
         options = mount.get("TmpfsOptions") or {}
-        tmpfs = {}
-        if options.get("SizeBytes"):
-            tmpfs["size"] = int(options["SizeBytes"])
-        if options.get("Mode"):
-            tmpfs["mode"] = int(options["Mode"])
+        tmpfs = _set_fields(options, (("size", "SizeBytes", int), ("mode", "Mode", int)), {})
         if tmpfs:
             result["tmpfs"] = tmpfs
     elif source:
@@ -191,9 +196,9 @@ def _update(config: dict | None) -> dict | None:
     ):
         if config.get(field) not in (None, ""):
             result[key] = config[field]
-    for key, field in (("delay", "Delay"), ("monitor", "Monitor")):
-        if config.get(field):
-            result[key] = go_duration(config[field])
+    _set_fields(
+        config, (("delay", "Delay", go_duration), ("monitor", "Monitor", go_duration)), result
+    )
     return result or None
 
 
@@ -329,11 +334,9 @@ def _deploy(spec: dict, task: dict, endpoint: dict) -> dict:
     out_resources = {}
     for key, field in (("limits", "Limits"), ("reservations", "Reservations")):
         given = resources.get(field) or {}
-        entry: dict = {}
-        if given.get("NanoCPUs"):
-            entry["cpus"] = nano_cpus(given["NanoCPUs"])
-        if given.get("MemoryBytes"):
-            entry["memory"] = int(given["MemoryBytes"])
+        entry = _set_fields(
+            given, (("cpus", "NanoCPUs", nano_cpus), ("memory", "MemoryBytes", int)), {}
+        )
         if key == "limits" and given.get("Pids"):
             entry["pids"] = int(given["Pids"])
         if key == "reservations" and given.get("GenericResources"):
@@ -353,15 +356,16 @@ def _deploy(spec: dict, task: dict, endpoint: dict) -> dict:
         deploy["resources"] = out_resources
     restart = task.get("RestartPolicy") or {}
     if restart:
-        policy: dict = {}
-        if restart.get("Condition"):
-            policy["condition"] = restart["Condition"]
-        if restart.get("Delay"):
-            policy["delay"] = go_duration(restart["Delay"])
-        if restart.get("MaxAttempts"):
-            policy["max_attempts"] = int(restart["MaxAttempts"])
-        if restart.get("Window"):
-            policy["window"] = go_duration(restart["Window"])
+        policy = _set_fields(
+            restart,
+            (
+                ("condition", "Condition", str),
+                ("delay", "Delay", go_duration),
+                ("max_attempts", "MaxAttempts", int),
+                ("window", "Window", go_duration),
+            ),
+            {},
+        )
         if policy:
             deploy["restart_policy"] = policy
     placement = task.get("Placement") or {}
