@@ -12,7 +12,7 @@ shopt -s nullglob
 for ext in md txt json; do
     reports=("$dir/$runbook"*."$ext")
     if [ ${#reports[@]} -gt 0 ]; then
-        newest=$(ls -t "${reports[@]}" | head -n 1)
+        newest=$(ls -t "${reports[@]}" | sed -n 1p)
         echo "== $newest"
         cat "$newest"
         exit 0

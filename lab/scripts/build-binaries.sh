@@ -20,10 +20,10 @@ stamp_ok() {
     [[ -x $bin ]] || return 1
     local got
     case $1 in
-        kubectl) got=$("$bin" version --client -o json 2>/dev/null | grep -o '"gitVersion": *"[^"]*"' | head -1) ;;
+        kubectl) got=$("$bin" version --client -o json 2>/dev/null | grep -o '"gitVersion": *"[^"]*"' | sed -n 1p) ;;
         kubeadm) got=$("$bin" version -o short 2>/dev/null) ;;
-        etcd) got=$("$bin" --version 2>/dev/null | head -1) ;;
-        kwok) got=$("$bin" --version 2>/dev/null | head -1) ;;
+        etcd) got=$("$bin" --version 2>/dev/null | sed -n 1p) ;;
+        kwok) got=$("$bin" --version 2>/dev/null | sed -n 1p) ;;
         *) got=$("$bin" --version 2>/dev/null) ;;
     esac
     [[ $got == *"$want"* ]]
@@ -36,7 +36,7 @@ build_kubernetes() {
     if ((${#missing[@]} == 0)); then log "kubernetes $v: cached"; return; fi
     log "kubernetes $v: building ${missing[*]} (cold build takes tens of minutes on 2 cores)"
     local minor=${v#v1.}; minor=${minor%%.*}
-    local date; date=$(go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"Time": *"\([^"]*\)".*/\1/p' | head -1)
+    local date; date=$(go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/.*"Time": *"\([^"]*\)".*/\1/p' | sed -n 1p)
     # Fall back to the module's .info time; never the wall clock, so builds are reproducible.
     [[ -n $date ]] || date=$(sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$v.info")
     local x="" pkg

@@ -25,7 +25,9 @@ cp "$busybox" "$rootfs/bin/busybox"
 done
 printf 'root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\nwww-data:x:33:\nnogroup:x:65534:\n' >"$rootfs/etc/group"
-version=$("$busybox" 2>&1 | head -1 | awk '{print $2}')
+# awk reads all of busybox's output: `head -1` would close the pipe early, and
+# busybox's SIGPIPE fails the assignment under pipefail (exit 141).
+version=$("$busybox" 2>&1 | awk 'NR == 1 {print $2}')
 tar -C "$rootfs" --numeric-owner --owner=0 --group=0 -c . |
     /usr/bin/docker -H "$docker_host" import \
         -c 'ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin' \
