@@ -18,27 +18,16 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
-import re
 
 with contextlib.suppress(ImportError):  # absence reported through pki.core.HAS_PKI_LIBS
     import yaml
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.durations import go_duration
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     PKIError,
     read_bytes,
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.issue import KEY_ALGORITHMS
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "ms": 1e-3,
-    "s": 1,
-    "m": 60,
-    "h": 3600,
-}
 
 
 def parse_duration(value, where: str, field: str) -> dt.timedelta:
@@ -46,17 +35,15 @@ def parse_duration(value, where: str, field: str) -> dt.timedelta:
     text = str(value).strip()
     if text in ("", "0"):
         raise PKIError(f"{text!r} is not a certificate lifetime", obj=where, field=field)
-    position, seconds = 0, 0.0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != position:
-            break
-        seconds += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-        position = match.end()
-    if position != len(text) or seconds <= 0:
+    try:
+        seconds = go_duration(text)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
         raise PKIError(
             f"{text!r} is not a Go duration like 8760h or 4380h0m0s", obj=where, field=field
         )
-    return dt.timedelta(seconds=seconds)
+    return dt.timedelta(seconds=float(seconds))
 
 
 def _documents(text: str, where: str) -> list:

@@ -16,16 +16,8 @@ import re
 from fractions import Fraction
 from typing import Any
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {
-    "ns": Fraction(1, 10**9),
-    "us": Fraction(1, 10**6),
-    "µs": Fraction(1, 10**6),
-    "ms": Fraction(1, 1000),
-    "s": Fraction(1),
-    "m": Fraction(60),
-    "h": Fraction(3600),
-}
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.durations import go_duration
+
 _BYTES = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
 _BYTE_POWERS = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 _BINARY_SUFFIXES = (("Pi", 5), ("Ti", 4), ("Gi", 3), ("Mi", 2), ("Ki", 1))
@@ -48,15 +40,10 @@ def duration(value: Any) -> Fraction:
     text = value.strip()
     if text.isdigit():
         return Fraction(int(text))
-    position, total = 0, Fraction(0)
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != position:
-            break
-        total += Fraction(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        position = match.end()
-    if position != len(text) or position == 0:
-        raise UnitError("is not a duration (like 30s, 1m30s or 500ms)")
-    return total
+    try:
+        return go_duration(text)
+    except ValueError:
+        raise UnitError("is not a duration (like 30s, 1m30s or 500ms)") from None
 
 
 def whole_seconds(seconds: Fraction, minimum: int = 0) -> tuple[int, bool]:
