@@ -11,6 +11,7 @@ from .state import (
     INVENTORY_DIR,
     KNOWN_HOSTS,
     KUBECONFIG,
+    LB_DRAIN_SECONDS,
     REGION,
     SLB_IP,
     SSH_KEY,
@@ -65,6 +66,9 @@ def write_inventory(lab: Lab) -> None:
         "ansible_python_interpreter": "/usr/bin/python3",
         "k8s_kubeconfig": str(KUBECONFIG),
         "k8s_api_endpoint": f"https://{SLB_IP}:6443",
+        # The lab's SLB takes a stopped master out within 3s (kubeadm.py,
+        # daemons.py); renew-certs waits for it no longer than that.
+        "renew_certs_lb_drain_seconds": LB_DRAIN_SECONDS,
         "lab_size": lab.opts.get("size"),
         # The region and the zones of the lab's nodes (their topology.kubernetes.io labels).
         "lab_region": REGION,

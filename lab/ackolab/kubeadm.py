@@ -8,7 +8,15 @@ import yaml
 
 from . import pki
 from .daemons import in_host
-from .state import CLUSTER_NAME, POD_SUBNET, SERVICE_SUBNET, SLB_IP, Host, Lab
+from .state import (
+    APISERVER_SHUTDOWN_DELAY,
+    CLUSTER_NAME,
+    POD_SUBNET,
+    SERVICE_SUBNET,
+    SLB_IP,
+    Host,
+    Lab,
+)
 from .util import log, wait_for
 
 # What `kubeadm join --control-plane` copies from the first master.
@@ -47,7 +55,14 @@ def kubeadm_config(lab: Lab, master: Host) -> str:
             "serviceSubnet": SERVICE_SUBNET,
             "dnsDomain": "cluster.local",
         },
-        "apiServer": {"certSANs": [SLB_IP, f"apiserver.{CLUSTER_NAME}.local"]},
+        "apiServer": {
+            "certSANs": [SLB_IP, f"apiserver.{CLUSTER_NAME}.local"],
+            # As a production cluster behind an SLB runs it: a stopping API server
+            # fails /readyz but serves for this long, so the SLB (daemons.py:
+            # health check every 1s, out after 2 failures) takes it out before
+            # it stops accepting connections.
+            "extraArgs": [{"name": "shutdown-delay-duration", "value": APISERVER_SHUTDOWN_DELAY}],
+        },
         "controllerManager": {"extraArgs": [{"name": "node-cidr-mask-size", "value": "25"}]},
         "etcd": {
             "local": {

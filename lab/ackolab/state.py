@@ -39,6 +39,11 @@ BRIDGE = "acklbr0"
 VETH_PREFIX = "acklv"
 NET = ipaddress.ip_network("10.250.0.0/24")
 SLB_IP = "10.250.0.1"
+# The SLB (daemons.py) checks /readyz every 1s and takes a master out after 2
+# failures: within 3s. The API servers keep serving a little longer than that
+# once told to stop, and renew-certs is told to allow that long.
+LB_DRAIN_SECONDS = 4
+APISERVER_SHUTDOWN_DELAY = "5s"
 INGRESS_LB_IP = "10.250.0.250"
 MASTER_BASE, WORKER_BASE = 10, 100
 REGION = "cn-hangzhou"

@@ -121,11 +121,19 @@ components:
     stale:
       description: It runs on at least one old file.
       type: bool
+    shutdown_delay:
+      description:
+        - For kube-apiserver, seconds of its C(--shutdown-delay-duration) (0 when the flag is not
+          set); null for the other components, and when the value is not a Go duration.
+        - During that time a stopping API server fails C(/readyz) but still serves, so a load
+          balancer that checks C(/readyz) takes it out before it stops accepting connections.
+      type: float
   sample:
     - {name: kube-scheduler, manifest: /etc/kubernetes/manifests/kube-scheduler.yaml,
        manifest_aside: false, running: true, pid: 4121, started: 1796390000.52, ports: [10259],
        address: 127.0.0.1, files: [/etc/kubernetes/scheduler.conf],
-       newer_than_process: [/etc/kubernetes/scheduler.conf], stale: true}
+       newer_than_process: [/etc/kubernetes/scheduler.conf], stale: true,
+       shutdown_delay: null}
 interrupted:
   description: The aside directory exists (a restart did not finish).
   returned: always

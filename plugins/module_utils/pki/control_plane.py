@@ -30,6 +30,8 @@ import os
 import re
 import socket
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.durations import go_duration
+
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
 # A file counts as loaded when the process started at most this long before
 # it was written (process start times have clock-tick resolution, mtimes may
@@ -81,6 +83,16 @@ def ports(component: str, flags: dict[str, str]) -> list[int]:
                 found.append(int(match.group(1)))
         return found or [2379]
     return []
+
+
+def shutdown_delay(component: str, flags: dict[str, str]) -> float | None:
+    """kube-apiserver's ``--shutdown-delay-duration`` in seconds (0 unset); None otherwise or unreadable."""
+    if component != "kube-apiserver":
+        return None
+    try:
+        return float(go_duration(flags.get("shutdown-delay-duration", "0")))
+    except ValueError:
+        return None
 
 
 def address(component: str, flags: dict[str, str]) -> str:
@@ -246,6 +258,7 @@ def inspect(manifest_dir: str, aside_dir: str, proc: Proc | None = None) -> dict
                 "files": [f["path"] for f in files],
                 "newer_than_process": newer,
                 "stale": bool(newer),
+                "shutdown_delay": shutdown_delay(name, flags),
             }
         )
     aside_left = sorted(m["path"] for m in manifests.values() if m["where"] == "aside")

@@ -175,6 +175,32 @@ def test_ports_and_addresses_come_from_flags():
     assert cp.address("kube-controller-manager", {"bind-address": "10.0.0.5"}) == "10.0.0.5"
 
 
+@pytest.mark.parametrize(
+    ("flags", "seconds"),
+    [
+        ({}, 0.0),
+        ({"shutdown-delay-duration": "0"}, 0.0),
+        ({"shutdown-delay-duration": "70s"}, 70.0),
+        ({"shutdown-delay-duration": "1m10s"}, 70.0),
+        ({"shutdown-delay-duration": "1500ms"}, 1.5),
+        ({"shutdown-delay-duration": "seventy"}, None),
+        ({"shutdown-delay-duration": "70"}, None),
+        ({"shutdown-delay-duration": ""}, None),
+    ],
+)
+def test_shutdown_delay_of_the_api_server_from_its_flag(flags, seconds):
+    assert cp.shutdown_delay("kube-apiserver", flags) == seconds
+    # the other components have no such delay, whatever their flags
+    assert cp.shutdown_delay("etcd", flags) is None
+
+
+def test_inspect_reports_the_api_servers_shutdown_delay(tree):
+    tree.manifest("kube-apiserver", APISERVER + "    - --shutdown-delay-duration=20s\n")
+    tree.manifest("kube-scheduler", SCHEDULER)
+    delays = {name: c["shutdown_delay"] for name, c in by_name(tree.inspect()).items()}
+    assert delays == {"kube-apiserver": 20.0, "kube-scheduler": None}
+
+
 def test_manifest_component_by_command_not_file_name():
     assert cp.manifest_component("    - kube-scheduler\n", "sched-custom.yaml") == "kube-scheduler"
     assert cp.manifest_component("image: x\n", "etcd.yaml") == "etcd"
