@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,6 +361,9 @@ class SlbPoller(threading.Thread):
                 with urllib.request.urlopen(self.url, context=self.ctx, timeout=10) as resp:
                     if resp.status != 200:
                         self.failures.append(f"HTTP {resp.status}")
+            except urllib.error.HTTPError as exc:  # the API server's own answer: keep its reason
+                body = exc.read(300).decode(errors="replace").replace("\n", " ")
+                self.failures.append(f"{time.strftime('%T')} HTTP {exc.code}: {body}")
             except Exception as exc:  # every failure counts, whatever its kind
-                self.failures.append(f"{time.strftime('%T')} {exc}")
+                self.failures.append(f"{time.strftime('%T')} {exc!r}")
             time.sleep(0.1)
