@@ -97,6 +97,9 @@ bench: setup ## run every bench/bench_*.py (ratios, not timings; the lab ones re
 catalogue: setup ## docs/bad-inputs.md, generated from the refusal tests (tests/catalogue.py)
 	rm -rf build/bad-inputs
 	ACKOPS_CATALOGUE=build/bad-inputs $(BIN)/python -m pytest -q -p no:cacheprovider $$(grep -rl "tests.catalogue import" tests/unit)
+	@# The AWX survey refusals of the runbooks that need no cluster (the lab's are
+	@# recorded too when ACKOPS_CATALOGUE is set for a `make integration` run).
+	ACKOPS_CATALOGUE=build/bad-inputs $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/test_runner.py -k bad_answer_refused_offline
 	$(BIN)/python -m tests.catalogue build/bad-inputs docs/bad-inputs.md
 
 mutation: setup ## mutmut on the core module_utils, score per module (long: not in `make test`)

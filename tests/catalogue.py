@@ -9,6 +9,8 @@ The document is generated, never edited:
     rm -rf build/bad-inputs
     ACKOPS_CATALOGUE=build/bad-inputs .venv/bin/python -m pytest -q -p no:cacheprovider \\
         $(grep -rl "tests.catalogue import" tests/unit)
+    ACKOPS_CATALOGUE=build/bad-inputs .venv/bin/python -m pytest -q -p no:cacheprovider \\
+        tests/integration/test_runner.py -k bad_answer_refused_offline
     .venv/bin/python -m tests.catalogue build/bad-inputs docs/bad-inputs.md
 
 Rendering fails (and writes nothing) when a message holds a traceback or when there are

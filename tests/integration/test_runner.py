@@ -26,6 +26,8 @@ import ansible_runner
 import pytest
 import yaml
 
+from tests.catalogue import record
+
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 
@@ -385,6 +387,13 @@ def test_bad_answer_refused_offline(tmp_path, playbook, answers, field):
     assert_refused_unchanged(job, field)
     # Refused before anything was computed: no report was written.
     assert not job.reports.exists() or not any(job.reports.iterdir())
+    record(
+        playbook.removesuffix(".yml"),
+        "survey answer",
+        {field: answers[field]},
+        job.messages,
+        "AWX job events: no task changed; no report written",
+    )
 
 
 # ---------------------------------------------------------------- on the lab
@@ -509,6 +518,14 @@ def test_bad_answer_refused_on_the_lab(lab, tmp_path, playbook, answers, field):
     assert_refused_unchanged(job, field)
     assert (
         lab.object_states("nodes,deployments,daemonsets,pdb,services,pvc,storageclasses") == before
+    )
+    record(
+        playbook.removesuffix(".yml"),
+        "survey answer",
+        {field: answers[field]},
+        job.messages,
+        "AWX job events: no task changed; nodes, workloads, PDBs, services, PVCs and"
+        " StorageClasses compared on the API server",
     )
 
 
