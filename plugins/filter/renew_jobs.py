@@ -76,6 +76,28 @@ options:
         C(ACKOPS_BACKUP) (where to back up), C(ACKOPS_PKI_DIR) and C(ACKOPS_KUBECONFIG_DIR).
       - Refused like a command when a value carries key material or a CA key path.
     type: dict
+  cluster_configuration:
+    description:
+      - The cluster's kubeadm ClusterConfiguration (the C(kubeadm-config) ConfigMap's
+        C(ClusterConfiguration) text, a mapping, or a kubeadm config file's text, of which only the
+        ClusterConfiguration document is used).
+      - Stripped to what C(kubeadm certs renew) reads (version, certificatesDir set to
+        C(ACKOPS_PKI_DIR), lifetimes, encryptionAlgorithm, featureGates, etcd local/external
+        without extra arguments) and put in one ConfigMap per master Job (RV(_value.config_maps)),
+        mounted into its pod; C(ACKOPS_KUBEADM_CONFIG) names the file and the default command runs
+        C(kubeadm certs renew all --config) with it. Refused when it carries a private key.
+    type: raw
+  validity_hours:
+    description:
+      - Lifetime of the renewed certificates this run decided, in hours; written into the
+        ClusterConfiguration as C(certificateValidityPeriod) when it differs from what kubeadm
+        would apply (a ClusterConfiguration made of it alone when none is given).
+    type: float
+  key_algorithm:
+    description:
+      - Key type this run decided (kubeadm's C(encryptionAlgorithm) names); written into the
+        ClusterConfiguration when it differs.
+    type: str
 """
 
 EXAMPLES = r"""
@@ -101,6 +123,19 @@ _value:
       description: One Job per master, in the order given.
       type: list
       elements: dict
+    config_maps:
+      description:
+        - One ConfigMap per master Job, in the same order (C(<job name>-kubeadm-config), key
+          C(ClusterConfiguration)); null entries when kubeadm gets no configuration.
+      type: list
+      elements: dict
+    kubeadm_config:
+      description:
+        - What kubeadm will apply, C(given) (whether C(--config) is used), C(source) (C(cluster),
+          C(run) made of O(validity_hours)/O(key_algorithm) alone, or null), C(validity),
+          C(key_algorithm), C(dropped) (fields not given to kubeadm), C(overridden) (fields this
+          run set).
+      type: dict
     worker:
       description: The worker Job; null when there are no workers.
       type: dict

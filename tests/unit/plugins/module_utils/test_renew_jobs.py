@@ -347,3 +347,331 @@ def test_the_master_jobs_backup_is_one_k8s_cert_backup_restores(tmp_path):
     assert again.returncode == 1
     assert "already exists" in again.stderr
     assert (pki / "apiserver.crt").read_bytes() == b"old apiserver cert\n"
+
+
+# ---- the ClusterConfiguration kubeadm renews by
+
+# As kube-system/kubeadm-config holds it (kubeadm 1.31+), with fields a renewal
+# does not read and that may carry credentials.
+CLUSTER_CONFIGURATION = """\
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.37.2
+clusterName: prod
+controlPlaneEndpoint: 10.0.0.10:6443
+certificatesDir: /etc/kubernetes/pki
+certificateValidityPeriod: 4380h
+encryptionAlgorithm: ECDSA-P256
+featureGates:
+  SomeGate: true
+apiServer:
+  certSANs: [api.example]
+  extraArgs:
+  - {name: oidc-issuer-url, value: https://issuer.example}
+  extraEnvs:
+  - {name: ALIBABA_CLOUD_ACCESS_KEY_SECRET, value: s3cr3t-value}
+etcd:
+  local:
+    dataDir: /var/lib/etcd
+    serverCertSANs: [m1.internal]
+    extraArgs:
+    - {name: auth-token, value: jwt,priv-key=/x}
+networking:
+  serviceSubnet: 10.96.0.0/12
+"""
+
+# A kubeadm config file on a master: init and join documents carry a bootstrap
+# token and the certificate key.
+KUBEADM_CONFIG_FILE = (
+    """\
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+bootstrapTokens:
+- token: abcdef.0123456789abcdef
+certificateKey: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+---
+"""
+    + CLUSTER_CONFIGURATION
+    + """\
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+"""
+)
+
+
+def kubeadm_document(result, index=0):
+    import yaml
+
+    config_map = result["config_maps"][index]
+    return yaml.safe_load(config_map["data"]["ClusterConfiguration"])
+
+
+def test_the_cluster_configuration_goes_to_each_master_job_in_a_configmap_of_its_own():
+    result = renew_jobs(
+        cluster(),
+        cluster_configuration=CLUSTER_CONFIGURATION,
+        environment={"ACKOPS_PKI_DIR": "/srv/kubernetes/pki"},
+    )
+    assert [cm["metadata"]["name"] for cm in result["config_maps"]] == [
+        f"ackops-renew-certs-master-{i}-kubeadm-config" for i in (1, 2, 3)
+    ]
+    for job, config_map in zip(result["masters"], result["config_maps"], strict=True):
+        assert_valid_manifest(config_map)
+        assert_valid_manifest(job)
+        assert config_map["metadata"]["namespace"] == job["metadata"]["namespace"]
+        assert config_map["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "ackops-runbooks"
+        spec = pod(job)
+        [container] = spec["containers"]
+        assert {
+            "name": "kubeadm-config",
+            "configMap": {"name": config_map["metadata"]["name"]},
+        } in (spec["volumes"])
+        assert {"name": "kubeadm-config", "mountPath": "/ackops/kubeadm", "readOnly": True} in (
+            container["volumeMounts"]
+        )
+        # The pod gets the file's path, never the document itself.
+        assert {
+            "name": "ACKOPS_KUBEADM_CONFIG",
+            "value": "/ackops/kubeadm/ClusterConfiguration",
+        } in (container["env"])
+        assert "4380h" not in json.dumps(job)
+    # The worker Job gets none of it.
+    assert "env" not in pod(result["worker"])["containers"][0]
+    assert len(pod(result["worker"])["volumes"]) == 1
+
+    document = kubeadm_document(result)
+    assert document == {
+        "apiVersion": "kubeadm.k8s.io/v1beta4",
+        "kind": "ClusterConfiguration",
+        "kubernetesVersion": "v1.37.2",
+        "clusterName": "prod",
+        # kubeadm prefers the file's certificatesDir to --cert-dir: the one the Job backs up.
+        "certificatesDir": "/srv/kubernetes/pki",
+        "certificateValidityPeriod": "4380h",
+        "encryptionAlgorithm": "ECDSA-P256",
+        "featureGates": {"SomeGate": True},
+        "etcd": {"local": {"dataDir": "/var/lib/etcd", "serverCertSANs": ["m1.internal"]}},
+    }
+    assert result["kubeadm_config"] == {
+        "given": True,
+        "source": "cluster",
+        "validity": "4380h",
+        "key_algorithm": "ECDSA-P256",
+        "dropped": [
+            "apiServer",
+            "controlPlaneEndpoint",
+            "etcd.local.extraArgs",
+            "networking",
+        ],
+        "overridden": [],
+    }
+    text = json.dumps(result["config_maps"])
+    for secret in ("s3cr3t-value", "ACCESS_KEY", "auth-token", "oidc"):
+        assert secret not in text
+
+
+def test_only_the_cluster_configuration_of_a_kubeadm_config_file_goes_on():
+    result = renew_jobs(
+        cluster(),
+        masters=["cn-hangzhou.i-m1"],
+        workers=[],
+        cluster_configuration=KUBEADM_CONFIG_FILE,
+    )
+    text = result["config_maps"][0]["data"]["ClusterConfiguration"]
+    for secret in ("abcdef.0123456789abcdef", "certificateKey", "InitConfiguration", "Kubelet"):
+        assert secret not in text
+    assert kubeadm_document(result)["certificateValidityPeriod"] == "4380h"
+    # The ConfigMap object and a mapping are read the same way.
+    as_configmap = {"kind": "ConfigMap", "data": {"ClusterConfiguration": CLUSTER_CONFIGURATION}}
+    import yaml
+
+    for given in (as_configmap, yaml.safe_load(CLUSTER_CONFIGURATION)):
+        again = renew_jobs(
+            cluster(), masters=["cn-hangzhou.i-m1"], workers=[], cluster_configuration=given
+        )
+        assert again["config_maps"] == result["config_maps"]
+
+
+@pytest.mark.parametrize(
+    ("validity_hours", "key_algorithm", "written", "overridden"),
+    [
+        # What the run decided is what the cluster says: the document as is.
+        (4380.0, "ECDSA-P256", {"certificateValidityPeriod": "4380h"}, []),
+        (4380, None, {"encryptionAlgorithm": "ECDSA-P256"}, []),
+        # The threshold rule or renew_certs_validity_days decided otherwise.
+        (8760.0, None, {"certificateValidityPeriod": "8760h"}, ["certificateValidityPeriod"]),
+        (4380.5, None, {"certificateValidityPeriod": "4380h30m"}, ["certificateValidityPeriod"]),
+        (None, "RSA-3072", {"encryptionAlgorithm": "RSA-3072"}, ["encryptionAlgorithm"]),
+    ],
+)
+def test_the_runs_lifetime_and_key_type_are_written_over_the_clusters(
+    validity_hours, key_algorithm, written, overridden
+):
+    result = renew_jobs(
+        cluster(),
+        masters=["cn-hangzhou.i-m1"],
+        workers=[],
+        cluster_configuration=CLUSTER_CONFIGURATION,
+        validity_hours=validity_hours,
+        key_algorithm=key_algorithm,
+    )
+    document = kubeadm_document(result)
+    assert {key: document[key] for key in written} == written
+    assert result["kubeadm_config"]["overridden"] == overridden
+
+
+def test_without_a_cluster_configuration_kubeadm_gets_none_unless_the_run_decided_otherwise():
+    # Pre-flight had none and the run's rules are kubeadm's defaults: no --config.
+    for options in ({}, {"validity_hours": 8760.0}, {"key_algorithm": "RSA-2048"}):
+        result = renew_jobs(cluster(), **options)
+        assert result["config_maps"] == [None, None, None]
+        assert result["kubeadm_config"]["given"] is False
+        for job in result["masters"]:
+            assert "env" not in pod(job)["containers"][0]
+            assert [v["name"] for v in pod(job)["volumes"]] == ["host-root"]
+    # renew_certs_validity_days / renew_certs_key_algorithm: a document of them alone.
+    result = renew_jobs(cluster(), validity_hours=4380.0, key_algorithm="ECDSA-P384")
+    assert kubeadm_document(result) == {
+        "apiVersion": "kubeadm.k8s.io/v1beta4",
+        "kind": "ClusterConfiguration",
+        "certificateValidityPeriod": "4380h",
+        "encryptionAlgorithm": "ECDSA-P384",
+        "certificatesDir": "/etc/kubernetes/pki",
+    }
+    assert result["kubeadm_config"]["source"] == "run"
+
+
+OLD_API = CLUSTER_CONFIGURATION.replace("v1beta4", "v1beta3").replace(
+    "certificateValidityPeriod: 4380h\nencryptionAlgorithm: ECDSA-P256\n", ""
+)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"cluster_configuration": OLD_API, "validity_hours": 4380.0},
+            r"kubeadm\.k8s\.io/v1beta3 has no certificateValidityPeriod: kubeadm would renew for "
+            r"8760h .* use renew_certs_method=ssh",
+        ),
+        (
+            {"cluster_configuration": OLD_API, "key_algorithm": "ECDSA-P256"},
+            "v1beta3 has no encryptionAlgorithm",
+        ),
+        (
+            {"cluster_configuration": "kind: InitConfiguration\n"},
+            "cluster_configuration: no ClusterConfiguration document found",
+        ),
+        ({"cluster_configuration": "a: [b"}, "cluster_configuration: not valid YAML"),
+        (
+            {
+                "cluster_configuration": "kind: ClusterConfiguration\ncertificateValidityPeriod: 1y\n"
+            },
+            "cluster_configuration: '1y' is not a Go duration",
+        ),
+        (
+            {"cluster_configuration": "kind: ClusterConfiguration\nencryptionAlgorithm: DSA\n"},
+            "encryptionAlgorithm must be one of",
+        ),
+        (
+            {
+                "cluster_configuration": CLUSTER_CONFIGURATION
+                + "clusterName2: x\nkubernetesVersion: '-----BEGIN PRIVATE KEY-----'\n"
+            },
+            "cluster_configuration: refused, it carries a PEM private key",
+        ),
+        ({"validity_hours": 0}, "validity_hours: must be more than 0"),
+        ({"validity_hours": "8760"}, "validity_hours: must be a number"),
+        ({"key_algorithm": "RSA-1024"}, "key_algorithm: must be one of"),
+        (
+            {"environment": {"ACKOPS_KUBEADM_CONFIG": "/tmp/x"}},
+            "ACKOPS_KUBEADM_CONFIG: set by the generator",
+        ),
+    ],
+)
+def test_a_cluster_configuration_kubeadm_cannot_use_is_refused(kwargs, message):
+    with pytest.raises(JobsError, match=message) as info:
+        renew_jobs(cluster(), **kwargs)
+    assert "s3cr3t" not in str(info.value)
+    record("renew-certs", "variable", {"renew_jobs": kwargs}, str(info.value),
+           "renew_jobs raised JobsError: no Job manifest returned")  # fmt: skip
+
+
+def test_an_old_api_document_without_overrides_goes_as_it_is():
+    result = renew_jobs(cluster(), cluster_configuration=OLD_API, validity_hours=8760.0)
+    assert kubeadm_document(result)["apiVersion"] == "kubeadm.k8s.io/v1beta3"
+    assert "certificateValidityPeriod" not in kubeadm_document(result)
+    assert result["kubeadm_config"]["validity"] == "8760h"
+
+
+def test_the_filter_takes_the_cluster_configuration_options():
+    result = renew_jobs_filter(
+        cluster(),
+        masters=["cn-hangzhou.i-m1"],
+        workers=[],
+        cluster_configuration=CLUSTER_CONFIGURATION,
+        validity_hours="8760",
+        key_algorithm=None,
+    )
+    assert kubeadm_document(result)["certificateValidityPeriod"] == "8760h"
+
+
+def test_the_default_command_gives_kubeadm_the_mounted_configuration(tmp_path):
+    """DEFAULT_MASTER_COMMAND as the pod runs it (a stand-in chroot, a stand-in kubeadm):
+    the mounted file reaches kubeadm --config in the host's root and is kept in the backup."""
+    import os
+    import subprocess
+
+    from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew_jobs import (
+        DEFAULT_MASTER_COMMAND,
+    )
+
+    etc = tmp_path / "etc"
+    (etc / "pki").mkdir(parents=True)
+    (etc / "pki" / "apiserver.crt").write_bytes(b"old\n")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    # chroot ROOT CMD...: here the "host's root" is this machine's.
+    (bindir / "chroot").write_text('#!/bin/sh\nshift\nexec "$@"\n')
+    (bindir / "kubeadm").write_text(
+        "#!/bin/sh\n"
+        'echo "kubeadm $*"\n'
+        'case "$*" in *--config*) cp "$5" "$ACKOPS_PKI_DIR/../seen.yaml";; esac\n'
+    )
+    for tool in ("chroot", "kubeadm"):
+        (bindir / tool).chmod(0o755)
+    mounted = tmp_path / "mounted" / "ClusterConfiguration"
+    mounted.parent.mkdir()
+    result = renew_jobs(
+        cluster(),
+        masters=["cn-hangzhou.i-m1"],
+        workers=[],
+        cluster_configuration=CLUSTER_CONFIGURATION,
+    )
+    mounted.write_text(result["config_maps"][0]["data"]["ClusterConfiguration"])
+    base = dict(
+        os.environ,
+        PATH=f"{bindir}:{os.environ['PATH']}",
+        ACKOPS_PKI_DIR=str(etc / "pki"),
+        ACKOPS_KUBECONFIG_DIR=str(etc),
+    )
+
+    backup = tmp_path / "backups" / "pki-1"
+    env = dict(base, ACKOPS_BACKUP=str(backup), ACKOPS_KUBEADM_CONFIG=str(mounted))
+    proc = subprocess.run(DEFAULT_MASTER_COMMAND, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    kept = backup / "kubeadm-config.yaml"
+    assert f"kubeadm certs renew all --config {kept} --cert-dir {etc / 'pki'}" in proc.stdout
+    assert kept.read_text() == mounted.read_text()
+    assert (etc / "seen.yaml").read_text() == mounted.read_text()
+    assert kept.stat().st_mode & 0o077 == 0
+
+    # Without a configuration: no --config, and the output says kubeadm falls back.
+    backup = tmp_path / "backups" / "pki-2"
+    env = dict(base, ACKOPS_BACKUP=str(backup))
+    proc = subprocess.run(DEFAULT_MASTER_COMMAND, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert f"kubeadm certs renew all --cert-dir {etc / 'pki'}\n" in proc.stdout
+    assert "falls back to its defaults" in proc.stdout
+    assert not (backup / "kubeadm-config.yaml").exists()
