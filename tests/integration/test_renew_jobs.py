@@ -14,19 +14,39 @@ backup and the next master is not touched.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import threading
 import time
 
 import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from ansible_collections.ackops.runbooks.plugins.module_utils.common.durations import go_duration
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew_jobs import (
+    MASTER_BACKUP_SCRIPT,
+)
 from tests.integration.conftest import LAB_CLI, SlbPoller, recap, tree_hashes
 
 pytestmark = pytest.mark.lab
 
 SELECTOR = "app.kubernetes.io/managed-by=ackops-runbooks"
+# The master Jobs' ClusterConfiguration ConfigMaps (not other runbooks' objects).
+CONFIG_SELECTOR = "ackops.io/renew-certs"
 NAMESPACE = "kube-system"
+# Leaves `kubeadm certs renew all` renews under pki/ on a master with stacked etcd.
+LEAVES = (
+    "apiserver.crt",
+    "apiserver-kubelet-client.crt",
+    "apiserver-etcd-client.crt",
+    "front-proxy-client.crt",
+    "etcd/server.crt",
+    "etcd/peer.crt",
+    "etcd/healthcheck-client.crt",
+)
 
 
 class Watch(threading.Thread):
@@ -37,11 +57,11 @@ class Watch(threading.Thread):
     lists the current objects first), until stopped.
     """
 
-    def __init__(self, lab, kind: str) -> None:
+    def __init__(self, lab, kind: str, selector: str = SELECTOR) -> None:
         super().__init__(daemon=True)
         self.argv = [
             str(lab.kubectl_bin), "--kubeconfig", str(lab.kubeconfig),
-            "get", kind, "-n", NAMESPACE, "-l", SELECTOR, "--watch", "-o", "json",
+            "get", kind, "-n", NAMESPACE, "-l", selector, "--watch", "-o", "json",
         ]  # fmt: skip
         self.out: list[str] = []
         self.stopping = threading.Event()
@@ -85,32 +105,59 @@ JOB_METHOD = json.dumps(
 )
 
 
-def watched_run(lab, *args):
+def watched_run(lab, *args, config_maps: list | None = None):
+    """The run with the Jobs and pods it made; the ConfigMaps too into ``config_maps``."""
     jobs, pods = Watch(lab, "jobs"), Watch(lab, "pods")
+    maps = Watch(lab, "configmaps", CONFIG_SELECTOR) if config_maps is not None else None
     time.sleep(1)
     try:
         # The lab's SLB takes a master out within 2 s (haproxy: inter 1s fall 2).
+        # Results as JSON: one line per message, whatever its length (the YAML
+        # format folds long messages, and the assertions look for phrases).
         proc = lab.playbook(
-            "renew-certs.yml", "-e", JOB_METHOD, "-e", "renew_certs_lb_drain_seconds=4", *args
-        )
+            "renew-certs.yml", "-e", JOB_METHOD, "-e", "renew_certs_lb_drain_seconds=4", *args,
+            env={"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"},
+        )  # fmt: skip
     finally:
         seen_jobs, seen_pods = jobs.stop(), pods.stop()
+        if maps is not None:
+            config_maps.extend(maps.stop())
     return proc, seen_jobs, seen_pods
 
 
 def no_leftovers(lab) -> bool:
-    """No Job or pod of the runbook left (pods go with background propagation: a moment)."""
+    """No Job, pod or ConfigMap of the runbook left (pods go with background propagation)."""
     for _ in range(30):
-        if leftovers(lab) == ([], []):
+        if leftovers(lab) == ([], [], []):
             return True
         time.sleep(2)
     return False
 
 
-def leftovers(lab) -> tuple[list[str], list[str]]:
+def leftovers(lab) -> tuple[list[str], ...]:
     jobs = lab.kubectl_json("get", "jobs", "-n", NAMESPACE, "-l", SELECTOR)["items"]
     pods = lab.kubectl_json("get", "pods", "-n", NAMESPACE, "-l", SELECTOR)["items"]
-    return [j["metadata"]["name"] for j in jobs], [p["metadata"]["name"] for p in pods]
+    maps = lab.kubectl_json("get", "configmaps", "-n", NAMESPACE, "-l", CONFIG_SELECTOR)["items"]
+    return tuple([item["metadata"]["name"] for item in items] for items in (jobs, pods, maps))
+
+
+def cluster_configuration(lab) -> dict:
+    """The lab's ClusterConfiguration, as kube-system/kubeadm-config holds it."""
+    config_map = lab.kubectl_json("get", "configmap", "-n", NAMESPACE, "kubeadm-config")
+    return yaml.safe_load(config_map["data"]["ClusterConfiguration"])
+
+
+def leaf(master, rel: str) -> x509.Certificate:
+    return x509.load_pem_x509_certificate((master.etc_kubernetes / "pki" / rel).read_bytes())
+
+
+def key_type(cert: x509.Certificate) -> str:
+    """kubeadm's encryptionAlgorithm name of the certificate's key."""
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"RSA-{key.key_size}"
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    return f"ECDSA-P{key.curve.key_size}"
 
 
 @pytest.fixture(scope="module")
@@ -137,13 +184,30 @@ def test_job_method_on_the_ha_lab_renews_gated_without_a_failed_request(ha_lab, 
     lab = ha_lab
     masters, workers = lab.masters, lab.workers
     before = serials(lab)
+    # kubeadm in each Job renews by the cluster's ClusterConfiguration. The lab's
+    # lifetime (48h) is under the default 30-day threshold, where the runbook's
+    # rule renews for 365 days instead (both methods: docs/renew-certs.md); with
+    # a threshold below it the cluster's lifetime is followed, and force renews
+    # leaves not yet within that threshold.
+    config = cluster_configuration(lab)
+    period = dt.timedelta(seconds=float(go_duration(config["certificateValidityPeriod"])))
+    algorithm = config.get("encryptionAlgorithm") or "RSA-2048"
+    config_maps: list[dict] = []
     poller = SlbPoller(lab.lab_kubeconfig, "https://10.250.0.1:6443/api/v1/namespaces/kube-system")
     poller.start()
+    started = dt.datetime.now(dt.UTC)
     try:
-        proc, jobs, pods = watched_run(lab, "-e", f"renew_certs_report_dir={tmp_path}")
+        proc, jobs, pods = watched_run(
+            lab,
+            "-e", f"renew_certs_report_dir={tmp_path}",
+            "-e", f"renew_certs_threshold_days={max(0, period.days - 1)}",
+            "-e", "renew_certs_force=true",
+            config_maps=config_maps,
+        )  # fmt: skip
     finally:
         poller.stopping.set()
         poller.join()
+    finished = dt.datetime.now(dt.UTC)
     with capsys.disabled():
         print(
             f"\nJob method through the SLB: {poller.probes} probes, {len(poller.failures)} failed"
@@ -165,6 +229,38 @@ def test_job_method_on_the_ha_lab_renews_gated_without_a_failed_request(ha_lab, 
     assert proc.stdout.count("Wait until the API server serves the renewed certificate") == len(
         masters
     )
+
+    # kubeadm renewed by the cluster's ClusterConfiguration, not its defaults:
+    # every leaf lasts certificateValidityPeriod, with encryptionAlgorithm's keys.
+    assert proc.stdout.count("kubeadm certs renew all --config with the cluster's") == len(masters)
+    for master in masters:
+        for rel in LEAVES:
+            cert = leaf(master, rel)
+            not_after = cert.not_valid_after_utc
+            assert started + period - dt.timedelta(minutes=1) <= not_after <= finished + period, (
+                master.name, rel, not_after, period,
+            )  # fmt: skip
+            assert key_type(cert) == algorithm, (master.name, rel)
+    # Through one ConfigMap per master Job, mounted into its pod, holding the
+    # ClusterConfiguration alone, stripped of the components' flags and
+    # environment (which may carry credentials), certificatesDir the backed-up one.
+    master_jobs = {f"ackops-renew-certs-master-{i}" for i in range(1, len(masters) + 1)}
+    assert {cm["metadata"]["name"] for cm in config_maps} == {
+        f"{name}-kubeadm-config" for name in master_jobs
+    }
+    for config_map in config_maps:
+        assert set(config_map["data"]) == {"ClusterConfiguration"}
+        document = yaml.safe_load(config_map["data"]["ClusterConfiguration"])
+        assert document["kind"] == "ClusterConfiguration"
+        assert document["certificateValidityPeriod"] == config["certificateValidityPeriod"]
+        assert document["certificatesDir"] == "/etc/kubernetes/pki"
+        assert not {"apiServer", "controllerManager", "scheduler", "networking"} & set(document)
+    for pod in pods:
+        if pod["metadata"]["labels"]["job-name"] in master_jobs:
+            volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+            assert volumes["kubeadm-config"]["configMap"]["name"] == (
+                pod["metadata"]["labels"]["job-name"] + "-kubeadm-config"
+            )
 
     # One Job per master, named in inventory order, plus one worker Job.
     names = {job["metadata"]["name"] for job in jobs}
@@ -215,6 +311,61 @@ def test_job_method_on_the_ha_lab_renews_gated_without_a_failed_request(ha_lab, 
 
     assert no_leftovers(lab)
     assert recap(proc.stdout)["localhost"]["failed"] == 0
+
+
+def command_fails(lab, tmp_path, command: list[str]):
+    """A run whose master Jobs run ``command``; what it changed on the masters."""
+    first, *others = lab.masters
+    before, files_before = serials(lab), tree_hashes(lab)
+    proc, jobs, _pods = watched_run(
+        lab,
+        "-e", json.dumps({"renew_certs_job_master_command": command}),
+        "-e", "renew_certs_force=true",
+        "-e", f"renew_certs_report_dir={tmp_path}",
+    )  # fmt: skip
+    out = proc.stdout
+    assert proc.returncode != 0, out[-3000:]
+    # The run names the host, the Job and the end of its output.
+    assert f"{first.name}: the renewal did not come back healthy" in out
+    assert "Job kube-system/ackops-renew-certs-master-1 succeeded 0 of 1 times (failed 1)" in out
+    assert f"on {first.node_name} exited" in out
+    # No master serves another certificate, every master's files are
+    # byte-identical (the first restored, the others never touched), and no
+    # other master's Job was created.
+    assert serials(lab) == before
+    hashes = tree_hashes(lab)
+    for host in (first, *others):
+        mine = {k: v for k, v in files_before.items() if f"ackl-{host.name}/kubernetes/" in k}
+        mine = {k: v for k, v in mine.items() if "/manifests" not in k}
+        assert mine
+        assert {k: hashes.get(k) for k in mine} == mine, host.name
+    assert {j["metadata"]["name"] for j in jobs} == {"ackops-renew-certs-master-1"}
+    assert no_leftovers(lab)
+    return out
+
+
+def test_job_method_a_master_command_that_fails_is_rolled_back_or_changed_nothing(ha_lab, tmp_path):
+    """The master Job's own command fails (not the gate after it): once after its
+    backup and a half-written certificate, once before any backup."""
+    lab = ha_lab
+    # The built-in backup, then a certificate half written (a full disk), then the failure.
+    half_way = MASTER_BACKUP_SCRIPT + (
+        ': > "$pki/apiserver.crt"\necho "lab: writing apiserver.crt failed half-way" >&2\nexit 3\n'
+    )
+    out = command_fails(lab, tmp_path / "a", ["chroot", "/host", "/bin/sh", "-c", half_way])
+    assert "exited 3" in out
+    assert "lab: writing apiserver.crt failed half-way" in out
+    assert "Restored the backup /var/lib/ackops/pki-backups/pki-" in out
+    assert "apiserver.crt" in out.split("Restored the backup", 1)[1]
+    assert "healthy again" in out
+
+    out = command_fails(
+        lab, tmp_path / "b", ["/bin/sh", "-c", "echo 'lab: no kubeadm on this host' >&2; exit 4"]
+    )
+    assert "exited 4" in out
+    assert "lab: no kubeadm on this host" in out
+    assert "(the Job stopped before it was made): nothing was renewed there" in out
+    assert "Restored the backup" not in out
 
 
 def test_job_method_rolls_back_a_master_that_fails_and_stops(ha_lab, tmp_path):

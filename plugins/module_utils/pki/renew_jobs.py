@@ -33,6 +33,7 @@ private key or the CA key's path are refused.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors import RunbookError
@@ -298,6 +299,8 @@ def kubeadm_cluster_configuration(
         document[key] = value
         overridden.append(key)
     document["certificatesDir"] = cert_dir
+    # Plain types only (Ansible hands tagged str subclasses, which YAML cannot dump).
+    document = json.loads(json.dumps(document, default=str))
     for what, pattern in _FORBIDDEN[:1]:
         if pattern.search(repr(document)):
             raise JobsError(

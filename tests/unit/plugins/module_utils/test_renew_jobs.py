@@ -616,6 +616,18 @@ def test_the_filter_takes_the_cluster_configuration_options():
     )
     assert kubeadm_document(result)["certificateValidityPeriod"] == "8760h"
 
+    # Ansible hands templated values as str subclasses, which YAML cannot dump.
+    class Tagged(str):
+        pass
+
+    import yaml
+
+    mapping = yaml.safe_load(CLUSTER_CONFIGURATION)
+    mapping["clusterName"] = Tagged("prod")
+    result = renew_jobs_filter(cluster(), masters=["cn-hangzhou.i-m1"], workers=[],
+                               cluster_configuration=mapping, validity_hours=4380.0)  # fmt: skip
+    assert kubeadm_document(result)["clusterName"] == "prod"
+
 
 def test_the_default_command_gives_kubeadm_the_mounted_configuration(tmp_path):
     """DEFAULT_MASTER_COMMAND as the pod runs it (a stand-in chroot, a stand-in kubeadm):
