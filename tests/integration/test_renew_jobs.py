@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import threading
 import time
@@ -26,6 +27,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.common.durations import go_duration
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
+    KUBEADM_LEAF_FILES as LEAVES,  # what kubeadm certs renew all renews under pki/
+)
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew_jobs import (
     MASTER_BACKUP_SCRIPT,
 )
@@ -37,16 +41,6 @@ SELECTOR = "app.kubernetes.io/managed-by=ackops-runbooks"
 # The master Jobs' ClusterConfiguration ConfigMaps (not other runbooks' objects).
 CONFIG_SELECTOR = "ackops.io/renew-certs"
 NAMESPACE = "kube-system"
-# Leaves `kubeadm certs renew all` renews under pki/ on a master with stacked etcd.
-LEAVES = (
-    "apiserver.crt",
-    "apiserver-kubelet-client.crt",
-    "apiserver-etcd-client.crt",
-    "front-proxy-client.crt",
-    "etcd/server.crt",
-    "etcd/peer.crt",
-    "etcd/healthcheck-client.crt",
-)
 
 
 class Watch(threading.Thread):
@@ -355,9 +349,13 @@ def test_job_method_a_master_command_that_fails_is_rolled_back_or_changed_nothin
     out = command_fails(lab, tmp_path / "a", ["chroot", "/host", "/bin/sh", "-c", half_way])
     assert "exited 3" in out
     assert "lab: writing apiserver.crt failed half-way" in out
-    assert "Restored the backup /var/lib/ackops/pki-backups/pki-" in out
-    assert "apiserver.crt" in out.split("Restored the backup", 1)[1]
-    assert "healthy again" in out
+    restored = re.search(
+        r"Restored the backup /var/lib/ackops/pki-backups/pki-\S+ \(\d+ files put back or "
+        r"removed: ([^)]*)\) and restarted the control plane: healthy again",
+        out,
+    )
+    assert restored, out[-3000:]
+    assert "apiserver.crt" in restored.group(1).split(", ")
 
     out = command_fails(
         lab, tmp_path / "b", ["/bin/sh", "-c", "echo 'lab: no kubeadm on this host' >&2; exit 4"]
