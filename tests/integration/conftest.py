@@ -207,12 +207,17 @@ class Lab:
 
     def playbook(self, name: str, *args: str, env: dict | None = None, timeout: float = 1200):
         """ansible-playbook from the repository root, against the lab inventory."""
-        argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), name, *args]
-        full_env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", **(env or {}))
-        full_env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+        argv, full_env = self.playbook_command(name, *args, env=env)
         return subprocess.run(
             argv, cwd=REPO, text=True, capture_output=True, env=full_env, timeout=timeout
         )
+
+    def playbook_command(self, name: str, *args: str, env: dict | None = None):
+        """The argv and environment of playbook(), for tests that start the run themselves."""
+        argv = [str(VENV_BIN / "ansible-playbook"), "-i", str(self.inventory), name, *args]
+        full_env = dict(os.environ, PATH=f"{VENV_BIN}:{os.environ['PATH']}", **(env or {}))
+        full_env.setdefault("ANSIBLE_FORCE_COLOR", "0")
+        return argv, full_env
 
     def ansible(self, host: str, module: str, args: str = "", *extra: str, timeout: float = 600):
         """One module on one lab host (ad hoc), as a run that stopped after it would leave things."""

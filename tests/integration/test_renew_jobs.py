@@ -402,3 +402,11 @@ def test_job_method_rolls_back_a_master_that_fails_and_stops(ha_lab, tmp_path):
         "ackops-renew-certs-master-2",
     }
     assert no_leftovers(lab)
+    # The fault matrix's row (tests/faults.py): the backup is the one restored above.
+    from tests.faults import lab_shape, message_with, record
+
+    record(
+        "apiserver-fails-job", "renew-certs",
+        message_with(out, f"{broken.name}: the renewal did not come back healthy"),
+        None, None, True, None, lab=lab_shape(lab),
+    )  # fmt: skip

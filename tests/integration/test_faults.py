@@ -1,0 +1,446 @@
+"""renew-certs under faults the other lab tests do not make: a worker's sshd killed mid-run,
+a kubeconfig corrupted between the report and the renewal, the backup file system full,
+the network to a worker cut during a report, and the controller's run killed and started
+again. Each test records its row of the fault matrix (tests/faults.py,
+docs/reliability.md) after its own assertions.
+
+One small lab for the module (1 master, 2 workers, leaves of 48 hours): the faults are
+the same on the ha lab's workers and controller, and a renewal here takes seconds. Each
+test puts back what it broke; the renewals use renew_certs_force, so the order of the
+tests does not matter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from tests.faults import failures, lab_shape, record
+from tests.integration.conftest import (
+    REPO,
+    assert_ok,
+    flat,
+    recap,
+    tree_hashes,
+    wait_until,
+)
+from tests.integration.pki_checks import BACKUP_DIR, assert_keys_match, backups, utcnow
+from tests.integration.test_renew_certs import all_leaves, days_left
+
+pytestmark = pytest.mark.lab
+
+LOCK = "/var/lib/ackops/locks/renew-certs.lock"
+FORCE = ("-e", "renew_certs_force=true")
+REPORT = ("-e", "renew_certs_action=report")
+# How long a run may take to give up on a host whose network is gone (SSH keepalives).
+GIVE_UP_SECONDS = 150
+
+
+@pytest.fixture(scope="module")
+def flab(lab_handle):
+    lab = lab_handle.up("small", cert_validity="48h")
+    yield lab
+    lab.dirty = True  # renewed certificates: the next module brings up its own
+
+
+class Watched:
+    """renew-certs.yml in the background, its output read line by line as it comes, so a
+    test can break something at a given point of the run."""
+
+    def __init__(self, lab, *args: str) -> None:
+        argv, env = lab.playbook_command("renew-certs.yml", *args)
+        env["PYTHONUNBUFFERED"] = "1"
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen(
+            argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        self.ended = False
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+
+    def read(self) -> None:
+        for line in self.proc.stdout:
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+        with self.changed:
+            self.ended = True
+            self.changed.notify_all()
+
+    @property
+    def output(self) -> str:
+        with self.changed:
+            return "".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float, after: int = 0) -> int:
+        """The index of the first output line from ``after`` on matching ``pattern``."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for index in range(after, len(self.lines)):
+                    if regex.search(self.lines[index]):
+                        return index
+                after = len(self.lines)
+                remaining = deadline - time.monotonic()
+                if self.ended or remaining <= 0:
+                    why = "the run ended" if self.ended else f"{timeout:.0f} s passed"
+                    raise AssertionError(
+                        f"{why} before /{pattern}/:\n{''.join(self.lines)[-4000:]}"
+                    )
+                self.changed.wait(remaining)
+
+    def kill(self) -> None:
+        """SIGKILL to ansible-playbook and its workers, as when the controller dies."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        self.reader.join(timeout=30)
+
+    def finish(self, timeout: float) -> tuple[int, str, float]:
+        """Exit code, output and duration; killed and failed after ``timeout`` seconds."""
+        try:
+            self.proc.wait(timeout=max(0.0, timeout - (time.monotonic() - self.started)))
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(
+                f"the run did not end within {timeout:.0f} s:\n{self.output[-4000:]}"
+            ) from None
+        self.reader.join(timeout=30)
+        return self.proc.returncode, self.output, time.monotonic() - self.started
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.kill()
+
+
+# ---- breaking a lab host from the machine (names as lab/ackolab/state.py makes them)
+
+
+def netns(host) -> str:
+    return f"ackl-{host.name}"
+
+
+def veth(host) -> str:
+    """The machine's end of the host's link to the lab bridge."""
+    name = f"acklv{host.ip.rsplit('.', 1)[1]}"
+    shown = subprocess.run(["ip", "-o", "link", "show", name], text=True, capture_output=True)
+    assert shown.returncode == 0, shown.stderr
+    assert "master acklbr0" in shown.stdout, shown.stdout
+    return name
+
+
+def link(name: str, state: str) -> None:
+    subprocess.run(["ip", "link", "set", name, state], check=True, capture_output=True)
+
+
+def host_processes(host) -> dict[int, list[str]]:
+    """pid -> argv of every process in the host's network namespace."""
+    pids = subprocess.run(
+        ["ip", "netns", "pids", netns(host)], text=True, capture_output=True, check=True
+    ).stdout.split()
+    out = {}
+    for pid in map(int, pids):
+        try:
+            argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")  # noqa: SIM115
+        except OSError:
+            continue  # gone meanwhile
+        out[pid] = [part.decode(errors="replace") for part in argv if part]
+    return out
+
+
+def port_open(ip: str, port: int = 22) -> bool:
+    try:
+        with socket.create_connection((ip, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+class SshdDown:
+    """Every sshd process of one host killed (the listener and the sessions of Ansible's
+    connections), and kept down: the host's init, which restarts its sshd as a service
+    manager would, is stopped meanwhile and resumed by ``restore``."""
+
+    def __init__(self, host) -> None:
+        self.host = host
+        processes = host_processes(host)
+        inits = [
+            pid for pid, argv in processes.items()
+            if any(a.endswith("hostinit.py") for a in argv) and host.name in argv
+        ]  # fmt: skip
+        assert len(inits) == 1, processes
+        self.init = inits[0]
+        os.kill(self.init, signal.SIGSTOP)
+        self.killed = [pid for pid, argv in processes.items() if argv and argv[0].endswith("sshd")]
+        self.killed += [
+            pid for pid, argv in processes.items() if argv and argv[0].startswith("sshd:")
+        ]
+        for pid in self.killed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        assert self.killed, processes
+
+    def restore(self) -> None:
+        os.kill(self.init, signal.SIGCONT)
+        wait_until(lambda: port_open(self.host.ip), 30, f"sshd of {self.host.name} again")
+
+
+def kubelet_days(lab) -> dict[str, float]:
+    return {
+        name.split(":")[0]: days_left(cert)
+        for name, cert in all_leaves(lab).items()
+        if name.endswith(":kubelet.conf")
+    }
+
+
+def report_hosts(path) -> set[str]:
+    return {row["host"] for row in json.loads(path.read_text())["certificates"]}
+
+
+# ---- the faults
+
+
+def test_a_workers_sshd_killed_mid_renewal(flab):
+    """The worker left unanswering once the masters' play started: the master and the
+    other worker are renewed, the run fails naming it; with its sshd back a run renews it."""
+    lab = flab
+    victim, other = lab.workers
+    since = utcnow()
+    run = Watched(lab, *FORCE)
+    down = None
+    try:
+        run.wait_for(r"^PLAY \[Renew the masters", 300)
+        down = SshdDown(victim)
+        code, out, _ = run.finish(600)
+    finally:
+        run.stop()
+        if down:
+            down.restore()
+    assert code != 0, out[-4000:]
+    reported = [f for f in failures(out) if f[0] == victim.name]
+    assert reported, out[-6000:]
+    assert reported[0][1] == "UNREACHABLE", reported
+    counters = recap(out)
+    assert counters[victim.name]["unreachable"] >= 1
+    for host in (lab.masters[0].name, other.name):
+        assert (counters[host]["failed"], counters[host]["unreachable"]) == (0, 0), host
+    days = kubelet_days(lab)
+    assert days[other.name] > 360
+    assert days[lab.masters[0].name] > 360
+    assert days[victim.name] < 3, "the worker was renewed although its sshd was down"
+
+    again = lab.playbook("renew-certs.yml")
+    assert_ok(again, "the run after sshd is back")
+    assert kubelet_days(lab)[victim.name] > 360
+    pairs = assert_keys_match(lab)
+    made = {h.name: backups(lab, h.name, since) for h in lab.hosts}
+    assert all(made.values()), {h: len(b) for h, b in made.items()}
+    record(
+        "worker-sshd-killed", "renew-certs",
+        f"{victim.name}: UNREACHABLE ({reported[0][2][:200]}); the master and {other.name} "
+        f"renewed, the run failed (exit {code}). The next run renewed {victim.name} "
+        f"({pairs} certificate/key pairs read afterwards).",
+        True, True, True, None, lab=lab_shape(lab),
+    )  # fmt: skip
+
+
+def test_a_kubeconfig_corrupted_after_the_report(flab):
+    """The renewal reads every file again: a kubeconfig cut in half after a clean report
+    is refused, naming the host and the file, and nothing is changed."""
+    lab = flab
+    master = lab.masters[0]
+    assert_ok(lab.playbook("renew-certs.yml", *REPORT), "the report")
+    conf = master.etc_kubernetes / "controller-manager.conf"
+    saved = conf.read_bytes()
+    try:
+        conf.write_bytes(saved[: len(saved) // 2])  # a write cut short
+        before = tree_hashes(lab)
+        run = lab.playbook("renew-certs.yml", *FORCE)
+        after = tree_hashes(lab)
+        lock_left = lab.ssh(master.name, f"test -e {LOCK}", check=False).returncode == 0
+    finally:
+        conf.write_bytes(saved)
+    assert run.returncode != 0, run.stdout[-4000:]
+    failed = failures(run.stdout)
+    assert failed, run.stdout[-4000:]
+    message = failed[0][2]
+    assert master.name in message or failed[0][0] == master.name
+    assert "controller-manager.conf" in message, message
+    assert after == before, "a refused run changed files"
+    assert not lock_left
+
+    again = lab.playbook("renew-certs.yml", *REPORT)
+    assert_ok(again, "the report once the file is back")
+    record(
+        "kubeconfig-corrupted", "renew-certs",
+        f"{failed[0][0]}: {message}", True, None, None, None, lab=lab_shape(lab),
+    )  # fmt: skip
+
+
+FULL_BACKUPS = f"""
+set -e
+mkdir -p {BACKUP_DIR}
+mount -t tmpfs -o size=64k,mode=0700 ackops-test-full {BACKUP_DIR}
+dd if=/dev/zero of={BACKUP_DIR}/filler bs=4k 2>/dev/null || true
+df -k {BACKUP_DIR} | tail -1
+"""
+
+
+def test_a_full_backup_file_system_refuses_the_renewal(flab):
+    """No complete backup, no renewal: the master's backup fails on a full file system,
+    nothing is written, the lock is released, and a run with space renews."""
+    lab = flab
+    master = lab.masters[0]
+    served = lab.served_certificate(master.ip).serial_number
+    before = tree_hashes(lab)
+    lab.ssh(master.name, FULL_BACKUPS)
+    try:
+        run = lab.playbook("renew-certs.yml", *FORCE)
+        after = tree_hashes(lab)
+    finally:
+        lab.ssh(master.name, f"umount {BACKUP_DIR}", check=False)
+    out = flat(run.stdout)
+    assert run.returncode != 0, run.stdout[-4000:]
+    assert "No space left on device" in out, run.stdout[-6000:]
+    assert "Nothing was changed on this host" in out, run.stdout[-6000:]
+    assert after == before, "files changed although no backup could be made"
+    assert lab.served_certificate(master.ip).serial_number == served
+    assert lab.ssh(master.name, f"test -e {LOCK}", check=False).returncode != 0
+    message = [m for host, _, m in failures(run.stdout) if host == master.name][-1]
+
+    since = utcnow()
+    again = lab.playbook("renew-certs.yml", *FORCE)
+    assert_ok(again, "the renewal with space for its backup")
+    assert lab.served_certificate(master.ip).serial_number != served
+    assert_keys_match(lab)
+    assert all(backups(lab, h.name, since) for h in lab.hosts)
+    record("backup-fs-full", "renew-certs", message, True, True, True, None, lab=lab_shape(lab))
+
+
+def test_the_network_to_a_worker_cut_during_a_report(flab, tmp_path):
+    """The worker's link goes down while its certificate read is in flight: the report run
+    gives up on it in bounded time, names it, and reports the others."""
+    lab = flab
+    victim = lab.workers[-1]
+    link_name = veth(victim)
+    # A hold point: the worker's read blocks on this FIFO, so the cut lands while its SSH
+    # session is open and its task in flight (the read alone takes milliseconds).
+    hold = Hold(victim.etc_kubernetes / "pki" / "zz-fault-hold.crt")
+    report_dir = tmp_path / "reports"
+    run = Watched(lab, *REPORT, "-e", f"renew_certs_report_dir={report_dir}")
+    cut = False
+    try:
+        assert hold.reached.wait(120), f"the read never reached the FIFO:\n{run.output[-4000:]}"
+        link(link_name, "down")
+        cut = True
+        code, out, took = run.finish(GIVE_UP_SECONDS + 60)
+    finally:
+        run.stop()
+        if cut:
+            link(link_name, "up")
+        hold.release()
+    assert code != 0, out[-4000:]
+    reported = [f for f in failures(out) if f[0] == victim.name]
+    assert reported, out[-6000:]
+    assert reported[0][1] == "UNREACHABLE", reported
+    assert took < GIVE_UP_SECONDS, f"the report took {took:.0f} s to give up on {victim.name}"
+    others = {h.name for h in lab.hosts} - {victim.name}
+    assert report_hosts(report_dir / "renew-certs.json") == others
+    wait_until(lambda: port_open(victim.ip), 30, f"{victim.name} reachable again")
+
+    again = lab.playbook("renew-certs.yml", *REPORT, "-e", f"renew_certs_report_dir={report_dir}")
+    assert_ok(again, "the report with the link back")
+    assert report_hosts(report_dir / "renew-certs.json") == {h.name for h in lab.hosts}
+    record(
+        "network-cut-report", "renew-certs",
+        f"{victim.name}: UNREACHABLE after {took:.0f} s ({reported[0][2][:200]}); "
+        f"the others reported, the run failed (exit {code}).",
+        True, None, None, None, lab=lab_shape(lab),
+    )  # fmt: skip
+
+
+class Hold:
+    """A FIFO among a host's certificates: a read of it blocks until ``release``.
+    ``reached`` is set once a reader has opened it."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+        os.mkfifo(path)
+        self.reached = threading.Event()
+        self.fd: int | None = None
+        self.writer = threading.Thread(target=self.open, daemon=True)
+        self.writer.start()
+
+    def open(self) -> None:
+        self.fd = os.open(self.path, os.O_WRONLY)  # returns when a reader opens it
+        self.reached.set()
+
+    def release(self) -> None:
+        if not self.reached.is_set():  # no reader came: be the reader, to end the writer
+            os.close(os.open(self.path, os.O_RDONLY | os.O_NONBLOCK))
+            self.writer.join(timeout=10)
+        if self.fd is not None:
+            os.close(self.fd)  # the reader sees an empty file
+        self.path.unlink(missing_ok=True)
+
+
+def test_the_controllers_run_killed_and_started_again(flab):
+    """ansible-playbook SIGKILLed right after the master's certificates were written. Started
+    again, the run is refused on the lock the killed run left, naming it; with the lock
+    removed, as the message says, it finishes the restart and converges."""
+    lab = flab
+    master = lab.masters[0]
+    since = utcnow()
+    run = Watched(lab, *FORCE)
+    try:
+        start = run.wait_for(r"^TASK \[.*Renew the due leaf certificates", 300)
+        run.wait_for(rf"^changed: \[{re.escape(master.name)}\]", 120, after=start)
+        run.kill()
+    finally:
+        run.stop()
+    written = backups(lab, master.name, since)
+    assert written, "the killed run's backup is not there"
+
+    again = lab.playbook("renew-certs.yml")
+    assert again.returncode != 0, again.stdout[-4000:]
+    refused = flat(again.stdout)
+    assert "another run holds it" in refused, refused[-4000:]
+    assert f"remove {LOCK}" in refused, refused[-4000:]
+    lab.ssh(master.name, f"rm -f {LOCK}")
+
+    final = lab.playbook("renew-certs.yml")
+    assert_ok(final, "the run after the lock was removed")
+    out = flat(final.stdout)
+    finished = next(
+        (text for text in ("started before", "a restart was interrupted") if text in out), None
+    )
+    assert finished, final.stdout[-6000:]
+    served = lab.served_certificate(master.ip).serial_number
+    on_disk = lab.ssh(
+        master.name, "openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt"
+    ).stdout
+    assert int(on_disk.strip().split("=", 1)[1], 16) == served
+    for name, cert in all_leaves(lab).items():
+        assert days_left(cert) > 360, f"{name} valid {days_left(cert):.1f} days"
+    pairs = assert_keys_match(lab)
+    assert lab.ssh(master.name, f"test -e {LOCK}", check=False).returncode != 0
+    holder = re.search(r"another run holds it: [^.;)]*", refused)
+    record(
+        "controller-killed", "renew-certs",
+        f"Started again: refused, {holder.group(0) if holder else 'the lock held'}, "
+        f"remove {LOCK}. With the lock removed the run found the control plane {finished} "
+        f"and converged (backup {written[0]['path']} complete; {pairs} pairs match).",
+        True, True, True, None, lab=lab_shape(lab),
+    )  # fmt: skip
