@@ -3,14 +3,26 @@
 each as a ratio to the SSH floor measured at the same size in the same run.
 
 For every size N (hosts in all: one master and N-1 workers; workers are cheap, a network
-namespace and an sshd each) the lab is brought up with leaf certificates due, then:
+namespace and an sshd each) the lab is brought up with leaf certificates due, then, interleaved
+``--repeat`` times so that a burst of load hits every side alike (medians kept):
 
-* floor: ``ansible masters:workers -m ping`` (median of ``--repeat``);
-* report: ``renew-certs.yml -e renew_certs_action=report`` (median of ``--repeat``);
-* renewal: ``renew-certs.yml`` once, with ``ansible.posix.profile_tasks``; the time spent in
-  health waits (tasks named "Wait ..." and the load balancer's drain pause) is reported
-  apart, since no connection setting can shorten them, and the rest is compared with the
-  floor.
+* floor: ``ansible masters:workers -m ping``, what any run over SSH costs at least;
+* playbook floor: ``ansible-playbook`` of one ping task on the same hosts (the floor plus what
+  ansible-playbook itself costs: parsing, the play, the callbacks);
+* report: ``renew-certs.yml -e renew_certs_action=report``;
+* with ``--baseline REF``: the same report from the tree of commit REF (``git archive``, run with
+  the same ``.venv``, inventory and forks), the "before" of a change in the same run;
+
+then the report once more (and the baseline's) with ``ansible.posix.profile_tasks``, and a
+renewal (``renew-certs.yml``, profiled; ``--no-renewal`` leaves it out): the time spent in health
+waits (tasks named "Wait ..." and the load balancer's drain pause) is reported apart, since no
+connection setting can shorten them, and the rest is compared with the floor. ``--variants``
+repeats floor, report (and baseline) under other connection settings than ansible.cfg's:
+without pipelining, without ControlPersist (every task opens its SSH connections cold, as a
+fresh AWX container does), with 50 forks, and with ``--mitogen DIR`` (a directory holding
+``ansible_mitogen``, e.g. ``pip install --target DIR mitogen``) Mitogen's ``mitogen_linear``
+strategy, which ansible-core 2.19 still loads (with a deprecation warning for third-party
+strategies).
 
 The results are merged into ``--results`` (JSON, one entry per size, so the sizes can be run
 by separate commands, each under the lab lock), and ``--plot`` draws time and ratio per size
@@ -18,7 +30,8 @@ when matplotlib is installed (``make bench`` installs requirements-bench.txt). T
 pass/fail on time. The lab is shared and restarted by this bench: run it under the lock.
 
     flock /tmp/ackops-lab.lock .venv/bin/python bench/bench_fleet.py --sizes 5,10,20
-    .venv/bin/python bench/bench_fleet.py --sizes '' --plot build/bench/fleet.png  # plot only
+    flock /tmp/ackops-lab.lock .venv/bin/python bench/bench_fleet.py --sizes 20 --baseline HEAD~3
+    .venv/bin/python bench/bench_fleet.py --sizes '' --plot build/bench/fleet.png  # print, plot
 """
 
 from __future__ import annotations
@@ -40,14 +53,54 @@ from bench_renew_report import BIN, INVENTORY, REPO, BenchError, host_counts
 
 WAIT_TASK = re.compile(r"(^|: )(Wait |Give the load balancer time)")
 PROFILE_LINE = re.compile(r"^(?P<task>.+?) -+ (?P<seconds>\d+(\.\d+)?)s$")
+PROFILED = {
+    "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+    "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all",
+}
+# Connection settings tried against ansible.cfg's (pipelining, ControlPersist 60s, 20 forks).
+VARIANTS = {
+    "no pipelining": ({"ANSIBLE_PIPELINING": "False"}, None),
+    "no ControlPersist (cold SSH)": ({"ANSIBLE_SSH_ARGS": "-o ControlMaster=no"}, None),
+    "50 forks": ({}, 50),
+}
+PLAYBOOK_FLOOR = """\
+- name: The playbook floor, one ping per host
+  hosts: masters:workers
+  gather_facts: false
+  tasks:
+    - name: Ping
+      ansible.builtin.ping:
+"""
+
+# What the measurements showed (the printed explanation; numbers come from the results).
+EXPLANATION = """\
+Where the report's time goes, and why the rest cannot go:
+* One round trip per host: the certificate read (k8s_cert_info) is also the reach check, so
+  the report opens each host's SSH connection once, as the floor does. Before, a ping per host
+  came first (a second round trip, and with cold connections a second SSH handshake).
+* Everything else runs once, on the controller: building the fleet report, writing the
+  JSON/Markdown/HTML files, set_stats and the gates are run_once tasks, included once rather
+  than once per host; the only per-host work left is the read and its argument validation.
+* What is left beyond the floor is ansible-playbook itself (the "playbook floor" column: the
+  same ping as a one-task playbook) plus a fixed cost of about a dozen run_once tasks
+  (each a worker process on the controller), the runbook's plays that end at once in report
+  mode, and the argument validation the role's entry points get from ansible-core. None of
+  it grows with the hosts, so the ratio falls as the fleet grows; the fixed part weighs most
+  at 5 hosts, where the floor itself is short.
+"""
 
 
-def timed(argv: list[str], what: str, env: dict[str, str] | None = None) -> tuple[float, str]:
+def timed(
+    argv: list[str],
+    what: str,
+    env: dict[str, str] | None = None,
+    cwd: Path = REPO,
+) -> tuple[float, str]:
     """Seconds ``argv`` took and its stdout; raises with its output when it fails."""
     start = time.perf_counter()
     proc = subprocess.run(
         argv,
-        cwd=REPO,
+        cwd=cwd,
         env={**os.environ, "ANSIBLE_NOCOLOR": "1", **(env or {})},
         capture_output=True,
         text=True,
@@ -70,7 +123,100 @@ def profile(stdout: str) -> list[tuple[str, float]]:
     return sorted(tasks, key=lambda item: -item[1])
 
 
-def measure(size: int, repeat: int, forks: int) -> dict:
+def export_tree(ref: str, into: Path) -> Path:
+    """The tree of commit ``ref`` in ``into`` (git archive: the repository is not touched)."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(REPO), "archive", "--format=tar", ref],
+            capture_output=True,
+            check=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        raise BenchError(f"--baseline {ref}: {exc.stderr.decode().strip()}") from exc
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
+class Sides:
+    """The commands of one size, each run with the same inventory and forks."""
+
+    def __init__(self, forks: int, reports: Path, baseline: Path | None, playbook_floor: Path):
+        self.forks = forks
+        self.reports = reports
+        self.baseline = baseline
+        self.playbook_floor = playbook_floor
+
+    def common(self, forks: int | None) -> list[str]:
+        return ["-i", str(INVENTORY), "--forks", str(forks or self.forks)]
+
+    def floor(self, forks: int | None = None) -> list[str]:
+        return [
+            str(BIN / "ansible"),
+            "masters:workers",
+            *self.common(forks),
+            "-m",
+            "ansible.builtin.ping",
+        ]
+
+    def pb_floor(self, forks: int | None = None) -> list[str]:
+        return [str(BIN / "ansible-playbook"), *self.common(forks), str(self.playbook_floor)]
+
+    def playbook(self, forks: int | None = None, *extra: str) -> list[str]:
+        return [
+            str(BIN / "ansible-playbook"),
+            *self.common(forks),
+            "renew-certs.yml",
+            "-e",
+            f"renew_certs_report_dir={self.reports}",
+            *extra,
+        ]
+
+    def report(self, forks: int | None = None) -> list[str]:
+        return self.playbook(forks, "-e", "renew_certs_action=report")
+
+    def run_all(self, env: dict[str, str], forks: int | None, repeat: int, playbook_floor: bool):
+        """Medians of every side, interleaved so a burst of load hits each alike."""
+        runs: dict[str, list[float]] = {"floor": [], "report": []}
+        if playbook_floor:
+            runs["playbook_floor"] = []
+        if self.baseline:
+            runs["baseline"] = []
+        for _ in range(repeat):
+            runs["floor"].append(timed(self.floor(forks), "ansible -m ping", env)[0])
+            if playbook_floor:
+                runs["playbook_floor"].append(
+                    timed(self.pb_floor(forks), "the playbook floor", env)[0]
+                )
+            runs["report"].append(timed(self.report(forks), "the report", env)[0])
+            if self.baseline:
+                runs["baseline"].append(
+                    timed(self.report(forks), "the baseline's report", env, self.baseline)[0]
+                )
+        return {side: round(statistics.median(times), 2) for side, times in runs.items()}
+
+
+def mitogen_variant(directory: Path) -> dict[str, tuple[dict[str, str], int | None]]:
+    strategies = directory / "ansible_mitogen" / "plugins" / "strategy"
+    if not (strategies / "mitogen_linear.py").is_file():
+        raise BenchError(
+            f"--mitogen {directory}: no ansible_mitogen/plugins/strategy/mitogen_linear.py"
+        )
+    env = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(directory), os.environ.get("PYTHONPATH")])),
+        "ANSIBLE_STRATEGY_PLUGINS": str(strategies),
+        "ANSIBLE_STRATEGY": "mitogen_linear",
+    }
+    return {"Mitogen (mitogen_linear)": (env, None)}
+
+
+def measure(
+    size: int,
+    repeat: int,
+    forks: int,
+    baseline_ref: str | None,
+    renewal: bool,
+    variants: dict[str, tuple[dict[str, str], int | None]],
+) -> dict:
     if size < 2:
         raise BenchError(f"--sizes: {size} is too small (one master and at least one worker)")
     # 240h leaves are inside the 30-day threshold: every one is due, so the renewal renews.
@@ -88,53 +234,65 @@ def measure(size: int, repeat: int, forks: int) -> dict:
         f"lab up with {size - 1} workers",
     )
     hosts = host_counts()
-    common = ["-i", str(INVENTORY), "--forks", str(forks)]
-    floor_argv = [str(BIN / "ansible"), "masters:workers", *common, "-m", "ansible.builtin.ping"]
-    timed(floor_argv, "ansible -m ping")  # warms the SSH control sockets for every side alike
-    profiled = {
-        "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
-        "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "all",
-    }
-    with tempfile.TemporaryDirectory(prefix="bench-fleet-") as reports:
-        playbook = [
-            str(BIN / "ansible-playbook"),
-            *common,
-            "renew-certs.yml",
-            "-e",
-            f"renew_certs_report_dir={reports}",
-        ]
-        floors, report_runs = [], []
-        for _ in range(repeat):  # interleaved, so a burst of load hits both sides alike
-            floors.append(timed(floor_argv, "ansible -m ping")[0])
-            report_runs.append(
-                timed([*playbook, "-e", "renew_certs_action=report"], "the report")[0]
+    with tempfile.TemporaryDirectory(prefix="bench-fleet-") as scratch:
+        scratch = Path(scratch)
+        (scratch / "reports").mkdir()
+        (scratch / "floor.yml").write_text(PLAYBOOK_FLOOR)
+        baseline = None
+        if baseline_ref:
+            baseline = export_tree(baseline_ref, Path(tempfile.mkdtemp(dir=scratch)))
+        sides = Sides(forks, scratch / "reports", baseline, scratch / "floor.yml")
+        timed(
+            sides.floor(), "ansible -m ping"
+        )  # warms the SSH control sockets for every side alike
+        medians = sides.run_all({}, None, repeat, playbook_floor=True)
+        _, report_out = timed(sides.report(), "the report, profiled", PROFILED)
+        baseline_out = ""
+        if baseline:
+            _, baseline_out = timed(
+                sides.report(), "the baseline's report, profiled", PROFILED, baseline
             )
-        _, report_out = timed(
-            [*playbook, "-e", "renew_certs_action=report"], "the report, profiled", profiled
-        )
-        renewal, renewal_out = timed(playbook, "the renewal", profiled)
-        renewed = json.loads(Path(reports, "renew-certs.json").read_text())["summary"]
-    floor = statistics.median(floors)
-    report = statistics.median(report_runs)
-    renewal_tasks = profile(renewal_out)
-    waits = sum(seconds for task, seconds in renewal_tasks if WAIT_TASK.search(task))
-    return {
-        "hosts": hosts["masters"] + hosts["workers"],
-        "masters": hosts["masters"],
-        "workers": hosts["workers"],
-        "forks": forks,
-        "repeat": repeat,
-        "floor_s": round(floor, 2),
-        "report_s": round(report, 2),
-        "report_ratio": round(report / floor, 2),
-        "renewal_s": round(renewal, 2),
-        "renewal_health_waits_s": round(waits, 2),
-        "renewal_beyond_waits_ratio": round((renewal - waits) / floor, 2),
-        "renewal_summary": renewed,
-        "report_profile_top": profile(report_out)[:8],
-        "renewal_profile_top": renewal_tasks[:8],
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+        tried = {}
+        if variants:
+            for name, (env, variant_forks) in variants.items():
+                tried[name] = sides.run_all(env, variant_forks, repeat, playbook_floor=False)
+                tried[name]["report_ratio"] = round(tried[name]["report"] / tried[name]["floor"], 2)
+        row = {
+            "hosts": hosts["masters"] + hosts["workers"],
+            "masters": hosts["masters"],
+            "workers": hosts["workers"],
+            "forks": forks,
+            "repeat": repeat,
+            "floor_s": medians["floor"],
+            "playbook_floor_s": medians["playbook_floor"],
+            "report_s": medians["report"],
+            "report_ratio": round(medians["report"] / medians["floor"], 2),
+            "report_profile_top": profile(report_out)[:10],
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        if baseline:
+            row |= {
+                "baseline_ref": baseline_ref,
+                "baseline_report_s": medians["baseline"],
+                "baseline_ratio": round(medians["baseline"] / medians["floor"], 2),
+                "baseline_profile_top": profile(baseline_out)[:10],
+            }
+        if tried:
+            row["variants"] = tried
+        if renewal:
+            seconds, renewal_out = timed(sides.playbook(), "the renewal", PROFILED)
+            renewal_tasks = profile(renewal_out)
+            waits = sum(s for task, s in renewal_tasks if WAIT_TASK.search(task))
+            row |= {
+                "renewal_s": round(seconds, 2),
+                "renewal_health_waits_s": round(waits, 2),
+                "renewal_beyond_waits_ratio": round((seconds - waits) / medians["floor"], 2),
+                "renewal_summary": json.loads(
+                    (scratch / "reports" / "renew-certs.json").read_text()
+                )["summary"],
+                "renewal_profile_top": renewal_tasks[:8],
+            }
+    return row
 
 
 def plot(results: dict, path: Path) -> str:
@@ -148,26 +306,29 @@ def plot(results: dict, path: Path) -> str:
     rows = sorted(results.values(), key=lambda row: row["hosts"])
     if not rows:
         return "no plot: no results yet"
-    hosts = [row["hosts"] for row in rows]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), dpi=100)
-    left.plot(hosts, [row["floor_s"] for row in rows], "o-", label="SSH floor (ping)")
-    left.plot(hosts, [row["report_s"] for row in rows], "o-", label="certificate report")
-    left.plot(
-        hosts,
-        [row["renewal_s"] - row["renewal_health_waits_s"] for row in rows],
-        "o-",
-        label="renewal without health waits",
+
+    def line(axis, key, label, style="o-", value=lambda row, key: row[key]):
+        points = [(row["hosts"], value(row, key)) for row in rows if key in row]
+        if points:
+            axis.plot([x for x, _ in points], [y for _, y in points], style, label=label)
+
+    line(left, "floor_s", "SSH floor (ping)")
+    line(left, "playbook_floor_s", "playbook floor (one ping task)", "o:")
+    line(left, "report_s", "certificate report")
+    line(left, "baseline_report_s", "report before (baseline)", "x--")
+    line(
+        left,
+        "renewal_s",
+        "renewal without health waits",
+        value=lambda row, key: row[key] - row["renewal_health_waits_s"],
     )
     left.set_xlabel("hosts")
     left.set_ylabel("seconds")
     left.legend(fontsize=7)
-    right.plot(hosts, [row["report_ratio"] for row in rows], "o-", label="report / floor")
-    right.plot(
-        hosts,
-        [row["renewal_beyond_waits_ratio"] for row in rows],
-        "o-",
-        label="renewal beyond waits / floor",
-    )
+    line(right, "report_ratio", "report / floor")
+    line(right, "baseline_ratio", "report before / floor", "x--")
+    line(right, "renewal_beyond_waits_ratio", "renewal beyond waits / floor")
     right.axhline(1.3, linestyle=":", color="grey", label="report goal 1.3")
     right.axhline(2.0, linestyle="--", color="grey", label="renewal goal 2")
     right.set_xlabel("hosts")
@@ -179,6 +340,49 @@ def plot(results: dict, path: Path) -> str:
     return f"plot: {path}"
 
 
+def cell(row: dict, key: str, width: int) -> str:
+    value = row.get(key)
+    return f"{value:>{width}.2f}" if isinstance(value, (int, float)) else f"{'-':>{width}}"
+
+
+def explain(results: dict) -> None:
+    rows = sorted(results.values(), key=lambda row: row["hosts"])
+    print(
+        f"{'hosts':>5} {'floor s':>8} {'pb floor':>8} {'report s':>9} {'ratio':>6} "
+        f"{'before s':>9} {'ratio':>6} {'renewal s':>10} {'waits s':>8} {'beyond/floor':>12}"
+    )
+    for row in rows:
+        print(
+            f"{row['hosts']:>5} {cell(row, 'floor_s', 8)} {cell(row, 'playbook_floor_s', 8)} "
+            f"{cell(row, 'report_s', 9)} {cell(row, 'report_ratio', 6)} "
+            f"{cell(row, 'baseline_report_s', 9)} {cell(row, 'baseline_ratio', 6)} "
+            f"{cell(row, 'renewal_s', 10)} {cell(row, 'renewal_health_waits_s', 8)} "
+            f"{cell(row, 'renewal_beyond_waits_ratio', 12)}"
+        )
+    for row in rows:
+        for name, sides in row.get("variants", {}).items():
+            before = (
+                f", before {sides['baseline']:.2f} s ({sides['baseline'] / sides['floor']:.2f}x)"
+                if "baseline" in sides
+                else ""
+            )
+            print(
+                f"  {row['hosts']:>3} hosts, {name}: floor {sides['floor']:.2f} s, "
+                f"report {sides['report']:.2f} s ({sides['report_ratio']:.2f}x){before}"
+            )
+    print()
+    print(EXPLANATION)
+    if rows:
+        last = rows[-1]
+        print(f"The report's profile at {last['hosts']} hosts (profile_tasks, slowest first):")
+        for task, seconds in last["report_profile_top"]:
+            print(f"  {seconds:7.2f} s  {task}")
+        if "baseline_profile_top" in last:
+            print(f"and before ({last['baseline_ref']}):")
+            for task, seconds in last["baseline_profile_top"]:
+                print(f"  {seconds:7.2f} s  {task}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -187,6 +391,16 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument(
         "--forks", type=int, default=20, help="forks for every side (ansible.cfg: 20)"
+    )
+    parser.add_argument(
+        "--baseline", metavar="REF", help="also time the report of this commit (before a change)"
+    )
+    parser.add_argument("--no-renewal", action="store_true", help="time the report only")
+    parser.add_argument(
+        "--variants", action="store_true", help="also try other connection settings"
+    )
+    parser.add_argument(
+        "--mitogen", type=Path, metavar="DIR", help="with --variants: also Mitogen from DIR"
     )
     parser.add_argument("--results", type=Path, default=REPO / "build" / "bench" / "fleet.json")
     parser.add_argument("--plot", type=Path, default=REPO / "build" / "bench" / "fleet.png")
@@ -198,27 +412,19 @@ def main() -> int:
         return 2
     results = json.loads(args.results.read_text()) if args.results.exists() else {}
     try:
+        variants = dict(VARIANTS) if args.variants else {}
+        if args.variants and args.mitogen:
+            variants |= mitogen_variant(args.mitogen)
         for size in sizes:
-            results[str(size)] = measure(size, args.repeat, args.forks)
+            results[str(size)] = measure(
+                size, args.repeat, args.forks, args.baseline, not args.no_renewal, variants
+            )
             args.results.parent.mkdir(parents=True, exist_ok=True)
             args.results.write_text(json.dumps(results, indent=2) + "\n")
     except BenchError as exc:
         print(f"bench_fleet: {exc}", file=sys.stderr)
         return 2
-    print(
-        f"{'hosts':>5} {'floor s':>8} {'report s':>9} {'ratio':>6} {'renewal s':>10} "
-        f"{'waits s':>8} {'beyond/floor':>12}"
-    )
-    for row in sorted(results.values(), key=lambda row: row["hosts"]):
-        print(
-            f"{row['hosts']:>5} {row['floor_s']:>8.2f} {row['report_s']:>9.2f} "
-            f"{row['report_ratio']:>6.2f} {row['renewal_s']:>10.2f} "
-            f"{row['renewal_health_waits_s']:>8.2f} {row['renewal_beyond_waits_ratio']:>12.2f}"
-        )
-    for row in sorted(results.values(), key=lambda row: row["hosts"])[-1:]:
-        print(f"where the report's time goes at {row['hosts']} hosts (profile_tasks):")
-        for task, seconds in row["report_profile_top"]:
-            print(f"  {seconds:7.2f} s  {task}")
+    explain(results)
     print(f"results: {args.results}")
     print(plot(results, args.plot))
     return 0
