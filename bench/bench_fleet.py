@@ -51,6 +51,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_renew_report import BIN, INVENTORY, REPO, BenchError, host_counts
 
+# The report's tasks that reach the hosts: the certificate read and, before it was the
+# reach check too, the ping; with their argument validation and bookkeeping per host.
+PER_HOST_TASK = re.compile(
+    r"Read and parse every certificate|arg spec '(inventory|reach)'|Ask every host to answer"
+    r"|Remember whether this host answered"
+)
 WAIT_TASK = re.compile(r"(^|: )(Wait |Give the load balancer time)")
 PROFILE_LINE = re.compile(r"^(?P<task>.+?) -+ (?P<seconds>\d+(\.\d+)?)s$")
 PROFILED = {
@@ -121,6 +127,21 @@ def profile(stdout: str) -> list[tuple[str, float]]:
         if match:
             tasks.append((match["task"].strip(), float(match["seconds"])))
     return sorted(tasks, key=lambda item: -item[1])
+
+
+def breakdown(seconds: float, tasks: list[tuple[str, float]]) -> dict:
+    """A profiled run's time split into the tasks that reach the hosts (PER_HOST_TASK), the
+    other tasks and the rest (ansible-playbook's start, parsing, the plays that end at once,
+    the recap)."""
+    per_host = sum(s for task, s in tasks if PER_HOST_TASK.search(task))
+    once = sum(s for task, s in tasks if not PER_HOST_TASK.search(task))
+    return {
+        "total_s": round(seconds, 2),
+        "reach_tasks_s": round(per_host, 2),
+        "other_tasks_s": round(once, 2),
+        "other_tasks": sum(1 for task, _ in tasks if not PER_HOST_TASK.search(task)),
+        "outside_tasks_s": round(seconds - per_host - once, 2),
+    }
 
 
 def export_tree(ref: str, into: Path) -> Path:
@@ -246,10 +267,10 @@ def measure(
             sides.floor(), "ansible -m ping"
         )  # warms the SSH control sockets for every side alike
         medians = sides.run_all({}, None, repeat, playbook_floor=True)
-        _, report_out = timed(sides.report(), "the report, profiled", PROFILED)
+        profiled_s, report_out = timed(sides.report(), "the report, profiled", PROFILED)
         baseline_out = ""
         if baseline:
-            _, baseline_out = timed(
+            baseline_profiled_s, baseline_out = timed(
                 sides.report(), "the baseline's report, profiled", PROFILED, baseline
             )
         tried = {}
@@ -268,6 +289,7 @@ def measure(
             "report_s": medians["report"],
             "report_ratio": round(medians["report"] / medians["floor"], 2),
             "report_profile_top": profile(report_out)[:10],
+            "report_breakdown": breakdown(profiled_s, profile(report_out)),
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         if baseline:
@@ -276,6 +298,7 @@ def measure(
                 "baseline_report_s": medians["baseline"],
                 "baseline_ratio": round(medians["baseline"] / medians["floor"], 2),
                 "baseline_profile_top": profile(baseline_out)[:10],
+                "baseline_breakdown": breakdown(baseline_profiled_s, profile(baseline_out)),
             }
         if tried:
             row["variants"] = tried
@@ -372,6 +395,18 @@ def explain(results: dict) -> None:
             )
     print()
     print(EXPLANATION)
+    for row in rows:
+        for key, label in (("report_breakdown", "report"), ("baseline_breakdown", "before")):
+            if key in row:
+                split = row[key]
+                print(
+                    f"  {row['hosts']:>3} hosts, {label} (profiled run {split['total_s']:.2f} s): "
+                    f"ping/read tasks {split['reach_tasks_s']:.2f} s, "
+                    f"{split['other_tasks']} other tasks {split['other_tasks_s']:.2f} s, "
+                    f"outside any task {split['outside_tasks_s']:.2f} s "
+                    f"(floor {row['floor_s']:.2f} s, playbook floor "
+                    f"{row.get('playbook_floor_s', float('nan')):.2f} s)"
+                )
     if rows:
         last = rows[-1]
         print(f"The report's profile at {last['hosts']} hosts (profile_tasks, slowest first):")
