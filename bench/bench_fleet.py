@@ -19,7 +19,8 @@ waits (tasks named "Wait ..." and the load balancer's drain pause) is reported a
 connection setting can shorten them, and the rest is compared with the floor. ``--variants``
 repeats floor, report (and baseline) under other connection settings than ansible.cfg's:
 without pipelining, without ControlPersist (every task opens its SSH connections cold, as a
-fresh AWX container does), with 50 forks, and with ``--mitogen DIR`` (a directory holding
+fresh AWX container does), with 10 and with 50 forks (50 only with more hosts than
+``--forks``), and with ``--mitogen DIR`` (a directory holding
 ``ansible_mitogen``, e.g. ``pip install --target DIR mitogen``) Mitogen's ``mitogen_linear``
 strategy, which ansible-core 2.19 still loads (with a deprecation warning for third-party
 strategies).
@@ -67,6 +68,7 @@ PROFILED = {
 VARIANTS = {
     "no pipelining": ({"ANSIBLE_PIPELINING": "False"}, None),
     "no ControlPersist (cold SSH)": ({"ANSIBLE_SSH_ARGS": "-o ControlMaster=no"}, None),
+    "10 forks": ({}, 10),
     "50 forks": ({}, 50),
 }
 PLAYBOOK_FLOOR = """\
@@ -230,6 +232,10 @@ def mitogen_variant(directory: Path) -> dict[str, tuple[dict[str, str], int | No
     return {"Mitogen (mitogen_linear)": (env, None)}
 
 
+def row_hosts(hosts: dict[str, int]) -> int:
+    return hosts["masters"] + hosts["workers"]
+
+
 def measure(
     size: int,
     repeat: int,
@@ -276,6 +282,8 @@ def measure(
         tried = {}
         if variants:
             for name, (env, variant_forks) in variants.items():
+                if variant_forks and variant_forks > forks and row_hosts(hosts) <= forks:
+                    continue  # as many forks as hosts already: nothing to try
                 tried[name] = sides.run_all(env, variant_forks, repeat, playbook_floor=False)
                 tried[name]["report_ratio"] = round(tried[name]["report"] / tried[name]["floor"], 2)
         row = {
