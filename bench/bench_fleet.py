@@ -266,7 +266,9 @@ def measure(
         (scratch / "reports").mkdir()
         (scratch / "floor.yml").write_text(PLAYBOOK_FLOOR)
         baseline = None
-        if baseline_ref:
+        if baseline_ref and Path(baseline_ref, "renew-certs.yml").is_file():
+            baseline = Path(baseline_ref).resolve()  # a tree already there (a candidate change)
+        elif baseline_ref:
             baseline = export_tree(baseline_ref, Path(tempfile.mkdtemp(dir=scratch)))
         sides = Sides(forks, scratch / "reports", baseline, scratch / "floor.yml")
         timed(
@@ -436,7 +438,9 @@ def main() -> int:
         "--forks", type=int, default=20, help="forks for every side (ansible.cfg: 20)"
     )
     parser.add_argument(
-        "--baseline", metavar="REF", help="also time the report of this commit (before a change)"
+        "--baseline",
+        metavar="REF",
+        help="also time the report of this commit, or of the project tree in this directory",
     )
     parser.add_argument("--no-renewal", action="store_true", help="time the report only")
     parser.add_argument(
