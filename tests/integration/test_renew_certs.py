@@ -13,7 +13,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.faults import lab_shape, message_with, record
 from tests.integration.conftest import LAB, REPO, SlbPoller, assert_ok, changed_total, tree_hashes
+from tests.integration.pki_checks import assert_keys_match, backups, utcnow
 
 pytestmark = pytest.mark.lab
 
@@ -352,6 +354,7 @@ def test_refuses_when_a_master_is_unreachable(refusal_lab, tmp_path):
 
 def test_ha_renewal_without_a_failed_request_then_rollback(lab_handle, capsys):
     lab = lab_handle.up("ha", cert_validity="48h")
+    since = utcnow()
     poller = SlbPoller(lab.lab_kubeconfig, "https://10.250.0.1:6443/api/v1/namespaces/kube-system")
     poller.start()
     try:
@@ -365,6 +368,14 @@ def test_ha_renewal_without_a_failed_request_then_rollback(lab_handle, capsys):
         )
     assert poller.probes > 50
     assert poller.failures == []
+    assert_keys_match(lab)
+    assert all(backups(lab, host.name, since) for host in lab.hosts)
+    record(
+        "ha-restarts", "renew-certs",
+        "The renewal succeeded (exit 0): every leaf renewed, each master serving its new "
+        "certificate after its restart, one at a time; a second run changed nothing.",
+        True, True, True, len(poller.failures), probes=poller.probes, lab=lab_shape(lab),
+    )  # fmt: skip
 
     # A master that does not come back after its restart is rolled back, and the
     # masters after it are not touched.
@@ -375,9 +386,20 @@ def test_ha_renewal_without_a_failed_request_then_rollback(lab_handle, capsys):
     import subprocess
 
     subprocess.run(lab_cmd, check=True, capture_output=True)
-    proc = lab.playbook(
-        "renew-certs.yml", "-e", "renew_certs_force=true", "-e", "renew_certs_health_timeout=30"
-    )
+    poller = SlbPoller(lab.lab_kubeconfig, "https://10.250.0.1:6443/api/v1/namespaces/kube-system")
+    poller.start()
+    try:
+        proc = lab.playbook(
+            "renew-certs.yml", "-e", "renew_certs_force=true", "-e", "renew_certs_health_timeout=30"
+        )
+    finally:
+        poller.stopping.set()
+        poller.join()
+    with capsys.disabled():
+        print(
+            f"\nHA rollback through the SLB: {poller.probes} probes, "
+            f"{len(poller.failures)} failed {poller.failures[:3]}"
+        )
     assert proc.returncode != 0
     assert f"{broken.name}: the renewal did not come back healthy" in proc.stdout
     assert "Restored the backup" in proc.stdout
@@ -391,3 +413,10 @@ def test_ha_renewal_without_a_failed_request_then_rollback(lab_handle, capsys):
         lab.served_certificate(lab.masters[0].ip).serial_number
         != served_before[lab.masters[0].name]
     )
+    assert_keys_match(lab)
+    # Measured, not asserted: the SLB's failed probes while a master failed and was rolled back.
+    record(
+        "apiserver-fails-ssh", "renew-certs",
+        message_with(proc.stdout, f"{broken.name}: the renewal did not come back healthy"),
+        None, True, True, len(poller.failures), probes=poller.probes, lab=lab_shape(lab),
+    )  # fmt: skip

@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from tests.faults import lab_shape, message_with, record
 from tests.integration.conftest import (
     CONTROL_PLANE as COMPONENTS,
 )
@@ -21,6 +22,7 @@ from tests.integration.conftest import (
     flat,
     wait_until,
 )
+from tests.integration.pki_checks import assert_keys_match, backups, utcnow
 
 pytestmark = pytest.mark.lab
 
@@ -29,6 +31,7 @@ REPORT = REPO / "reports" / "renew-certs.json"
 
 def test_a_run_that_died_after_writing_is_restarted_by_the_next(lab_handle):
     lab = lab_handle.up("small", cert_validity="48h")
+    since = utcnow()
     master = lab.masters[0].name
     before = lab.component_pids(master)
     assert set(before) == set(COMPONENTS), before
@@ -54,6 +57,12 @@ def test_a_run_that_died_after_writing_is_restarted_by_the_next(lab_handle):
     assert changed_total(again) == 0, again.stdout[-3000:]
     assert lab.component_pids(master) == after
     assert json.loads(REPORT.read_text())["unfinished"] == {}
+    assert_keys_match(lab)
+    assert backups(lab, master, since), "no backup of the write"
+    record(
+        "died-after-write", "renew-certs", message_with(run.stdout, "started before"),
+        True, True, True, None, lab=lab_shape(lab),
+    )  # fmt: skip
 
 
 def test_manifests_left_aside_are_put_back_and_checked(lab_handle):
@@ -77,6 +86,11 @@ def test_manifests_left_aside_are_put_back_and_checked(lab_handle):
     assert lab.kubectl("get", "--raw", "/readyz", kubeconfig=lab.lab_kubeconfig).returncode == 0
     report = json.loads(REPORT.read_text())
     assert any("a restart was interrupted" in line for line in report["unfinished"][master])
+    assert_keys_match(lab)
+    record(
+        "manifests-aside", "renew-certs", message_with(run.stdout, "a restart was interrupted"),
+        True, True, None, None, lab=lab_shape(lab),
+    )  # fmt: skip
 
 
 def test_check_mode_reports_an_unfinished_run_and_changes_nothing(lab_handle):
@@ -110,3 +124,8 @@ def test_a_second_run_on_a_locked_master_is_refused(lab_handle):
     # Without it the run renews, and leaves no lock behind.
     assert_ok(lab.playbook("renew-certs.yml"), "renewal after the lock is gone")
     assert lab.ssh(master, f"test -e {lock}", check=False).returncode != 0
+    assert_keys_match(lab)
+    record(
+        "lock-held", "renew-certs", message_with(run.stdout, "another run holds it"),
+        True, True, None, None, lab=lab_shape(lab),
+    )  # fmt: skip

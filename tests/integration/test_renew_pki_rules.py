@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.faults import lab_shape, message_with, record
+from tests.integration.pki_checks import assert_keys_match
 from tests.integration.test_renew_certs import (
     all_leaves,
     assert_ok,
@@ -181,3 +183,9 @@ def test_disk_full_during_the_write_is_rolled_back(lab_handle):
     assert {p.name: sha(p) for p in sorted(pki.glob("*.crt")) + sorted(pki.glob("*.key"))} == before
     assert lab.served_certificate(master.ip).serial_number == served_before
     assert lab.kubectl("get", "--raw", "/readyz", check=False).returncode == 0
+    assert_keys_match(lab)
+    # Backups: the runbook restored one, and the files are those from before.
+    record(
+        "pki-disk-full", "renew-certs", message_with(run.stdout, "Restored the backup"),
+        None, True, True, None, lab=lab_shape(lab),
+    )  # fmt: skip

@@ -10,7 +10,9 @@ import pytest
 import yaml
 from cryptography import x509
 
+from tests.faults import lab_shape, message_with, record
 from tests.integration.conftest import REPO, flat
+from tests.integration.pki_checks import assert_keys_match, backups, utcnow
 
 pytestmark = pytest.mark.lab
 
@@ -48,10 +50,16 @@ def test_report_lists_an_unreachable_worker_and_covers_the_others(lab_handle, tm
     hosts = {row["host"] for row in report["certificates"]}
     assert hosts == {h.name for h in lab.hosts}
     assert "## Not reachable" in (REPO / "reports" / "renew-certs.md").read_text()
+    record(
+        "worker-unreachable-report", "renew-certs",
+        message_with(run.stdout, "lab-worker-9 could not be reached over SSH"),
+        None, None, None, None, lab=lab_shape(lab),
+    )  # fmt: skip
 
 
 def test_renewal_goes_on_without_an_unreachable_worker(lab_handle, tmp_path):
     lab = lab_handle.up("small", cert_validity="48h")
+    since = utcnow()
     run = lab.playbook("renew-certs.yml", "-i", str(ghost_worker(tmp_path)))
     assert run.returncode != 0, run.stdout[-3000:]
     assert "could not be reached over SSH: their certificates were not read or renewed" in flat(
@@ -60,3 +68,10 @@ def test_renewal_goes_on_without_an_unreachable_worker(lab_handle, tmp_path):
     for host in lab.hosts:
         assert kubelet_days_left(lab, host) > 300, f"{host.name} was not renewed"
     assert json.loads(REPORT.read_text())["unreachable"] == ["lab-worker-9"]
+    assert_keys_match(lab)
+    assert all(backups(lab, host.name, since) for host in lab.hosts)
+    record(
+        "worker-unreachable-renewal", "renew-certs",
+        message_with(run.stdout, "could not be reached over SSH: their certificates were not read or"),
+        None, True, True, None, lab=lab_shape(lab),
+    )  # fmt: skip
