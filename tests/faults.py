@@ -66,6 +66,13 @@ FAULTS: dict[str, Fault] = {
         "tests/integration/test_faults.py::test_a_workers_sshd_killed_mid_renewal",
         "sshd",
     ),
+    "apiserver-killed": Fault(
+        "The master's API server SIGKILLed while the run waits for it to serve the renewed "
+        "certificate (the host's kubelet starts it again)",
+        "renew-certs",
+        "tests/integration/test_faults.py::test_a_masters_api_server_killed_mid_renewal",
+        "apiserver",
+    ),
     "apiserver-fails-ssh": Fault(
         "A master's API server fails from its restart on (lab fault), HA lab, SSH method",
         "renew-certs",

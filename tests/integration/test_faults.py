@@ -1,8 +1,8 @@
-"""renew-certs under faults the other lab tests do not make: a worker's sshd killed mid-run,
-a kubeconfig corrupted between the report and the renewal, the backup file system full,
-the network to a worker cut during a report, and the controller's run killed and started
-again. Each test records its row of the fault matrix (tests/faults.py,
-docs/reliability.md) after its own assertions.
+"""renew-certs under faults the other lab tests do not make: a worker's sshd killed
+mid-run, the master's API server killed mid-run, a kubeconfig corrupted between the report
+and the renewal, the backup file system full, the network to a worker cut during a report,
+and the controller's run killed and started again. Each test records its row of the fault
+matrix (tests/faults.py, docs/reliability.md) after its own assertions.
 
 One small lab for the module (1 master, 2 workers, leaves of 48 hours): the faults are
 the same on the ha lab's workers and controller, and a renewal here takes seconds. Each
@@ -28,6 +28,7 @@ from tests.faults import failures, lab_shape, record
 from tests.integration.conftest import (
     REPO,
     assert_ok,
+    changed_total,
     flat,
     recap,
     tree_hashes,
@@ -265,9 +266,48 @@ def test_a_workers_sshd_killed_mid_renewal(flab):
     )  # fmt: skip
 
 
+def test_a_masters_api_server_killed_mid_renewal(flab):
+    """SIGKILL to the master's API server once the run waits for it to serve the renewed
+    certificate: the host's kubelet (the lab's init) starts it again, the run rides it out
+    and ends renewed, and a second run changes nothing."""
+    lab = flab
+    master = lab.masters[0]
+    since = utcnow()
+    run = Watched(lab, *FORCE)
+    try:
+        run.wait_for(r"^TASK \[.*Wait until the API server serves the renewed certificate", 300)
+        killed = lab.component_pids(master.name)["kube-apiserver"]
+        os.kill(killed, signal.SIGKILL)
+        code, out, _ = run.finish(420)
+    finally:
+        run.stop()
+    assert code == 0, out[-6000:]
+    assert lab.component_pids(master.name).get("kube-apiserver") not in (None, killed)
+    served = lab.served_certificate(master.ip).serial_number
+    on_disk = lab.ssh(
+        master.name, "openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt"
+    ).stdout
+    assert int(on_disk.strip().split("=", 1)[1], 16) == served
+    for name, cert in all_leaves(lab).items():
+        assert days_left(cert) > 360, f"{name} valid {days_left(cert):.1f} days"
+    again = lab.playbook("renew-certs.yml")
+    assert_ok(again, "the second run")
+    assert changed_total(again) == 0, again.stdout[-4000:]
+    pairs = assert_keys_match(lab)
+    assert all(backups(lab, h.name, since) for h in lab.hosts)
+    record(
+        "apiserver-killed", "renew-certs",
+        f"The run succeeded (exit 0) with {master.name}'s API server killed (pid {killed}) "
+        f"during its health wait: started again, the renewed certificate served; a second run "
+        f"changed nothing ({pairs} certificate/key pairs match).",
+        True, True, True, None, lab=lab_shape(lab),
+    )  # fmt: skip
+
+
 def test_a_kubeconfig_corrupted_after_the_report(flab):
     """The renewal reads every file again: a kubeconfig cut in half after a clean report
-    is refused, naming the host and the file, and nothing is changed."""
+    is refused, naming the host and the file, and nothing is changed; with the file put
+    back, the renewal runs."""
     lab = flab
     master = lab.masters[0]
     assert_ok(lab.playbook("renew-certs.yml", *REPORT), "the report")
@@ -290,11 +330,12 @@ def test_a_kubeconfig_corrupted_after_the_report(flab):
     assert after == before, "a refused run changed files"
     assert not lock_left
 
-    again = lab.playbook("renew-certs.yml", *REPORT)
-    assert_ok(again, "the report once the file is back")
+    again = lab.playbook("renew-certs.yml")
+    assert_ok(again, "the renewal once the file is back")
+    assert_keys_match(lab)
     record(
         "kubeconfig-corrupted", "renew-certs",
-        f"{failed[0][0]}: {message}", True, None, None, None, lab=lab_shape(lab),
+        f"{failed[0][0]}: {message}", True, True, None, None, lab=lab_shape(lab),
     )  # fmt: skip
 
 
