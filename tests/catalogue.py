@@ -86,8 +86,7 @@ def record(runbook: str, kind: str, bad_input, message, unchanged: str | None = 
         raise ValueError(f"catalogue kind {kind!r} is not one of {', '.join(KINDS)}")
     if not str(message).strip():
         raise ValueError("a catalogue row needs the message the input got")
-    directory = os.environ.get(ENV)
-    if not directory:
+    if not os.environ.get(ENV):
         return
     row = {
         "runbook": runbook,
@@ -97,10 +96,35 @@ def record(runbook: str, kind: str, bad_input, message, unchanged: str | None = 
         "unchanged": normalise(unchanged) if unchanged else None,
         "test": current_test(),
     }
+    append_row(ENV, row)
+
+
+def append_row(variable: str, row: dict) -> None:
+    """``row`` as one JSON line in ``<$variable>/<pid>.jsonl`` (one file per process, so
+    parallel runs do not interleave); nothing when the variable is not set."""
+    directory = os.environ.get(variable)
+    if not directory:
+        return
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
     with (path / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def read_rows(directory: Path, required: set[str], error: type[Exception]) -> list[dict]:
+    """Every row ``append_row`` wrote into ``directory``; ``error`` for a broken line."""
+    rows = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise error(f"{path}:{number}: not a JSON line ({exc})") from exc
+            missing = required - set(row)
+            if missing:
+                raise error(f"{path}:{number}: missing {', '.join(sorted(missing))}")
+            rows.append(row)
+    return rows
 
 
 # ---- rendering
@@ -111,18 +135,7 @@ class CatalogueError(Exception):
 
 
 def load(directory: Path) -> list[dict]:
-    rows = []
-    for path in sorted(directory.glob("*.jsonl")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                raise CatalogueError(f"{path}:{number}: not a JSON line ({exc})") from exc
-            missing = {"runbook", "kind", "input", "message"} - set(row)
-            if missing:
-                raise CatalogueError(f"{path}:{number}: missing {', '.join(sorted(missing))}")
-            rows.append(row)
-    return rows
+    return read_rows(directory, {"runbook", "kind", "input", "message"}, CatalogueError)
 
 
 def distinct(rows: list[dict]) -> list[dict]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.catalogue import cell, current_test, normalise
+from tests.catalogue import append_row, cell, current_test, normalise, read_rows
 
 ENV = "ACKOPS_FAULTS"
 NOT_CHECKED = "not checked"
@@ -205,25 +204,21 @@ def record(
             raise ValueError(f"{name} cannot be negative")
     if probes is not None and failed_probes is not None and failed_probes > probes:
         raise ValueError("more failed probes than probes")
-    directory = os.environ.get(ENV)
-    if not directory:
-        return
-    row = {
-        "fault": fault,
-        "runbook": runbook,
-        "reported": normalise(what_the_runbook_reported),
-        "rerun_converged": rerun_converged,
-        "keys_match": keys_match,
-        "backups": backups,
-        "failed_probes": failed_probes,
-        "probes": probes,
-        "lab": lab,
-        "test": test or current_test(),
-    }
-    path = Path(directory)
-    path.mkdir(parents=True, exist_ok=True)
-    with (path / f"{os.getpid()}.jsonl").open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    append_row(
+        ENV,
+        {
+            "fault": fault,
+            "runbook": runbook,
+            "reported": normalise(what_the_runbook_reported),
+            "rerun_converged": rerun_converged,
+            "keys_match": keys_match,
+            "backups": backups,
+            "failed_probes": failed_probes,
+            "probes": probes,
+            "lab": lab,
+            "test": test or current_test(),
+        },
+    )
 
 
 def lab_shape(lab) -> str:
@@ -308,19 +303,10 @@ FIELDS = ("fault", "runbook", "reported", "rerun_converged", "keys_match", "back
 
 
 def load(directory: Path) -> list[dict]:
-    rows = []
-    for path in sorted(directory.glob("*.jsonl")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            try:
-                row = json.loads(line)
-            except ValueError as exc:
-                raise MatrixError(f"{path}:{number}: not a JSON line ({exc})") from exc
-            missing = set(FIELDS) - set(row)
-            if missing:
-                raise MatrixError(f"{path}:{number}: missing {', '.join(sorted(missing))}")
-            if row["fault"] not in FAULTS:
-                raise MatrixError(f"{path}:{number}: unknown fault {row['fault']!r}")
-            rows.append(row)
+    rows = read_rows(directory, set(FIELDS), MatrixError)
+    unknown = sorted({row["fault"] for row in rows} - set(FAULTS))
+    if unknown:
+        raise MatrixError(f"unknown fault {', '.join(map(repr, unknown))} in {directory}")
     return rows
 
 

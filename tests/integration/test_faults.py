@@ -199,6 +199,18 @@ class SshdDown:
         wait_until(lambda: port_open(self.host.ip), 30, f"sshd of {self.host.name} again")
 
 
+def assert_renewed_and_served(lab, master) -> None:
+    """Every leaf renewed for a year, and the master serves the API certificate on disk."""
+    on_disk = lab.ssh(
+        master.name, "openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt"
+    ).stdout
+    assert int(on_disk.strip().split("=", 1)[1], 16) == (
+        lab.served_certificate(master.ip).serial_number
+    )
+    for name, cert in all_leaves(lab).items():
+        assert days_left(cert) > 360, f"{name} valid {days_left(cert):.1f} days"
+
+
 def kubelet_days(lab) -> dict[str, float]:
     return {
         name.split(":")[0]: days_left(cert)
@@ -283,13 +295,7 @@ def test_a_masters_api_server_killed_mid_renewal(flab):
         run.stop()
     assert code == 0, out[-6000:]
     assert lab.component_pids(master.name).get("kube-apiserver") not in (None, killed)
-    served = lab.served_certificate(master.ip).serial_number
-    on_disk = lab.ssh(
-        master.name, "openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt"
-    ).stdout
-    assert int(on_disk.strip().split("=", 1)[1], 16) == served
-    for name, cert in all_leaves(lab).items():
-        assert days_left(cert) > 360, f"{name} valid {days_left(cert):.1f} days"
+    assert_renewed_and_served(lab, master)
     again = lab.playbook("renew-certs.yml")
     assert_ok(again, "the second run")
     assert changed_total(again) == 0, again.stdout[-4000:]
@@ -478,13 +484,7 @@ def test_the_controllers_run_killed_and_started_again(flab):
         (text for text in ("started before", "a restart was interrupted") if text in out), None
     )
     assert finished, final.stdout[-6000:]
-    served = lab.served_certificate(master.ip).serial_number
-    on_disk = lab.ssh(
-        master.name, "openssl x509 -noout -serial -in /etc/kubernetes/pki/apiserver.crt"
-    ).stdout
-    assert int(on_disk.strip().split("=", 1)[1], 16) == served
-    for name, cert in all_leaves(lab).items():
-        assert days_left(cert) > 360, f"{name} valid {days_left(cert):.1f} days"
+    assert_renewed_and_served(lab, master)
     pairs = assert_keys_match(lab)
     assert lab.ssh(master.name, f"test -e {LOCK}", check=False).returncode != 0
     holder = re.search(r"another run holds it: [^.;)]*", refused)
