@@ -232,8 +232,22 @@ def lab_processes() -> list[int]:
     return pids
 
 
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def stop_all() -> None:
-    """Stop every process in the hosts and on the machine: TERM, then KILL after 8s."""
+    """Stop every process in the hosts and on the machine: TERM, then KILL after 8s.
+
+    The API servers are killed outright: their --shutdown-delay-duration
+    (kubeadm.py) keeps them serving for seconds after TERM, for the SLB's sake,
+    and a lab being torn down has no client to protect.
+    """
+    for ns in net.lab_namespaces():
+        kill_pids([p for p in net.pids_in_netns(ns) if comm(p) == "kube-apiserver"], signal.SIGKILL)
     for ns in net.lab_namespaces():
         kill_pids(net.pids_in_netns(ns))
     kill_pids(lab_processes())

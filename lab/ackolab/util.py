@@ -36,7 +36,7 @@ def wait_for(pred, timeout: float, what: str, diagnose=None) -> None:
     while time.monotonic() < deadline:
         if pred():
             return
-        time.sleep(1)
+        time.sleep(0.3)
     extra = f"\n{diagnose()}" if diagnose else ""
     raise LabError(f"timed out after {timeout:.0f}s waiting for {what}{extra}")
 
