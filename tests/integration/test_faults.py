@@ -7,7 +7,9 @@ matrix (tests/faults.py, docs/reliability.md) after its own assertions.
 One small lab for the module (1 master, 2 workers, leaves of 48 hours): the faults are
 the same on the ha lab's workers and controller, and a renewal here takes seconds. Each
 test puts back what it broke; the renewals use renew_certs_force, so the order of the
-tests does not matter.
+tests does not matter. make integration runs the sshd, kubeconfig and network faults
+(about 3 minutes); the others (about a minute each) run with `make faults`, or whenever
+ACKOPS_FAULTS is set.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 
 import pytest
 
-from tests.faults import failures, lab_shape, record
+from tests.faults import ENV, failures, lab_shape, message_with, record
 from tests.integration.conftest import (
     REPO,
     assert_ok,
@@ -45,6 +47,13 @@ REPORT = ("-e", "renew_certs_action=report")
 # How long a report may take when a host's network is gone mid-task: ansible.cfg's SSH
 # keepalives give up on it after about 30-40 s (without them the run waits for good).
 GIVE_UP_SECONDS = 100
+
+
+# Over the time make integration gives this module (about 3 minutes): run by `make faults`,
+# or whenever the fault matrix is recorded (ACKOPS_FAULTS set).
+matrix_only = pytest.mark.skipif(
+    not os.environ.get(ENV), reason=f"fault matrix only (make faults, or {ENV} set)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +287,7 @@ def test_a_workers_sshd_killed_mid_renewal(flab):
     )  # fmt: skip
 
 
+@matrix_only
 def test_a_masters_api_server_killed_mid_renewal(flab):
     """SIGKILL to the master's API server once the run waits for it to serve the renewed
     certificate: the host's kubelet (the lab's init) starts it again, the run rides it out
@@ -330,8 +340,8 @@ def test_a_kubeconfig_corrupted_after_the_report(flab):
     assert run.returncode != 0, run.stdout[-4000:]
     failed = failures(run.stdout)
     assert failed, run.stdout[-4000:]
-    message = failed[0][2]
-    assert master.name in message or failed[0][0] == master.name
+    host, _, message = failed[0]
+    assert host == master.name, failed
     assert "controller-manager.conf" in message, message
     assert after == before, "a refused run changed files"
     assert not lock_left
@@ -341,7 +351,8 @@ def test_a_kubeconfig_corrupted_after_the_report(flab):
     assert_keys_match(lab)
     record(
         "kubeconfig-corrupted", "renew-certs",
-        f"{failed[0][0]}: {message}", True, True, None, None, lab=lab_shape(lab),
+        message if message.startswith(host) else f"{host}: {message}",
+        True, True, None, None, lab=lab_shape(lab),
     )  # fmt: skip
 
 
@@ -354,6 +365,7 @@ df -k {BACKUP_DIR} | tail -1
 """
 
 
+@matrix_only
 def test_a_full_backup_file_system_refuses_the_renewal(flab):
     """No complete backup, no renewal: the master's backup fails on a full file system,
     nothing is written, the lock is released, and a run with space renews."""
@@ -453,6 +465,7 @@ class Hold:
         self.path.unlink(missing_ok=True)
 
 
+@matrix_only
 def test_the_controllers_run_killed_and_started_again(flab):
     """ansible-playbook SIGKILLed right after the master's certificates were written. Started
     again, the run is refused on the lock the killed run left, naming it; with the lock
@@ -487,11 +500,10 @@ def test_the_controllers_run_killed_and_started_again(flab):
     assert_renewed_and_served(lab, master)
     pairs = assert_keys_match(lab)
     assert lab.ssh(master.name, f"test -e {LOCK}", check=False).returncode != 0
-    holder = re.search(r"another run holds it: [^.;)]*", refused)
     record(
         "controller-killed", "renew-certs",
-        f"Started again: refused, {holder.group(0) if holder else 'the lock held'}, "
-        f"remove {LOCK}. With the lock removed the run found the control plane {finished} "
-        f"and converged (backup {written[0]['path']} complete; {pairs} pairs match).",
+        f"Started again: {message_with(again.stdout, 'another run holds it')} With the lock "
+        f"removed, the next run found the control plane {finished} and converged (the killed "
+        f"run's backup {written[0]['path']} complete; {pairs} certificate/key pairs match).",
         True, True, True, None, lab=lab_shape(lab),
     )  # fmt: skip
