@@ -417,7 +417,8 @@ def render(rows: dict[str, dict]) -> str:
         lines.append(f"| {text} | {done or '—'} | {', '.join(left) or '—'} |")
     beyond = [key for key, fault in FAULTS.items() if not fault.covers and key not in rows]
     if beyond:
-        lines += ["", "Also not run in this generation: " + ", ".join(beyond) + "."]
+        lines += ["", "Also not run in this generation:", ""]
+        lines += [f"- {FAULTS[key].title} ({where(FAULTS[key].test)})" for key in beyond]
     return "\n".join(lines) + "\n"
 
 
