@@ -270,26 +270,42 @@ def failures(output: str) -> list[tuple[str, str, str]]:
 # Where a message printed by a task ends in the flattened output: the next task's header
 # or result, or the recap.
 MESSAGE_END = re.compile(
-    r" (?:TASK \[|PLAY \[|PLAY RECAP|ok: \[|changed: \[|skipping: \[|fatal: \[)"
+    r" (?:TASK \[|PLAY \[|PLAY RECAP|ok: \[|changed: \[|skipping: \[|fatal: \[|Origin: )"
 )
+
+
+# ansible-core 2.19 prints a failure twice: an [ERROR] line ("Task failed: Action failed:
+# <msg>", then "Origin: <file:line>" and the task's source) and the result's msg.
+ERROR_PREFIX = re.compile(
+    r"^[*\s]*(?:\[ERROR\]: )?(?:Task failed: )?(?:(?:Action|Module) failed: )?"
+)
+ERROR_ORIGIN = re.compile(r" Origin: \S+:\d+:\d+.*$")
+
+
+def clean_message(text: str) -> str:
+    """A runbook's message without ansible-core's [ERROR] framing (prefix, Origin, source)."""
+    return ERROR_ORIGIN.sub("", ERROR_PREFIX.sub("", text)).strip()
 
 
 def message_with(output: str, text: str, limit: int = 600) -> str:
     """The message in ansible-playbook's output that holds ``text``: from its ``msg:`` (or
     its result line) to the next task's output, line wrapping undone."""
     flat = " ".join(output.split())
-    index = flat.find(text)
-    if index < 0:
+    headers = [m.span() for m in re.finditer(r"(?:TASK|PLAY) \[[^\]]*\]", flat)]
+    found = [
+        m.start()
+        for m in re.finditer(re.escape(text), flat)
+        if not any(start <= m.start() < end for start, end in headers)  # a task's name
+    ]
+    if not found:
         raise ValueError(f"{text!r} is not in the output")
-    starts = [flat.rfind(marker, 0, index) for marker in ("msg: ", "=> ", "] ")]
-    start = max(max(starts), index - limit)
-    if flat.startswith("msg: ", start):
-        start += len("msg: ")
-    elif flat.startswith(("=> ", "] "), start):
-        start += 2
+    index = found[0]
+    markers = ("msg: ", "[ERROR]: ", "=> ", "] ")
+    start, marker = max((flat.rfind(m, 0, index), m) for m in markers)
+    start = max(start + len(marker), index - limit) if start >= 0 else max(0, index - limit)
     end = MESSAGE_END.search(flat, index)
-    message = flat[start : end.start() if end else index + limit].strip()
-    return message.strip("'\"")[:limit]
+    message = flat[start : end.start() if end else index + limit]
+    return clean_message(message.strip().strip("'\""))[:limit]
 
 
 # ---- rendering
@@ -397,7 +413,7 @@ def render(rows: dict[str, dict]) -> str:
     for key, row in rows.items():
         lines.append(
             f"| {numbers[key]} | {cell(FAULTS[key].title)} | {row['runbook']} "
-            f"| {cell(row['reported'], 700)} | {yes_no(row['rerun_converged'])} "
+            f"| {cell(clean_message(row['reported']), 700)} | {yes_no(row['rerun_converged'])} "
             f"| {yes_no(row['keys_match'])} | {yes_no(row['backups'])} | {probes_cell(row)} "
             f"| {cell(row.get('lab') or NOT_CHECKED)} | {cell(where(row.get('test') or ''))} |"
         )

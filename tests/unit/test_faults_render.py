@@ -215,3 +215,24 @@ def test_the_message_holding_a_text_is_taken_whole():
     )
     with pytest.raises(ValueError, match="not in the output"):
         faults.message_with(DEBUG_OUTPUT, "never said")
+
+
+ERROR_OUTPUT = """\
+TASK [ackops.runbooks.renew_certs : Fail when a host could not be reached] *****
+[ERROR]: Task failed: Action failed: lab-worker-9 could not be reached over SSH: their
+certificates were not read. Fix access and run again.
+Origin: /work/main/roles/renew_certs/tasks/reach_verdict.yml:4:3
+
+2 # The run's result when a host could not be reached
+"""
+
+
+def test_ansible_cores_error_framing_is_left_out():
+    assert faults.message_with(ERROR_OUTPUT, "could not be reached") == (
+        "lab-worker-9 could not be reached over SSH: their certificates were not read. "
+        "Fix access and run again."
+    )
+    recorded = (
+        "***** [ERROR]: Task failed: Module failed: lab-master-1: held. Origin: /x.yml:4:3 2 # src"
+    )
+    assert faults.clean_message(recorded) == "lab-master-1: held."
