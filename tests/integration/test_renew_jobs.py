@@ -318,6 +318,7 @@ def command_fails(lab, tmp_path, command: list[str]):
         "-e", f"renew_certs_report_dir={tmp_path}",
     )  # fmt: skip
     out = proc.stdout
+    (tmp_path / "run.out").write_text(out)  # kept by pytest, for a failure's reader
     assert proc.returncode != 0, out[-3000:]
     # The run names the host, the Job and the end of its output.
     assert f"{first.name}: the renewal did not come back healthy" in out
