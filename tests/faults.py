@@ -277,14 +277,17 @@ MESSAGE_END = re.compile(
 # ansible-core 2.19 prints a failure twice: an [ERROR] line ("Task failed: Action failed:
 # <msg>", then "Origin: <file:line>" and the task's source) and the result's msg.
 ERROR_PREFIX = re.compile(
-    r"^[*\s]*(?:\[ERROR\]: )?(?:Task failed: )?(?:(?:Action|Module) failed: )?"
+    r"\**\s*\[ERROR\]: (?:Task failed: )?(?:(?:Action|Module) failed: )?|^(?:Task failed: )?"
+    r"(?:(?:Action|Module) failed: )"
 )
-ERROR_ORIGIN = re.compile(r" Origin: \S+:\d+:\d+.*$")
+# "Origin: file:line:column", then the task's source down to its "^ column N" line (or
+# to the end, when the recorded text was cut before it).
+ERROR_ORIGIN = re.compile(r" Origin: \S+:\d+:\d+(?:.*?\^ col\w*(?: \d+)?|.*$)")
 
 
 def clean_message(text: str) -> str:
     """A runbook's message without ansible-core's [ERROR] framing (prefix, Origin, source)."""
-    return ERROR_ORIGIN.sub("", ERROR_PREFIX.sub("", text)).strip()
+    return " ".join(ERROR_ORIGIN.sub("", ERROR_PREFIX.sub("", text)).split())
 
 
 def message_with(output: str, text: str, limit: int = 600) -> str:

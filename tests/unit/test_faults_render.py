@@ -236,3 +236,17 @@ def test_ansible_cores_error_framing_is_left_out():
         "***** [ERROR]: Task failed: Module failed: lab-master-1: held. Origin: /x.yml:4:3 2 # src"
     )
     assert faults.clean_message(recorded) == "lab-master-1: held."
+
+
+def test_the_framing_is_left_out_inside_a_longer_text_too():
+    recorded = (
+        "Started again: *** [ERROR]: Task failed: Module failed: m1: held. Origin: "
+        "/r/master.yml:14:3 12 x: 1 13 14 - name: Take the lock ^ column 3 With the lock "
+        "removed, it converged."
+    )
+    assert faults.clean_message(recorded) == (
+        "Started again: m1: held. With the lock removed, it converged."
+    )
+    cut = "m1: held. Origin: /r/master.yml:14:3 12 x: 1 ^ colu With the lock removed."
+    assert faults.clean_message(cut) == "m1: held. With the lock removed."
+    assert faults.clean_message("m1: held. Origin: /r/m.yml:1:2 12 x") == "m1: held."
