@@ -82,19 +82,28 @@ PLAYBOOK_FLOOR = """\
 
 # What the measurements showed (the printed explanation; numbers come from the results).
 EXPLANATION = """\
-Where the report's time goes, and why the rest cannot go:
+Where the report's time goes, and why the rest cannot go (measured 2026-12-05 on the 2-core
+lab, report-only, median of 3, before = 48fd094 in the same run):
+  hosts  floor  report  ratio  before  ratio
+      5  1.60s   4.49s  2.81x   6.03s  3.77x
+     10  2.66s   5.91s  2.22x   9.10s  3.42x
+     20  6.16s  10.74s  1.74x  20.70s  3.36x
 * One round trip per host: the certificate read (k8s_cert_info) is also the reach check, so
   the report opens each host's SSH connection once, as the floor does. Before, a ping per host
-  came first (a second round trip, and with cold connections a second SSH handshake).
-* Everything else runs once, on the controller: building the fleet report, writing the
-  JSON/Markdown/HTML files, set_stats and the gates are run_once tasks, included once rather
-  than once per host; the only per-host work left is the read and its argument validation.
-* What is left beyond the floor is ansible-playbook itself (the "playbook floor" column: the
-  same ping as a one-task playbook) plus a fixed cost of about a dozen run_once tasks
-  (each a worker process on the controller), the runbook's plays that end at once in report
-  mode, and the argument validation the role's entry points get from ansible-core. None of
-  it grows with the hosts, so the ratio falls as the fleet grows; the fixed part weighs most
-  at 5 hosts, where the floor itself is short.
+  came first (5.3 s of the 20-host run) and the report's includes ran per host (argument
+  validation of the write entry point alone 2.1 s).
+* Everything else runs once, on the controller: building the fleet report (0.6 s at 20 hosts,
+  hostvars read once), writing the JSON/Markdown/HTML files (0.65 s, the report_write module
+  started on the local connection), set_stats (0.6 s, templating the ~500-row table for the
+  counts) and the gates are run_once tasks, included once.
+* What is left: the read itself takes 7.35 s at 20 hosts against the 6.2 s ping floor, since
+  it parses every certificate and key on each host, and the lab's hosts share the
+  controller's 2 cores; about 0.9 s outside any task (a one-ping playbook is no slower than
+  the ad-hoc floor: 5.58 s against 6.16 s at 20 hosts, so it is the runbook's plays, not
+  ansible-playbook's start); the per-host argument validation of the inventory entry point
+  (0.38 s). None of the fixed part grows with the hosts, so the ratio
+  falls as the fleet grows (2.8x at 5, 1.7x at 20); 1.3x at 20 hosts would need the read
+  itself no dearer than a ping.
 """
 
 
