@@ -27,7 +27,9 @@ def cluster() -> dict:
     return json.loads(FIXTURE.read_text())
 
 
-@pytest.fixture(scope="module")
+# Built for each test (a few milliseconds): mutmut credits what a fixture runs to the
+# test that first sets it up, so a module-scoped plan would hide every other test from it.
+@pytest.fixture
 def plan():
     return plan_flex_migration(cluster(), {})
 

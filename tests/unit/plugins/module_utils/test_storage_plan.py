@@ -44,7 +44,9 @@ def find(objects, kind, name, namespace=None):
     return matches[0]
 
 
-@pytest.fixture(scope="module")
+# Built for each test (a few milliseconds): mutmut credits what a fixture runs to the
+# test that first sets it up, so a module-scoped plan would hide every other test from it.
+@pytest.fixture
 def full_plan():
     return build_plan(spec())
 
