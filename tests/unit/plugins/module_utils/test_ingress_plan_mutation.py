@@ -494,3 +494,132 @@ def test_pods_left_on_dedicated_nodes_say_why_as_kubectl_drain_would():
         ("debug", "no controller would recreate it (evicting deletes it for good); move or "
                   "delete it yourself"),
     ]  # fmt: skip
+
+
+# --- session 5: survivors of the 2026-12-05 run ------------------------------------------
+
+
+def worker(name, zone=None, labels=None, taints=None, ready=True):
+    meta = {"name": name, "labels": {**({"topology.kubernetes.io/zone": zone} if zone else {}),
+                                     **(labels or {})}}  # fmt: skip
+    status = READY if ready else {"conditions": [{"type": "Ready", "status": "False"}]}
+    return {"metadata": meta, "spec": {"taints": taints or []}, "status": status}
+
+
+def test_automatic_selection_fills_the_least_used_zone_each_time():
+    # Zone a has three workers, zone b two; four replicas: two per zone, not three in a.
+    nodes = [worker(n, zone=n[0]) for n in ("a1", "a2", "a3", "b1", "b2")]
+    assert plan.select_nodes(nodes, 4, None, automatic=True) == ["a1", "a2", "b1", "b2"]
+
+
+def test_too_few_workers_names_the_usable_ones_and_why_the_others_are_not():
+    nodes = [
+        worker("w1"),
+        worker("w2"),
+        worker("w3", ready=False, taints=[{"key": "gpu", "effect": "NoSchedule"}]),
+    ]
+    with pytest.raises(plan.IngressHAError) as info:
+        plan.select_nodes(nodes, 3, [], automatic=True)
+    assert str(info.value) == (
+        "only 2 ready, schedulable worker(s) (w1, w2) for 3 replicas: every replica needs a "
+        "node of its own and masters are never chosen; skipped: w3 (NotReady, taint "
+        "gpu:NoSchedule not tolerated)"
+    )
+    with pytest.raises(plan.IngressHAError) as info:
+        plan.select_nodes([nodes[2]], 1, [], automatic=True)
+    assert str(info.value).startswith("only 0 ready, schedulable worker(s) (none) for 1 ")
+
+
+def test_a_requested_node_with_two_problems_lists_both():
+    node = worker("w3", ready=False, taints=[{"key": "gpu", "effect": "NoSchedule"}])
+    with pytest.raises(plan.IngressHAError) as info:
+        plan.select_nodes([node], 1, [{"host": "h3", "node_name": "w3"}])
+    assert "host h3: node w3 is NotReady, taint gpu:NoSchedule not tolerated." in str(info.value)
+
+
+def test_an_empty_group_is_refused_unless_automatic_selection_is_asked_for():
+    with pytest.raises(plan.IngressHAError, match="automatic selection was not asked for"):
+        plan.select_nodes([worker("w1")], 1, None)
+
+
+def test_selection_honours_the_controllers_tolerations_and_none_means_none():
+    gpu = worker("w1", taints=[{"key": "gpu", "value": "yes", "effect": "NoSchedule"}])
+    tolerating = [{"key": "gpu", "operator": "Exists"}]
+    assert plan.select_nodes([gpu], 1, None, automatic=True, tolerations=tolerating) == ["w1"]
+    with pytest.raises(plan.IngressHAError, match="taint gpu=yes:NoSchedule not tolerated"):
+        plan.select_nodes([gpu], 1, None, automatic=True, tolerations=None)
+
+
+def test_a_node_with_the_selected_labels_has_no_selector_problem():
+    node = worker("w1", labels={"disk": "ssd", "arch": "amd64"})
+    assert plan.node_problems(node, [], {"disk": "ssd", "arch": "amd64"}) == []
+    assert plan.node_problems(worker("w2"), [], {"disk": "ssd"}) == [
+        "not matching the controller's nodeSelector disk=ssd"
+    ]
+
+
+def test_every_untolerated_taint_is_listed_whatever_comes_before_it():
+    node = worker(
+        "w1",
+        taints=[
+            {"key": "gpu", "value": "yes", "effect": "NoSchedule"},
+            {"key": "soft", "effect": "PreferNoSchedule"},
+            {"key": "db", "effect": "NoExecute"},
+        ],
+    )
+    assert plan.node_problems(node, [{"key": "gpu", "operator": "Exists"}]) == [
+        "taint db:NoExecute not tolerated"
+    ]
+
+
+def test_a_later_toleration_can_match_after_one_for_another_key():
+    taint = {"key": "gpu", "value": "yes", "effect": "NoSchedule"}
+    match = {"key": "gpu", "operator": "Exists"}
+    for first in (
+        {"key": "db", "operator": "Exists"},  # another key
+        {"key": "gpu", "operator": "Exists", "effect": "NoExecute"},  # another effect
+        {"operator": "Equal"},  # no key and not Exists: tolerates nothing
+    ):
+        assert plan.tolerates([first, match], taint), first
+        assert not plan.tolerates([first], taint), first
+
+
+def test_other_selector_keeps_every_key_but_the_ingress_label():
+    ctl = controller()
+    ctl["spec"]["template"]["spec"]["nodeSelector"] = {
+        "disk": "ssd",
+        "node-role.kubernetes.io/ingress": "true",
+    }
+    assert plan.other_selector(ctl) == {"disk": "ssd"}
+
+
+def test_controller_body_keeps_the_api_version_it_was_read_with():
+    ctl = controller(replicas=2)
+    ctl["apiVersion"] = "apps/v1beta2"
+    assert plan.controller_body(ctl, None, 3, dedicate=False)["apiVersion"] == "apps/v1beta2"
+
+
+def test_helm_advice_with_a_field_no_chart_value_sets():
+    helm = {"type": "helm", "release": "edge", "release_namespace": "ingress"}
+    assert plan.ownership_advice(helm, [".spec.replicas", ".metadata.labels.x"]) == (
+        plan.ownership_advice(helm, [".spec.replicas"])
+    )
+
+
+def test_a_value_that_changes_type_is_reported_at_its_path():
+    assert plan.changed_fields({"a": 1}, [1], "spec") == ["spec"]
+
+
+def test_pods_to_clear_looks_at_every_pod_after_one_it_leaves_alone():
+    def pod(name, **spec):
+        return {
+            "metadata": {"name": name, "labels": {"app": name},
+                         "ownerReferences": [{"kind": "ReplicaSet", "name": "x", "uid": "u"}]},
+            "spec": {"nodeName": "w1", **spec},
+        }  # fmt: skip
+
+    tolerant = pod("t", tolerations=[{"key": "node-role.kubernetes.io/ingress", "operator": "Exists"}])  # fmt: skip
+    ours = pod("ing")
+    ours["metadata"]["labels"] = {"app": "ing"}
+    evict, left = plan.pods_to_clear([tolerant, ours, pod("web")], {"w1"}, {"app": "ing"})
+    assert ([p["metadata"]["name"] for p in evict], left) == (["web"], [])
