@@ -51,6 +51,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_renew_report import BIN, INVENTORY, REPO, BenchError, host_counts
+from k8s_loop import API_NOTE, fmt, ingress_markdown, release_markdown
 
 # The report's tasks that reach the hosts: the certificate read and, before it was the
 # reach check too, the ping; with their argument validation and bookkeeping per host.
@@ -169,11 +170,33 @@ def export_tree(ref: str, into: Path) -> Path:
     return into
 
 
+def project_tree(ref: str | None, scratch: Path) -> Path | None:
+    """The project tree of ``ref``: a directory holding one as it is (a candidate change), else
+    commit ``ref`` exported into ``scratch``; None without a ref."""
+    if not ref:
+        return None
+    if Path(ref, "renew-certs.yml").is_file():
+        return Path(ref).resolve()
+    return export_tree(ref, Path(tempfile.mkdtemp(dir=scratch)))
+
+
+def commit_of(ref: str | None) -> str | None:
+    """The commit ``ref`` names (None for a directory or no ref), for the results."""
+    if not ref or Path(ref).is_dir():
+        return None
+    proc = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", ref],
+                          capture_output=True, text=True)  # fmt: skip
+    return proc.stdout.strip() or None
+
+
 class Sides:
     """The commands of one size, each run with the same inventory and forks."""
 
-    def __init__(self, forks: int, reports: Path, baseline: Path | None, playbook_floor: Path):
+    def __init__(
+        self, forks: int, reports: Path, baseline: Path | None, playbook_floor: Path, tree: Path
+    ):
         self.forks = forks
+        self.tree = tree
         self.reports = reports
         self.baseline = baseline
         self.playbook_floor = playbook_floor
@@ -214,12 +237,12 @@ class Sides:
         if self.baseline:
             runs["baseline"] = []
         for _ in range(repeat):
-            runs["floor"].append(timed(self.floor(forks), "ansible -m ping", env)[0])
+            runs["floor"].append(timed(self.floor(forks), "ansible -m ping", env, self.tree)[0])
             if playbook_floor:
                 runs["playbook_floor"].append(
-                    timed(self.pb_floor(forks), "the playbook floor", env)[0]
+                    timed(self.pb_floor(forks), "the playbook floor", env, self.tree)[0]
                 )
-            runs["report"].append(timed(self.report(forks), "the report", env)[0])
+            runs["report"].append(timed(self.report(forks), "the report", env, self.tree)[0])
             if self.baseline:
                 runs["baseline"].append(
                     timed(self.report(forks), "the baseline's report", env, self.baseline)[0]
@@ -241,6 +264,18 @@ def mitogen_variant(directory: Path) -> dict[str, tuple[dict[str, str], int | No
     return {"Mitogen (mitogen_linear)": (env, None)}
 
 
+def failure_lines(output: str, keep: int = 6) -> str:
+    """The lines of a failed run that say why (errors, msg), else its last lines."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    wanted = [line for line in lines if re.search(r"ERROR|Error|error|msg|failed", line)]
+    return "\n".join((wanted or lines)[:keep])
+
+
+def command_line() -> str:
+    """How this bench was started, for the results (the lab lock is not visible from here)."""
+    return " ".join([".venv/bin/python", f"bench/{Path(sys.argv[0]).name}", *sys.argv[1:]])
+
+
 def row_hosts(hosts: dict[str, int]) -> int:
     return hosts["masters"] + hosts["workers"]
 
@@ -252,6 +287,7 @@ def measure(
     baseline_ref: str | None,
     renewal: bool,
     variants: dict[str, tuple[dict[str, str], int | None]],
+    tree_ref: str | None = None,
 ) -> dict:
     if size < 2:
         raise BenchError(f"--sizes: {size} is too small (one master and at least one worker)")
@@ -274,17 +310,13 @@ def measure(
         scratch = Path(scratch)
         (scratch / "reports").mkdir()
         (scratch / "floor.yml").write_text(PLAYBOOK_FLOOR)
-        baseline = None
-        if baseline_ref and Path(baseline_ref, "renew-certs.yml").is_file():
-            baseline = Path(baseline_ref).resolve()  # a tree already there (a candidate change)
-        elif baseline_ref:
-            baseline = export_tree(baseline_ref, Path(tempfile.mkdtemp(dir=scratch)))
-        sides = Sides(forks, scratch / "reports", baseline, scratch / "floor.yml")
-        timed(
-            sides.floor(), "ansible -m ping"
-        )  # warms the SSH control sockets for every side alike
+        baseline = project_tree(baseline_ref, scratch)
+        tree = project_tree(tree_ref, scratch) or REPO
+        sides = Sides(forks, scratch / "reports", baseline, scratch / "floor.yml", tree)
+        # warms the SSH control sockets for every side alike
+        timed(sides.floor(), "ansible -m ping", cwd=tree)
         medians = sides.run_all({}, None, repeat, playbook_floor=True)
-        profiled_s, report_out = timed(sides.report(), "the report, profiled", PROFILED)
+        profiled_s, report_out = timed(sides.report(), "the report, profiled", PROFILED, tree)
         baseline_out = ""
         if baseline:
             baseline_profiled_s, baseline_out = timed(
@@ -295,7 +327,11 @@ def measure(
             for name, (env, variant_forks) in variants.items():
                 if variant_forks and variant_forks > forks and row_hosts(hosts) <= forks:
                     continue  # as many forks as hosts already: nothing to try
-                tried[name] = sides.run_all(env, variant_forks, repeat, playbook_floor=False)
+                try:
+                    tried[name] = sides.run_all(env, variant_forks, repeat, playbook_floor=False)
+                except BenchError as exc:  # recorded (Mitogen may not load): the rest goes on
+                    tried[name] = {"error": failure_lines(str(exc))}
+                    continue
                 tried[name]["report_ratio"] = round(tried[name]["report"] / tried[name]["floor"], 2)
         row = {
             "hosts": hosts["masters"] + hosts["workers"],
@@ -310,6 +346,9 @@ def measure(
             "report_profile_top": profile(report_out)[:10],
             "report_breakdown": breakdown(profiled_s, profile(report_out)),
             "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "tree": commit_of(tree_ref) or tree_ref or "working tree",
+            "command": command_line(),
+            "load_average": [round(load, 2) for load in os.getloadavg()],
         }
         if baseline:
             row |= {
@@ -322,7 +361,7 @@ def measure(
         if tried:
             row["variants"] = tried
         if renewal:
-            seconds, renewal_out = timed(sides.playbook(), "the renewal", PROFILED)
+            seconds, renewal_out = timed(sides.playbook(), "the renewal", PROFILED, tree)
             renewal_tasks = profile(renewal_out)
             waits = sum(s for task, s in renewal_tasks if WAIT_TASK.search(task))
             row |= {
@@ -403,6 +442,9 @@ def explain(results: dict) -> None:
         )
     for row in rows:
         for name, sides in row.get("variants", {}).items():
+            if "error" in sides:
+                print(f"  {row['hosts']:>3} hosts, {name}: failed: {sides['error']}")
+                continue
             before = (
                 f", before {sides['baseline']:.2f} s ({sides['baseline'] / sides['floor']:.2f}x)"
                 if "baseline" in sides
@@ -437,6 +479,92 @@ def explain(results: dict) -> None:
                 print(f"  {seconds:7.2f} s  {task}")
 
 
+MACHINE_NOTE = """\
+The machine: 2 cores shared by everyone working on the project; while these were measured a
+mutation-testing run was going on at nice 15 (one child), and the lab's hosts (a network
+namespace and an sshd each), its API server, etcd and kwok run on the same 2 cores as the
+controller. The load average (1, 5, 15 min) at the end of each measurement is in the tables:
+compare ratios measured in the same run, not seconds across runs."""
+
+
+def fleet_markdown(results: dict) -> list[str]:
+    rows = sorted(results.values(), key=lambda row: row["hosts"])
+    lines = ["## The fleet curve", "", "Commands:", ""]
+    lines += [f"    flock /tmp/ackops-lab.lock {command}"
+              for command in dict.fromkeys(row.get("command", "?") for row in rows)]  # fmt: skip
+    lines += [
+        "",
+        "Medians of `repeat` interleaved runs; floor = `ansible masters:workers -m ping`, playbook"
+        " floor = one ping task in a playbook, report = `renew-certs.yml -e"
+        " renew_certs_action=report`, renewal = one full `renew-certs.yml` run (every leaf due,"
+        " profiled), its health waits (tasks named Wait ..., the load balancer's drain) apart.",
+        "",
+        "| hosts | repeat | floor s | playbook floor s | report s | report / floor | renewal s"
+        " | health waits s | renewal beyond waits / floor | load avg | tree | measured |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+    ]
+    for row in rows:
+        load = "/".join(fmt(x, 1) for x in row.get("load_average", [])) or "-"
+        lines.append(
+            f"| {row['hosts']} | {row['repeat']} | {fmt(row['floor_s'])} | "
+            f"{fmt(row.get('playbook_floor_s'))} | {fmt(row['report_s'])} | "
+            f"{fmt(row['report_ratio'], unit='x')} | {fmt(row.get('renewal_s'))} | "
+            f"{fmt(row.get('renewal_health_waits_s'))} | "
+            f"{fmt(row.get('renewal_beyond_waits_ratio'), unit='x')} | {load} | "
+            f"{row.get('tree', 'working tree')} | {row['measured_at']} |"
+        )
+    for row in rows:
+        if not row.get("variants"):
+            continue
+        lines += ["", f"## Connection settings and Mitogen at {row['hosts']} hosts", "",
+                  f"ansible.cfg's settings (pipelining, ControlPersist 60s, {row['forks']} forks)"
+                  " against each variant, medians of the same interleaved runs.", "",
+                  "| settings | floor s | report s | report / floor |", "|---|---:|---:|---:|",
+                  f"| ansible.cfg | {fmt(row['floor_s'])} | {fmt(row['report_s'])} | "
+                  f"{fmt(row['report_ratio'])}x |"]  # fmt: skip
+        better = []
+        for name, sides in row["variants"].items():
+            if "error" in sides:
+                error = sides["error"].replace("|", "\\|").replace("\n", "<br>")
+                lines.append(f"| {name} | failed | | {error} |")
+                continue
+            lines.append(f"| {name} | {fmt(sides['floor'])} | {fmt(sides['report'])} | "
+                         f"{fmt(sides['report_ratio'])}x |")  # fmt: skip
+            if sides["report"] < row["report_s"]:
+                better.append(f"{name} ({sides['report']:.2f} s against {row['report_s']:.2f} s)")
+        lines += ["", "Measured faster than ansible.cfg's settings for the report: "
+                  + (", ".join(better) if better else "none") + "."]  # fmt: skip
+    last = rows[-1] if rows else None
+    for key, title in (("report_profile_top", "report"), ("renewal_profile_top", "renewal")):
+        if last and last.get(key):
+            lines += ["", f"## The {title}'s profile at {last['hosts']} hosts (profile_tasks)", "",
+                      "| s | task |", "|---:|---|"]  # fmt: skip
+            lines += [f"| {seconds:.2f} | {task} |" for task, seconds in last[key]]
+    return lines
+
+
+def api_markdown(directory: Path) -> list[str]:
+    """The API-side benches' results (bench_ingress.py, bench_release.py), when present."""
+    found = {name: directory / f"{name}.json" for name in ("ingress", "release")}
+    found = {name: json.loads(path.read_text()) for name, path in found.items() if path.exists()}
+    if not found:
+        return []
+    lines = ["", "## API-side runbooks against a kubernetes.core.k8s loop", "", API_NOTE, ""]
+    if "ingress" in found:
+        lines += [*ingress_markdown(found["ingress"]), ""]
+    if "release" in found:
+        lines += release_markdown(found["release"])
+    return lines
+
+
+def markdown(results: dict, directory: Path) -> str:
+    lines = ["# Benchmarks", "",
+             "Generated by `.venv/bin/python bench/bench_fleet.py --sizes '' --markdown"
+             " bench/RESULTS.md` from build/bench/*.json (bench_fleet.py, bench_ingress.py,"
+             " bench_release.py); no pass/fail on time.", "", MACHINE_NOTE, ""]  # fmt: skip
+    return "\n".join([*lines, *fleet_markdown(results), *api_markdown(directory)]) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -451,6 +579,12 @@ def main() -> int:
         metavar="REF",
         help="also time the report of this commit, or of the project tree in this directory",
     )
+    parser.add_argument(
+        "--tree",
+        metavar="REF",
+        help="run every side from this commit (git archive) or project directory instead of the "
+        "working tree, which others may be editing while the bench runs",
+    )
     parser.add_argument("--no-renewal", action="store_true", help="time the report only")
     parser.add_argument(
         "--variants", action="store_true", help="also try other connection settings"
@@ -460,6 +594,12 @@ def main() -> int:
     )
     parser.add_argument("--results", type=Path, default=REPO / "build" / "bench" / "fleet.json")
     parser.add_argument("--plot", type=Path, default=REPO / "build" / "bench" / "fleet.png")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="PATH",
+        help="also write the results (and the API-side benches' beside --results) as Markdown",
+    )
     args = parser.parse_args()
     try:
         sizes = [int(part) for part in args.sizes.split(",") if part.strip()]
@@ -473,7 +613,13 @@ def main() -> int:
             variants |= mitogen_variant(args.mitogen)
         for size in sizes:
             results[str(size)] = measure(
-                size, args.repeat, args.forks, args.baseline, not args.no_renewal, variants
+                size,
+                args.repeat,
+                args.forks,
+                args.baseline,
+                not args.no_renewal,
+                variants,
+                args.tree,
             )
             args.results.parent.mkdir(parents=True, exist_ok=True)
             args.results.write_text(json.dumps(results, indent=2) + "\n")
@@ -483,6 +629,9 @@ def main() -> int:
     explain(results)
     print(f"results: {args.results}")
     print(plot(results, args.plot))
+    if args.markdown:
+        args.markdown.write_text(markdown(results, args.results.parent))
+        print(f"markdown: {args.markdown}")
     return 0
 
 

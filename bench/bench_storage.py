@@ -25,80 +25,24 @@ validation, plan, apply, report), so start-up counts against the runbook only.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
-import json
-import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "collections"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ansible_collections.ackops.runbooks.plugins.module_utils.storage.plan import (  # noqa: E402
+from k8s_loop import REPO, Lab, apply, run_loop, run_playbook
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.storage.plan import (
     build_plan,
 )
 
-VENV = REPO / ".venv" / "bin"
 SIDE_LABEL = "bench.ackops.io/side"
-LOOP_PLAY = """\
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - ansible.builtin.set_fact: {bench_start: "{{ now(utc=true).timestamp() }}"}
-    - kubernetes.core.k8s:
-        kubeconfig: "{{ kubeconfig }}"
-        state: present
-        apply: true
-        definition: "{{ item }}"
-      loop: "{{ objects }}"
-      loop_control: {label: "{{ item.metadata.name }}"}
-    - ansible.builtin.copy:
-        dest: "{{ elapsed_file }}"
-        content: "{{ now(utc=true).timestamp() | float - bench_start | float }}"
-        mode: "0644"
-"""
 
 
-class Lab:
-    """The lab as `lab status --json` describes it, and the optional per-phase lock."""
-
-    def __init__(self, lock: str | None):
-        self.lock_path = lock
-
-    def load(self) -> None:
-        """Read inside a phase: another user may be bringing the lab up or down."""
-        out = subprocess.run(
-            [str(REPO / "lab" / "lab"), "status", "--json"], text=True, capture_output=True
-        )
-        lab = json.loads(out.stdout or "{}")
-        if not lab.get("up"):
-            sys.exit("the lab is not up (lab/lab up)")
-        self.inventory, self.kubeconfig = lab["inventory"], lab["kubeconfig"]
-        self.region = lab["hosts"][0]["node_name"].split(".", 1)[0]
-        self.zones = sorted({h["zone"] for h in lab["hosts"]})
-        self.kubectl = [lab["kubectl"], "--kubeconfig", self.kubeconfig]
-
-    @contextlib.contextmanager
-    def phase(self):
-        if not self.lock_path:
-            yield
-            return
-        with open(self.lock_path, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def get(self, *args: str) -> dict:
-        out = subprocess.run([*self.kubectl, "get", *args, "-o", "json"], text=True,
-                             capture_output=True)  # fmt: skip
-        return json.loads(out.stdout) if out.returncode == 0 else {"items": []}
+class StorageLab(Lab):
+    """The lab, with what this bench counts and removes: its PVs and PVCs."""
 
     def count(self, side: str) -> tuple[int, int]:
         selector = f"{SIDE_LABEL}={side}"
@@ -107,9 +51,7 @@ class Lab:
         return len(pvs), len(pvcs)
 
     def ensure_namespace(self, name: str) -> None:
-        manifest = json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-        subprocess.run([*self.kubectl, "apply", "-f", "-"], input=manifest, text=True,
-                       capture_output=True, check=True)  # fmt: skip
+        apply(self, [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}])
 
     def cleanup(self, namespaces: list[str], wait: bool) -> None:
         """The namespaces (and their claims), then every PV either side made. Before a run,
@@ -132,23 +74,6 @@ def volumes(side: str, namespace: str, first: int, last: int, zone: str) -> list
     ]  # fmt: skip
 
 
-def playbook(path: Path, lab: Lab, extra: dict, scratch: Path) -> float:
-    """One ansible-playbook run; its variables and reports go to ``scratch``, never the checkout."""
-    vars_file = scratch / f"{path.stem}.vars.json"
-    vars_file.write_text(json.dumps(extra))
-    env = dict(os.environ, PATH=f"{VENV}:{os.environ['PATH']}", ACKOPS_REPORT_DIR=str(scratch))
-    start = time.monotonic()
-    proc = subprocess.run(
-        [str(VENV / "ansible-playbook"), "-i", lab.inventory, str(path), "-e", f"@{vars_file}"],
-        cwd=REPO, text=True, capture_output=True, env=env,
-    )  # fmt: skip
-    elapsed = time.monotonic() - start
-    if proc.returncode != 0:
-        failed = [line for line in proc.stdout.splitlines() if '"msg"' in line or "msg:" in line]
-        sys.exit(f"{path.name} failed:\n{proc.stdout[-2000:]}\n" + "\n".join(failed[-5:]))
-    return elapsed
-
-
 def check(lab: Lab, side: str, expected: int) -> None:
     pvs, pvcs = lab.count(side)
     if (pvs, pvcs) != (expected, expected):
@@ -157,9 +82,9 @@ def check(lab: Lab, side: str, expected: int) -> None:
 
 def run_runbook(lab: Lab, pairs: int, tmpdir: Path) -> float:
     """The runbook: every pair in one playbook run (one module call, batches)."""
-    return playbook(
+    return run_playbook(
         REPO / "provision-storage.yml",
-        lab,
+        lab.inventory,
         {
             "provision_storage_region": lab.region,
             "provision_storage_zones": lab.zones,
@@ -170,25 +95,22 @@ def run_runbook(lab: Lab, pairs: int, tmpdir: Path) -> float:
             "provision_storage_report_dir": str(tmpdir),
         },
         tmpdir,
-    )
+    )[0]
 
 
-def run_loop(lab: Lab, first: int, last: int, tmpdir: Path) -> float:
+def loop_chunk(lab: Lab, first: int, last: int, tmpdir: Path) -> float:
     """The loop over the same plan's objects (its own namespace, ids and label): its task's time."""
     plan = build_plan(
         {"region": lab.region, "zones": lab.zones, "driver": "csi",
          "volumes": volumes("loop", "bench-loop", first, last, lab.zones[0])}
     )  # fmt: skip
-    elapsed_file = tmpdir / f"loop-{first}.elapsed"
     lab.ensure_namespace("bench-loop")
-    playbook(tmpdir / "loop.yml", lab, {
-        "objects": plan["objects"], "kubeconfig": lab.kubeconfig,
-        "elapsed_file": str(elapsed_file),
-    }, tmpdir)  # fmt: skip
+    items = [{"apply": True, "definition": obj} for obj in plan["objects"]]
+    seconds = run_loop(lab, items, tmpdir, f"loop-{first}")["loop_task_s"]
     pvs, pvcs = lab.count("loop")
     if min(pvs, pvcs) < last - first:
         sys.exit(f"loop: {pvs} PVs and {pvcs} PVCs after pairs {first}-{last - 1}")
-    return float(elapsed_file.read_text())
+    return seconds
 
 
 def main() -> int:
@@ -199,10 +121,9 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        lab = Lab(args.lock)
+        lab = StorageLab(args.lock)
         chunk = args.chunk if args.lock else args.pairs
         firsts = list(range(0, args.pairs, chunk))
-        (tmpdir / "loop.yml").write_text(LOOP_PLAY)
         runbook, loop = 0.0, 0.0
         # Phases, each under the lock when --lock is given: the runbook with the loop's first
         # chunk, then the other chunks, the last one also checking and deleting everything.
@@ -214,7 +135,7 @@ def main() -> int:
                     lab.cleanup(["bench-runbook", "bench-loop"], wait=True)
                     runbook = run_runbook(lab, args.pairs, tmpdir)
                     check(lab, "runbook", args.pairs)
-                loop += run_loop(lab, first, last, tmpdir)
+                loop += loop_chunk(lab, first, last, tmpdir)
                 if last == args.pairs:
                     if len(firsts) == 1:
                         check(lab, "loop", args.pairs)
