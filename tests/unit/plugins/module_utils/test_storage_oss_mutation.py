@@ -434,3 +434,40 @@ def test_an_access_key_in_a_volume_is_refused_whatever_its_spelling(key):
         "can read PVs); allowed: put it in a secrets item and reference that item's name with "
         "secret, or use auth_type rrsa/sts"
     )
+
+
+@pytest.mark.parametrize(("other_opts", "word"), [("-oa -o b x", "'x'"), ("-oa b", "'b'")])
+def test_other_opts_are_read_word_by_word(other_opts, word):
+    error = refused(plan(volumes=[oss(other_opts=other_opts)]))
+    assert error.cause.startswith(f"{word} is not preceded by -o")
+
+
+def test_a_bucket_is_required():
+    error = refused(plan(volumes=[oss(bucket=None)]))
+    assert (error.field, error.cause) == (
+        "volumes[0].bucket",
+        "is required; allowed: an OSS bucket name: 3 to 63 lowercase letters, digits and '-'",
+    )
+
+
+def test_an_unknown_auth_type_lists_every_kind():
+    error = refused(plan(volumes=[oss(auth_type="ldap")]))
+    assert (error.field, error.cause) == (
+        "volumes[0].auth_type",
+        "'ldap' is not allowed; allowed: secret, rrsa, sts, daemon",
+    )
+
+
+def test_the_bucket_domain_advice_keeps_the_endpoint_as_written():
+    error = refused(plan(volumes=[oss(url="http://llm-models.oss.example.EX/")]))
+    assert error.cause.endswith("e.g. oss.example.EX")
+
+
+def test_a_flexvolume_refusal_lists_every_unsupported_attribute_but_other_opts():
+    error = refused(
+        plan(
+            driver="flexvolume",
+            volumes=[oss(secret=None, fuse_type="ossfs", encrypted="kms", other_opts="-o ro")],
+        )
+    )
+    assert "(not encrypted, fuseType)" in error.cause
