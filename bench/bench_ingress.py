@@ -27,7 +27,6 @@ to build/bench/ingress.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from k8s_loop import (
     finish,
     ingress_markdown,
     kubectl,
+    parse_args,
     run_loop,
     run_playbook,
     same_or_exit,
@@ -56,7 +56,6 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.ingress.plan impor
 )
 
 SIDE_LABEL = "bench.ackops.io/side"
-LOCK = "/tmp/ackops-lab.lock"
 CONTROLLER = "bench-ingress-controller"
 SERVICE = "bench-ingress-lb"
 POD_LABELS = {"app": "bench-ingress-controller"}
@@ -198,12 +197,7 @@ def loop_objects(names: list[str], runbook_state: dict) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--nodes", type=int, default=300, help="kwok nodes per side")
-    parser.add_argument("--lock", default=LOCK,
-                        help="the lab lock, taken per phase ('' when run under flock)")  # fmt: skip
-    args = parser.parse_args()
-    lab = Lab(args.lock or None)
+    args, lab = parse_args(__doc__, "nodes", 300, "kwok nodes per side")
     results: dict = {"nodes": args.nodes}
     with tempfile.TemporaryDirectory(prefix="bench-ingress-") as tmp:
         scratch = Path(tmp)

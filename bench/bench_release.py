@@ -27,7 +27,6 @@ Results go to build/bench/release.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -35,13 +34,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ingress import LOCK
 from k8s_loop import (
     REPO,
     Lab,
     apply,
     finish,
     kubectl,
+    parse_args,
     release_markdown,
     run_loop,
     run_playbook,
@@ -163,12 +162,7 @@ def loop_items(before: dict[str, dict], after: dict[str, dict]) -> list[dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--releases", type=int, default=10, help="applications per side")
-    parser.add_argument("--lock", default=LOCK,
-                        help="the lab lock, taken per step ('' when run under flock)")  # fmt: skip
-    args = parser.parse_args()
-    lab = Lab(args.lock or None)
+    args, lab = parse_args(__doc__, "releases", 10, "applications per side")
     namespaces = ["bench-release-runbook", "bench-release-loop"]
     results: dict = {"releases": args.releases, "steps": {}}
     with tempfile.TemporaryDirectory(prefix="bench-release-") as tmp:

@@ -7,6 +7,7 @@ Not a bench itself (``make bench`` runs bench/bench_*.py only).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import json
@@ -50,6 +51,20 @@ LOOP_PLAY = """\
 """
 # Fields the API server maintains, left out when two sides' objects are compared.
 SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields")
+
+
+LOCK = "/tmp/ackops-lab.lock"
+
+
+def parse_args(doc: str, count: str, default: int, what: str) -> tuple[argparse.Namespace, Lab]:
+    """An API-side bench's arguments: ``--<count>`` (``what``) and ``--lock``, taken per phase
+    by default so that ``make bench`` shares the lab ('' when already run under flock)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument(f"--{count}", type=int, default=default, help=what)
+    parser.add_argument("--lock", default=LOCK,
+                        help="the lab lock, taken per phase ('' when run under flock)")  # fmt: skip
+    args = parser.parse_args()
+    return args, Lab(args.lock or None)
 
 
 class Lab:
