@@ -488,6 +488,41 @@ controller. The load average (1, 5, 15 min) at the end of each measurement is in
 compare ratios measured in the same run, not seconds across runs."""
 
 
+def variants_markdown(row: dict) -> list[str]:
+    """One ``--variants`` run: every setting's floor and report (and the baseline's report,
+    with ``--baseline``), which ones beat ansible.cfg's, and the baseline's profile."""
+    baseline = "baseline_report_s" in row
+    lines = ["", f"## Connection settings and Mitogen at {row['hosts']} hosts", "",
+             f"    flock /tmp/ackops-lab.lock {row.get('command', '?')}", "",
+             f"ansible.cfg's settings (pipelining, ControlPersist 60s, {row['forks']} forks)"
+             " against each variant, medians of the same interleaved runs"
+             + (f"; baseline = the report of {row['baseline_ref']}" if baseline else "") + ".", "",
+             "| settings | floor s | report s | report / floor |"
+             + (" baseline s | baseline / floor |" if baseline else ""),
+             "|---|---:|---:|---:|" + ("---:|---:|" if baseline else "")]  # fmt: skip
+
+    def cells(floor: float, report: float, other: float | None) -> str:
+        text = f"{fmt(floor)} | {fmt(report)} | {fmt(report / floor, unit='x')} |"
+        return text + (f" {fmt(other)} | {fmt(other / floor, unit='x')} |" if baseline else "")
+
+    lines.append(f"| ansible.cfg | {cells(row['floor_s'], row['report_s'], row.get('baseline_report_s'))}")  # fmt: skip
+    better = []
+    for name, sides in row["variants"].items():
+        if "error" in sides:
+            error = sides["error"].replace("|", "\\|").replace("\n", "<br>")
+            lines.append(f"| {name} | failed: {error} | | |" + (" | |" if baseline else ""))
+            continue
+        lines.append(f"| {name} | {cells(sides['floor'], sides['report'], sides.get('baseline'))}")  # fmt: skip
+        if sides["report"] < row["report_s"]:
+            better.append(f"{name} ({sides['report']:.2f} s against {row['report_s']:.2f} s)")
+    lines += ["", "Measured faster than ansible.cfg's settings for the report: "
+              + (", ".join(better) if better else "none") + "."]  # fmt: skip
+    if baseline:
+        lines += ["", f"The baseline's profile ({row['baseline_ref']}):", "", "| s | task |",
+                  "|---:|---|", *[f"| {s:.2f} | {t} |" for t, s in row["baseline_profile_top"]]]  # fmt: skip
+    return lines
+
+
 def fleet_markdown(results: dict, variants: dict) -> list[str]:
     """The curve (``results``), then the variants of every row of ``results`` and ``variants``
     (the results of a separate ``--variants`` run) that has them."""
@@ -517,27 +552,8 @@ def fleet_markdown(results: dict, variants: dict) -> list[str]:
             f"{row.get('tree', 'working tree')} | {row['measured_at']} |"
         )
     for row in [*rows, *variants.values()]:
-        if not row.get("variants"):
-            continue
-        lines += ["", f"## Connection settings and Mitogen at {row['hosts']} hosts", "",
-                  f"    flock /tmp/ackops-lab.lock {row.get('command', '?')}", "",
-                  f"ansible.cfg's settings (pipelining, ControlPersist 60s, {row['forks']} forks)"
-                  " against each variant, medians of the same interleaved runs.", "",
-                  "| settings | floor s | report s | report / floor |", "|---|---:|---:|---:|",
-                  f"| ansible.cfg | {fmt(row['floor_s'])} | {fmt(row['report_s'])} | "
-                  f"{fmt(row['report_ratio'])}x |"]  # fmt: skip
-        better = []
-        for name, sides in row["variants"].items():
-            if "error" in sides:
-                error = sides["error"].replace("|", "\\|").replace("\n", "<br>")
-                lines.append(f"| {name} | failed | | {error} |")
-                continue
-            lines.append(f"| {name} | {fmt(sides['floor'])} | {fmt(sides['report'])} | "
-                         f"{fmt(sides['report_ratio'])}x |")  # fmt: skip
-            if sides["report"] < row["report_s"]:
-                better.append(f"{name} ({sides['report']:.2f} s against {row['report_s']:.2f} s)")
-        lines += ["", "Measured faster than ansible.cfg's settings for the report: "
-                  + (", ".join(better) if better else "none") + "."]  # fmt: skip
+        if row.get("variants"):
+            lines += variants_markdown(row)
     last = rows[-1] if rows else None
     for key, title in (("report_profile_top", "report"), ("renewal_profile_top", "renewal")):
         if last and last.get(key):
