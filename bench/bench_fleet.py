@@ -28,7 +28,8 @@ strategies).
 The results are merged into ``--results`` (JSON, one entry per size, so the sizes can be run
 by separate commands, each under the lab lock), and ``--plot`` draws time and ratio per size
 when matplotlib is installed (``make bench`` installs requirements-bench.txt). There is no
-pass/fail on time. The lab is shared and restarted by this bench: run it under the lock.
+pass/fail on time. The lab is shared and restarted by this bench: it takes the lab lock for each
+size (``make bench``), or runs under ``flock`` as below and then takes nothing more.
 
     flock /tmp/ackops-lab.lock .venv/bin/python bench/bench_fleet.py --sizes 5,10,20
     flock /tmp/ackops-lab.lock .venv/bin/python bench/bench_fleet.py --sizes 20 --baseline HEAD~3
@@ -51,7 +52,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_renew_report import BIN, INVENTORY, REPO, BenchError, host_counts
-from k8s_loop import API_NOTE, fmt, ingress_markdown, release_markdown
+from k8s_loop import API_NOTE, LOCK, Lab, fmt, ingress_markdown, release_markdown
 
 # The report's tasks that reach the hosts: the certificate read and, before it was the
 # reach check too, the ping; with their argument validation and bookkeeping per host.
@@ -610,6 +611,11 @@ def main() -> int:
         help="run every side from this commit (git archive) or project directory instead of the "
         "working tree, which others may be editing while the bench runs",
     )
+    parser.add_argument(
+        "--lock",
+        default=LOCK,
+        help="the lab lock, taken for each size unless run under flock ('' for none)",
+    )
     parser.add_argument("--no-renewal", action="store_true", help="time the report only")
     parser.add_argument(
         "--variants", action="store_true", help="also try other connection settings"
@@ -637,15 +643,16 @@ def main() -> int:
         if args.variants and args.mitogen:
             variants |= mitogen_variant(args.mitogen)
         for size in sizes:
-            results[str(size)] = measure(
-                size,
-                args.repeat,
-                args.forks,
-                args.baseline,
-                not args.no_renewal,
-                variants,
-                args.tree,
-            )
+            with Lab(args.lock or None).phase():  # one size at a time under the lab lock
+                results[str(size)] = measure(
+                    size,
+                    args.repeat,
+                    args.forks,
+                    args.baseline,
+                    not args.no_renewal,
+                    variants,
+                    args.tree,
+                )
             args.results.parent.mkdir(parents=True, exist_ok=True)
             args.results.write_text(json.dumps(results, indent=2) + "\n")
     except BenchError as exc:

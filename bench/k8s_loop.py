@@ -58,13 +58,29 @@ LOCK = "/tmp/ackops-lab.lock"
 
 def parse_args(doc: str, count: str, default: int, what: str) -> tuple[argparse.Namespace, Lab]:
     """An API-side bench's arguments: ``--<count>`` (``what``) and ``--lock``, taken per phase
-    by default so that ``make bench`` shares the lab ('' when already run under flock)."""
+    by default so that ``make bench`` shares the lab (not when run under ``flock`` already)."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument(f"--{count}", type=int, default=default, help=what)
     parser.add_argument("--lock", default=LOCK,
-                        help="the lab lock, taken per phase ('' when run under flock)")  # fmt: skip
+                        help="the lab lock, taken per phase unless run under flock ('' for none)")  # fmt: skip
     args = parser.parse_args()
     return args, Lab(args.lock or None)
+
+
+def held_by_caller(lock: str) -> bool:
+    """Whether a process this one was started from is ``flock <lock> ...``: the lock is held
+    for this run already (taking it again would wait for ever)."""
+    pid = os.getppid()
+    while pid > 1:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        if Path(argv[0].decode()).name == "flock" and lock.encode() in argv:
+            return True
+        pid = int(stat.rsplit(")", 1)[1].split()[1])
+    return False
 
 
 class Lab:
@@ -88,7 +104,8 @@ class Lab:
 
     @contextlib.contextmanager
     def phase(self):
-        if not self.lock_path:
+        """The lab lock for one phase, unless the bench was started under it (flock)."""
+        if not self.lock_path or held_by_caller(self.lock_path):
             yield
             return
         with open(self.lock_path, "a") as handle:
