@@ -2,7 +2,7 @@
 """ingress-ha's node labelling and tainting on hundreds of kwok nodes versus a
 kubernetes.core.k8s loop doing the same, same lab, same run; prints the ratio.
 
-Each side gets its own ``--nodes`` (300) API-only Nodes, made by the bench the way the lab
+Each side gets its own ``--nodes`` (200) API-only Nodes, made by the bench the way the lab
 makes its kwok nodes (kwok keeps them Ready), its own controller Deployment and Service in its
 own namespace, and nothing else of the lab's is touched. The runbook (``ingress-ha.yml``, an
 inventory whose ``ingress`` group names the nodes, ``ingress_ha_dedicate=true``) labels and
@@ -17,8 +17,8 @@ The lab is shared: by default the bench takes the lab lock itself, once per side
 makes that side's nodes, runs it, records what the API server holds and deletes what it made),
 so it never leaves its nodes for someone else's automatic selection to find:
 
-    .venv/bin/python bench/bench_ingress.py                 # 300 nodes a side, lock per phase
-    flock /tmp/ackops-lab.lock .venv/bin/python bench/bench_ingress.py --lock ''
+    .venv/bin/python bench/bench_ingress.py                 # 200 nodes a side, lock per phase
+    flock /tmp/ackops-lab.lock .venv/bin/python bench/bench_ingress.py  # held for the whole run
 
 The runbook's time is its whole playbook run (start-up, argument validation, reads, writes,
 rollout wait, report); the loop's is its loop task only, as in bench_storage.py. Results go
@@ -197,7 +197,7 @@ def loop_objects(names: list[str], runbook_state: dict) -> list[dict]:
 
 
 def main() -> int:
-    args, lab = parse_args(__doc__, "nodes", 300, "kwok nodes per side")
+    args, lab = parse_args(__doc__, "nodes", 200, "kwok nodes per side")
     results: dict = {"nodes": args.nodes}
     with tempfile.TemporaryDirectory(prefix="bench-ingress-") as tmp:
         scratch = Path(tmp)

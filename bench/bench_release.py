@@ -20,7 +20,7 @@ in one phase), and deletes its namespaces in the last one; the namespaces are it
 nothing of the lab's is touched in between.
 
     .venv/bin/python bench/bench_release.py                    # lock per step
-    flock /tmp/ackops-lab.lock .venv/bin/python bench/bench_release.py --lock ''
+    flock /tmp/ackops-lab.lock .venv/bin/python bench/bench_release.py  # held for the whole run
 
 Results go to build/bench/release.json.
 """
