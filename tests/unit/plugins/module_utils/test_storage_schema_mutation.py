@@ -297,3 +297,27 @@ def test_gib_rounds_up_as_the_disk_driver_does():
     assert Size.parse("1025Mi").gib == 2
     assert Size.parse("1Ki").gib == 1
     assert Size.parse("3Ti").gib == 3072
+
+
+def test_every_refusal_names_the_key_it_read():
+    cases = [
+        (lambda: item(count="x").integer("count", maximum=9), "things[0].count",
+         "'x' is not a whole number; allowed: a whole number of at most 9"),
+        (lambda: item(items="x").items("items"), "things[0].items", None),
+        (lambda: item(map="x").mapping("map"), "things[0].map", None),
+        (lambda: item(name="").text("name"), "things[0].name", None),
+    ]  # fmt: skip
+    for call, field, cause in cases:
+        error = failure(call)
+        assert error.field == field
+        if cause:
+            assert error.cause == cause
+
+
+def test_a_required_integer_says_its_bounds():
+    error = failure(lambda: item().integer("count", required=True, minimum=1, maximum=65535))
+    assert error.cause == "is required; allowed: a whole number from 1 to 65535"
+
+
+def test_mapping_keys_of_mixed_types_are_sorted_as_text():
+    assert item(map={10: "a", "b": "c", 2: "d"}).mapping("map") == {"10": "a", "2": "d", "b": "c"}
