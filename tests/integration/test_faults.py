@@ -4,7 +4,7 @@ and the renewal, the backup file system full, the network to a worker cut during
 and the controller's run killed and started again. Each test records its row of the fault
 matrix (tests/faults.py, docs/reliability.md) after its own assertions.
 
-One small lab for the module (1 master, 2 workers, leaves of 48 hours): the faults are
+One small lab for the module (1 master, 3 workers, leaves of 48 hours): the faults are
 the same on the ha lab's workers and controller, and a renewal here takes seconds. Each
 test puts back what it broke; the renewals use renew_certs_force, so the order of the
 tests does not matter. make integration runs the sshd, kubeconfig and network faults
@@ -26,7 +26,7 @@ import time
 
 import pytest
 
-from tests.faults import ENV, failures, lab_shape, message_with, record
+from tests.faults import failures, lab_shape, matrix_only, message_with, record
 from tests.integration.conftest import (
     REPO,
     assert_ok,
@@ -49,16 +49,9 @@ REPORT = ("-e", "renew_certs_action=report")
 GIVE_UP_SECONDS = 100
 
 
-# Over the time make integration gives this module (about 3 minutes): run by `make faults`,
-# or whenever the fault matrix is recorded (ACKOPS_FAULTS set).
-matrix_only = pytest.mark.skipif(
-    not os.environ.get(ENV), reason=f"fault matrix only (make faults, or {ENV} set)"
-)
-
-
 @pytest.fixture(scope="module")
 def flab(lab_handle):
-    lab = lab_handle.up("small", cert_validity="48h")
+    lab = lab_handle.up("small", cert_validity="48h", workers=3)
     yield lab
     lab.dirty = True  # renewed certificates: the next module brings up its own
 
@@ -235,14 +228,23 @@ def report_hosts(path) -> set[str]:
 # ---- the faults
 
 
-def test_a_workers_sshd_killed_mid_renewal(flab):
-    """The worker stops answering once the masters' play started: the master is renewed,
-    the worker is reported unreachable and left as it was, the run fails; with its sshd
-    back, the next run renews it and every certificate matches its key."""
+def test_a_worker_failing_and_a_worker_lost_mid_renewal_do_not_stop_the_others(flab, tmp_path):
+    """Three workers, one per batch (renew_certs_worker_batch=1). The first one's renewal
+    fails (its backup directory cannot be made) and the second stops answering once the masters'
+    play started (its sshd killed): each is alone in its batch, which used to end the whole
+    playbook. The third is renewed, the report after the renewal lists both with what
+    happened, the run fails naming both; with both fixed, the next run renews them and
+    every certificate matches its key."""
     lab = flab
-    victim, other = lab.workers
+    failing, victim, last = lab.workers
     since = utcnow()
-    run = Watched(lab, *FORCE)
+    # Its backups cannot be written (a path under /dev/null): it fails before any change.
+    broken = tmp_path / "broken-backup-dir.yml"
+    broken.write_text(
+        json.dumps({"workers": {"hosts": {failing.name: {
+            "renew_certs_backup_dir": "/dev/null/ackops-backups"}}}})
+    )  # fmt: skip
+    run = Watched(lab, *FORCE, "-e", "renew_certs_worker_batch=1", "-i", str(broken))
     down = None
     try:
         run.wait_for(r"^PLAY \[Renew the masters", 300)
@@ -257,32 +259,45 @@ def test_a_workers_sshd_killed_mid_renewal(flab):
     assert reported, out[-6000:]
     assert reported[0][1] == "UNREACHABLE", reported
     counters = recap(out)
-    assert counters[victim.name]["unreachable"] >= 1
-    for host in (lab.masters[0].name, other.name):
+    # Neither worker counts as failed or unreachable for Ansible (that is what ended the
+    # playbook); the run's verdict on the controller fails, naming both.
+    for host in (lab.masters[0].name, failing.name, victim.name, last.name):
         assert (counters[host]["failed"], counters[host]["unreachable"]) == (0, 0), host
+    assert counters["localhost"]["failed"] == 1
+    verdict = message_with(out, f"{failing.name} the kubelet credential was not renewed", 3000)
+    assert "Nothing was changed on this node" in verdict, verdict
+    assert f"{victim.name} stopped answering over SSH while making its key and CSR" in verdict
+    assert "Its credential was not changed" in verdict
     days = kubelet_days(lab)
     assert days[lab.masters[0].name] > 360
-    assert days[victim.name] < 3, "the worker was renewed although its sshd was down"
-    # What became of the worker after it (in a later batch) and of the final report is
-    # recorded as it happened: Ansible ends the playbook when every host of a batch fails.
-    if days[other.name] > 360:
-        rest = f"{other.name} renewed"
-    else:
-        rest = f"{other.name} NOT renewed (the run stopped after the unreachable batch)"
-    if "PLAY [Report after the renewal]" not in out:
-        rest += ", no report after the renewal"
+    assert days[last.name] > 360, "the worker after the failed batches was not renewed"
+    assert days[failing.name] < 3
+    assert days[victim.name] < 3
+    # The report after the renewal was written, the lost worker under "Not reachable".
+    after = json.loads((REPO / "reports" / "renew-certs.json").read_text())
+    assert after["unreachable"] == [victim.name], after["unreachable"]
+    assert set(after["not_renewed"]) == {failing.name, victim.name}
+    assert after["not_renewed"][victim.name]["state"] == "lost"
+    assert after["not_renewed"][failing.name]["state"] == "failed"
+    assert victim.name not in report_hosts(REPO / "reports" / "renew-certs.json")
+    assert not backups(lab, failing.name, since)
+    assert not backups(lab, victim.name, since)
 
     again = lab.playbook("renew-certs.yml")
-    assert_ok(again, "the run after sshd is back")
-    assert kubelet_days(lab)[victim.name] > 360
+    assert_ok(again, "the run after both workers were mended")
+    days = kubelet_days(lab)
+    assert days[failing.name] > 360
+    assert days[victim.name] > 360
     pairs = assert_keys_match(lab)
     made = {h.name: backups(lab, h.name, since) for h in lab.hosts}
     assert all(made.values()), {h: len(b) for h, b in made.items()}
     record(
         "worker-sshd-killed", "renew-certs",
-        f"{victim.name}: UNREACHABLE ({reported[0][2][:200]}); the master renewed, {rest}; "
-        f"the run failed (exit {code}). The next run renewed {victim.name} "
-        f"({pairs} certificate/key pairs read afterwards).",
+        f"{victim.name}: UNREACHABLE ({reported[0][2][:120]}), recorded as lost; "
+        f"{failing.name}'s renewal failed before any change; each alone in its batch. "
+        f"{last.name} after them renewed, the report after the renewal written (both under "
+        f"'Workers not renewed by this run'), the run failed (exit {code}): \"{verdict[:700]}\" "
+        f"The next run renewed them ({pairs} certificate/key pairs read afterwards).",
         True, True, True, None, lab=lab_shape(lab),
     )  # fmt: skip
 
