@@ -4,17 +4,24 @@ The module-scoped fixture brings up a fresh lab with four workers (the lab's
 fresh state: a 2-replica controller, no ingress labels). The tests run in file
 order: check mode first (nothing may move), then the converge to 3 replicas,
 the second run, the shrink with pruning, and the refusals, each of which must
-leave every object's spec, labels and annotations as they were.
+leave every object's spec, labels and annotations as they were; last, with
+`make faults` only, an API server restart in the middle of a run.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import subprocess
+import time
 
 import pytest
 import yaml
 
-from tests.integration.conftest import recap
+from tests.faults import failures, lab_shape, matrix_only, record
+from tests.integration.conftest import REPO, recap, wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -35,11 +42,15 @@ def run(lab, tmp_path, hosts, *args, take_ownership=True):
     ``ackops-lab`` (standing in for ACK's add-on manager), so changing its
     replicas and nodeSelector needs ``ingress_ha_take_ownership``.
     """
+    return lab.playbook("ingress-ha.yml", *arguments(tmp_path, hosts, take_ownership), *args)
+
+
+def arguments(tmp_path, hosts, take_ownership=True) -> list[str]:
+    """run()'s arguments: the ingress group's inventory, the report directory, the wait."""
     extra = tmp_path / "ingress.yml"
     group = {"hosts": {h: {} for h in hosts}}
     extra.write_text(yaml.safe_dump({"all": {"children": {"ingress": group}}}))
-    return lab.playbook(
-        "ingress-ha.yml",
+    return [
         "-i",
         str(extra),
         "-e",
@@ -48,8 +59,7 @@ def run(lab, tmp_path, hosts, *args, take_ownership=True):
         "ingress_ha_wait_timeout=90",
         "-e",
         f"ingress_ha_take_ownership={str(take_ownership).lower()}",
-        *args,
-    )
+    ]
 
 
 def snapshot(lab) -> dict[str, str]:
@@ -195,3 +205,62 @@ def test_refuses_an_unreachable_api_server(ha_lab, tmp_path):
         f"ingress_ha_kubeconfig={closed}",
     )
     assert_failed_unchanged(ha_lab, proc, before, "cannot reach", "https://127.0.0.1:1")
+
+
+@matrix_only
+def test_an_apiserver_restart_during_the_run_is_survived_by_rerunning(ha_lab, tmp_path):
+    """The API server frozen (SIGSTOP) as the runbook's task starts, then killed and started
+    again by the host's kubelet: whatever the run says, it names the API server and no
+    traceback; the next run converges (labels, one controller pod per node) and the one
+    after it changes nothing. Recorded in the fault matrix."""
+    workers = ha_lab.workers[1:4]
+    hosts = [w.name for w in workers]
+    master = ha_lab.masters[0]
+    pid = ha_lab.component_pids(master.name)["kube-apiserver"]
+    grow = ("-e", "ingress_ha_replicas=3", "-e", "ingress_ha_prune=true")
+    argv, env = ha_lab.playbook_command("ingress-ha.yml", *arguments(tmp_path, hosts), *grow)
+    env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen(
+        argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    lines = []
+    stopped = False
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if re.match(r"^TASK \[.*Label the ingress nodes", line):
+                os.kill(pid, signal.SIGSTOP)
+                stopped = True
+                break
+        assert stopped, "".join(lines)[-4000:]
+        time.sleep(5)
+    finally:
+        if stopped:
+            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, signal.SIGCONT)
+    first = "".join(lines) + proc.communicate(timeout=600)[0]
+    assert "Traceback" not in first, first[-4000:]
+    assert wait_until(ha_lab.healthy, 180), "the API server did not come back"
+    assert ha_lab.component_pids(master.name)["kube-apiserver"] != pid
+    if proc.returncode != 0:
+        said = failures(first)
+        assert said, first[-4000:]
+        assert any(word in said[0][2] for word in ("API server", "cannot reach", "6443")), said
+        outcome = f"the run failed (exit {proc.returncode}): {said[0][0]}: {said[0][2]}"
+    else:
+        outcome = "the run rode it out (exit 0)"
+    again = run(ha_lab, tmp_path, hosts, *grow)
+    assert again.returncode == 0, again.stdout + again.stderr
+    wanted = {w.node_name for w in workers}
+    assert labelled_nodes(ha_lab) == wanted
+    assert sorted(p["spec"]["nodeName"] for p in controller_pods(ha_lab)) == sorted(wanted)
+    third = run(ha_lab, tmp_path, hosts, *grow)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert recap(third.stdout)["localhost"]["changed"] == 0, third.stdout
+    record(
+        "ingress-apiserver-restart", "ingress-ha",
+        f"API server (pid {pid}) frozen as the task started, killed 5 s later and started "
+        f"again by the kubelet: {outcome}. The next run converged (3 labelled nodes, one "
+        "controller pod on each) and the one after it changed nothing.",
+        True, None, None, None, lab=lab_shape(ha_lab),
+    )  # fmt: skip
