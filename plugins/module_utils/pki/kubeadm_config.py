@@ -53,14 +53,14 @@ def _documents(text: str, where: str) -> list:
         raise PKIError(f"not valid YAML: {exc}", obj=where) from exc
 
 
-def _cluster_configuration(value, where: str) -> dict:
+def find_cluster_configuration(value, where: str) -> dict:
     """The ClusterConfiguration in ``value``: a mapping, or YAML text of one or more documents."""
     docs = _documents(value, where) if isinstance(value, str) else [value]
     for doc in docs:
         if not isinstance(doc, dict):
             continue
         if doc.get("kind") == "ConfigMap" and isinstance(doc.get("data"), dict):
-            return _cluster_configuration(doc["data"].get("ClusterConfiguration") or "", where)
+            return find_cluster_configuration(doc["data"].get("ClusterConfiguration") or "", where)
         if doc.get("kind", "ClusterConfiguration") == "ClusterConfiguration":
             return doc
     raise PKIError("no ClusterConfiguration document found", obj=where)
@@ -80,14 +80,14 @@ def cluster_settings(
     settings = {"source": None, "validity": None, "key_algorithm": None, "external_etcd": False}
     if cluster_configuration:
         where = "ClusterConfiguration (kubeadm-config ConfigMap)"
-        config = _cluster_configuration(cluster_configuration, where)
+        config = find_cluster_configuration(cluster_configuration, where)
     elif config_file:
         where = config_file
         if not os.path.isfile(config_file):
             raise PKIError(
                 "kubeadm config file not found", host=host, obj=config_file, field="kubeadm_config"
             )
-        config = _cluster_configuration(read_bytes(config_file, host).decode("utf-8"), where)
+        config = find_cluster_configuration(read_bytes(config_file, host).decode("utf-8"), where)
     else:
         return settings
     settings["source"] = where

@@ -40,9 +40,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.common.errors impo
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import PKIError
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.issue import KEY_ALGORITHMS
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.kubeadm_config import (
-    _cluster_configuration as find_cluster_configuration,
-)
-from ansible_collections.ackops.runbooks.plugins.module_utils.pki.kubeadm_config import (
+    find_cluster_configuration,
     parse_duration,
 )
 
