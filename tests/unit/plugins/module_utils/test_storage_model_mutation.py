@@ -165,3 +165,14 @@ def test_manifests_by_hand():
         "volumeBindingMode": "Immediate",
         "allowVolumeExpansion": False,
     }  # fmt: skip
+
+
+def test_a_class_binding_mode_is_one_kubernetes_knows_and_its_labels_are_labels():
+    error = refused({**plan(storage_classes=[{**ESSD, "volume_binding_mode": "Later"}]),
+                     "zones": ["cn-hangzhou-h"]})  # fmt: skip
+    assert (error.field, error.details) == (
+        "storage_classes[0].volume_binding_mode",
+        {"allowed": ["Immediate", "WaitForFirstConsumer"]},
+    )
+    error = refused(plan(storage_classes=[{**ESSD, "labels": {"tier": "a b"}}]))
+    assert error.field == "storage_classes[0].labels.tier"
