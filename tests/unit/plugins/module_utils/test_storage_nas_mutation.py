@@ -492,3 +492,25 @@ def test_claims_on_a_nas_class_take_every_mode_and_default_to_rwx():
 def test_a_refusal_is_a_storage_input_error():
     with pytest.raises(StorageInputError):
         build_plan(plan(volumes=[nas(vers="5")]))
+
+
+def test_a_trailing_slash_goes_and_nothing_else():
+    pv, _pvc, _result = volume_objects(path="/BOX/")
+    assert pv["spec"]["csi"]["volumeAttributes"]["path"] == "/BOX"
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "allowed"),
+    [
+        (
+            {"volume_as": "bucketspace", "server": NAS},
+            "volume_as",
+            ["subpath", "sharepath", "filesystem"],
+        ),
+        ({**FS, "file_system_type": "premium"}, "file_system_type", ["standard", "extreme"]),
+        ({"server": NAS, "vers": "5"}, "vers", ["3", "4.0"]),
+    ],
+)
+def test_a_class_value_outside_its_choices_lists_them(raw, field, allowed):
+    error = refused(plan(storage_classes=[{"name": "n", "type": "nas", **raw}]))
+    assert (error.field, error.details) == (f"storage_classes[0].{field}", {"allowed": allowed})
