@@ -417,3 +417,42 @@ def test_a_long_claim_name_makes_a_volume_name_within_63():
     )
     volume = of_kind(result, "StatefulSet")[0]["spec"]["template"]["spec"]["volumes"][0]
     assert volume["name"] == "claim-" + "c" * 56
+
+
+@pytest.mark.parametrize(
+    ("raw", "field", "cause"),
+    [
+        ({"mounts": [{"claim": "share"}]}, "mounts[0].mount_path",
+         "is required; allowed: an absolute path in the container, e.g. /data"),
+        ({"ports": [{"name": "web"}]}, "ports[0].port",
+         "is required; allowed: a whole number from 1 to 65535"),
+        ({"ports": [65536]}, "ports[0].port",
+         "65536 is out of range; allowed: a whole number from 1 to 65535"),
+        ({"mounts": [{"claim": "share", "mount_path": "/d"}, {"claim": "other", "mount_path": "/d"}]},
+         "mounts[1].mount_path", "/d is already the mount of claim share; allowed: one volume per path"),
+    ],
+)  # fmt: skip
+def test_statefulset_refusals_word_for_word(raw, field, cause):
+    error = refused(sts_plan(one(**raw), volumes=[nas(), nas(name="other", pv_name="other")]))
+    assert (error.field, error.cause) == (f"statefulsets[0].{field}", cause)
+
+
+def test_the_edges_of_names_and_ports_are_accepted():
+    result = build_plan(sts_plan(one(name="d" * 52, ports=[1, 65535])))
+    (svc,) = of_kind(result, "Service")
+    assert [p["port"] for p in svc["spec"]["ports"]] == [1, 65535]
+
+
+def test_a_template_keeps_an_explicit_filesystem_mode_and_warns_through_the_plan():
+    tpl = {"name": "data", "storage_class": "multi", "size": 100, "mount_path": "/d",
+           "volume_mode": "Filesystem"}  # fmt: skip
+    multi = {"name": "multi", "category": "cloud_essd", "performance_level": ["PL2", "PL1"]}
+    result = build_plan(
+        plan(storage_classes=[multi], statefulsets=[one(volume_claim_templates=[tpl])])
+    )
+    (sts,) = of_kind(result, "StatefulSet")
+    assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["volumeMode"] == "Filesystem"
+    assert (
+        "statefulset default/db: size 100Gi is outside cloud_essd PL2 (461..65536 GiB): the "
+        "driver skips that category" in result["warnings"]
+    )
