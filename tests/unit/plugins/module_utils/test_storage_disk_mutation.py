@@ -606,3 +606,72 @@ def test_a_static_disk_of_a_rare_category_warns_nothing_but_fits_sizes():
     result = build_plan(plan(volumes=[disk(category="cloud_essd_entry", size=10)]))
     (pv,) = of_kind(result, "PersistentVolume")
     assert pv["spec"]["csi"]["volumeAttributes"] == {"type": "cloud_essd_entry"}
+
+
+def test_a_disk_class_needs_a_category():
+    error = refused(plan(storage_classes=[{"name": "d"}]))
+    assert (error.field, error.cause) == (
+        "storage_classes[0].category",
+        "is required; allowed: a non-empty list of strings",
+    )
+
+
+def test_messages_list_every_level_and_category():
+    two = {"category": ["cloud_ssd", "cloud_efficiency"]}
+    error = refused(
+        plan(storage_classes=[{"name": "d", **two, "performance_level": ["PL1", "PL2"]}])
+    )
+    assert error.cause == (
+        "performance level PL1,PL2 does not apply to category cloud_ssd,cloud_efficiency; "
+        "allowed: only with category cloud_essd"
+    )
+    error = refused(plan(storage_classes=[{"name": "d", **two, "provisioned_iops": 100}]))
+    assert error.cause == (
+        "does not apply to category cloud_ssd,cloud_efficiency; allowed: only with category "
+        "cloud_auto"
+    )
+
+
+def test_every_category_is_tried_before_a_leveled_one():
+    params = claim_on({"category": ["cloud_ssd", "cloud_essd"], "performance_level": "PL1"}, 10)
+    assert refused(params).cause == (
+        "size 10Gi (10 GiB) is below the minimum of the class's disk category; allowed: "
+        "cloud_ssd: 20..65536 GiB; cloud_essd PL1: 20..65536 GiB"
+    )
+
+
+def test_elastic_ephemeral_refusal_word_for_word():
+    error = refused(
+        one_zone(storage_classes=[{"name": "d", "category": "elastic_ephemeral_disk_standard"}])
+    )
+    assert error.cause == (
+        "elastic ephemeral disks attach to the one instance they are created for, which only "
+        "WaitForFirstConsumer knows; allowed: WaitForFirstConsumer"
+    )
+
+
+def test_a_flexvolume_class_over_two_zones_lists_both():
+    sc, _result = class_of(
+        {**plan(storage_classes=[{"name": "d", "category": "cloud_ssd"}]), "driver": "flexvolume"}
+    )
+    assert sc["parameters"]["zoneid"] == "cn-hangzhou-h,cn-hangzhou-i"
+
+
+def test_claims_on_an_existing_disk_class_are_disk_rows():
+    params = plan(
+        existing_storage_classes=[{"name": "alicloud-disk-ssd"}],
+        claims=[{"name": "c", "storage_class": "alicloud-disk-ssd", "size": 20}],
+    )
+    assert build_plan(params)["volumes"][0]["type"] == "disk"
+    params["claims"][0]["access_modes"] = ["ReadOnlyMany"]
+    assert "(what storage class alicloud-disk-ssd (disk) can serve)" in refused(params).cause
+
+
+def test_a_static_disk_with_two_levels_warns_about_the_one_it_does_not_fit():
+    result = build_plan(
+        plan(volumes=[disk(category="cloud_essd", performance_level=["PL2", "PL1"], size=100)])
+    )
+    assert (
+        "volume data: size 100Gi is outside cloud_essd PL2 (461..65536 GiB): the driver skips "
+        "that category" in result["warnings"]
+    )
