@@ -119,13 +119,14 @@ def test_a_second_run_on_a_locked_master_is_refused(lab_handle):
         assert f"remove {lock}" in flat(run.stdout)
         after = lab.ssh(master, "sha256sum /etc/kubernetes/pki/*.crt /etc/kubernetes/*.conf").stdout
         assert after == before
+        # The refused run neither took nor removed the other run's lock.
+        assert lab.ssh(master, f"cat {lock}").stdout.strip() == holder
     finally:
         lab.ssh(master, f"rm -f {lock}")
-    # Without it the run renews, and leaves no lock behind.
-    assert_ok(lab.playbook("renew-certs.yml"), "renewal after the lock is gone")
-    assert lab.ssh(master, f"test -e {lock}", check=False).returncode != 0
+    # That a renewal releases its own lock is proven by every test that renews twice on
+    # one lab (a lock left behind refuses the second run), so none is run again here.
     assert_keys_match(lab)
     record(
         "lock-held", "renew-certs", message_with(run.stdout, "another run holds it"),
-        True, True, None, None, lab=lab_shape(lab),
+        None, True, None, None, lab=lab_shape(lab),
     )  # fmt: skip
