@@ -49,6 +49,27 @@ FAILING = {
         ("corrupt certificate", {"pki_dir": "{tmp}/pki", "backup_dir": "{tmp}/backups"})
     ],
     "k8s_csr_sign": [("not a CSR", {"csr": "garbage", "node_name": "w1", "pki_dir": "{tmp}"})],
+    "k8s_job_run": [
+        (
+            "job without namespace",
+            {
+                "host": UNREACHABLE_API,
+                "job": {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"}},
+            },
+        ),
+        (
+            "unreachable API",
+            {
+                "host": UNREACHABLE_API,
+                "validate_certs": False,
+                "job": {
+                    "apiVersion": "batch/v1",
+                    "kind": "Job",
+                    "metadata": {"name": "j", "namespace": "default"},
+                },
+            },
+        ),
+    ],
     "k8s_node_csr": [
         (
             "no kubelet credential",
@@ -58,6 +79,9 @@ FAILING = {
                 "kubelet_pki_dir": "{tmp}/kubelet",
             },
         )
+    ],
+    "k8s_object_info": [
+        ("unreachable API", {"host": UNREACHABLE_API, "validate_certs": False, "kind": "Node"})
     ],
     "release_step": [
         (
