@@ -84,28 +84,38 @@ PLAYBOOK_FLOOR = """\
 
 # What the measurements showed (the printed explanation; numbers come from the results).
 EXPLANATION = """\
-Where the report's time goes, and why the rest cannot go (measured 2026-12-05 on the 2-core
-lab, report-only, median of 3, before = 48fd094 in the same run):
-  hosts  floor  report  ratio  before  ratio
-      5  1.60s   4.49s  2.81x   6.03s  3.77x
-     10  2.66s   5.91s  2.22x   9.10s  3.42x
-     20  6.16s  10.74s  1.74x  20.70s  3.36x
+Where the report's time goes, and what is left (measured 2026-12-05 on the 2-core lab, shared
+with a mutation run at nice 15; tree a7a72ef; median of 3, 1 at 100 hosts):
+  hosts  floor   report  ratio  read task  arg validation  write  set_stats  build
+      5   2.49s   7.61s  3.06x
+     20   6.22s  12.44s  2.00x     7.51s        0.46s      1.01s    0.81s    0.60s
+     50  16.68s  27.63s  1.66x
+    100  31.63s  57.11s  1.81x    46.28s        3.80s      1.81s    1.56s    1.55s
+(last session, before the lead's changes: 1.74x at 20 hosts, 1.60 s floor at 5: the machine
+was less loaded, so compare ratios within one run.)
 * One round trip per host: the certificate read (k8s_cert_info) is also the reach check, so
-  the report opens each host's SSH connection once, as the floor does. Before, a ping per host
-  came first (5.3 s of the 20-host run) and the report's includes ran per host (argument
-  validation of the write entry point alone 2.1 s).
-* Everything else runs once, on the controller: building the fleet report (0.6 s at 20 hosts,
-  hostvars read once), writing the JSON/Markdown/HTML files (0.65 s, the report_write module
-  started on the local connection), set_stats (0.6 s, templating the ~500-row table for the
-  counts) and the gates are run_once tasks, included once.
-* What is left: the read itself takes 7.35 s at 20 hosts against the 6.2 s ping floor, since
-  it parses every certificate and key on each host, and the lab's hosts share the
-  controller's 2 cores; about 0.9 s outside any task (a one-ping playbook is no slower than
-  the ad-hoc floor: 5.58 s against 6.16 s at 20 hosts, so it is the runbook's plays, not
-  ansible-playbook's start); the per-host argument validation of the inventory entry point
-  (0.38 s). None of the fixed part grows with the hosts, so the ratio
-  falls as the fleet grows (2.8x at 5, 1.7x at 20); 1.3x at 20 hosts would need the read
-  itself no dearer than a ping.
+  the report opens each host's SSH connection once, as the floor does; the report's own tasks
+  run once on the controller (run_once, included once).
+* What is left: the read itself (1.21x the floor at 20 hosts, 1.46x at 100: it parses every
+  certificate and key on each host, and the hosts share the controller's 2 cores); the read's
+  per-host argument validation (the inventory entry point, validated once per host: 0.46 s at
+  20 hosts, 3.80 s at 100, it grows with the fleet); the report's controller tasks (building,
+  writing, set_stats: 2.4 s at 20, 4.9 s at 100, they grow with the rows); about 1.3-1.6 s
+  outside any task (the renewal's plays that end at once in a report-only run).
+* Proposed (not made here: the roles are the lead's), each measured above: import the read
+  in the report play with rolespec_validate: false (main is validated once by the settings
+  play; 0.46 s at 20, 3.80 s at 100); build, write and count the report in one controller-side
+  step (an action plugin: no module started on the local connection, no Jinja pass over the
+  rows for set_stats' counts; 2.4 s at 20, 4.9 s at 100, about 0.3 s left); template the
+  renewal-only plays' hosts to nothing when renew_certs_action=report is an extra var (about
+  1 s of plays ending at once). Of the 13.05 s profiled run at 20 hosts that takes off about
+  3.6 s, leaving about 9.5 s, 1.5x the floor: the read's excess over a ping (1.3 s) and the
+  other 27 small tasks (1.4 s: asserts, gates, meta) keep it from 1.3x on this machine.
+* The renewal beyond its health waits is 15-24x the floor, not 2x: it is a sequence of round
+  trips per host, not one (the reach ping 1x the floor, the read before and after 1.4x each,
+  the kubelet credential's plan 1.6x at 100 hosts, then the key and CSR, the signing on the
+  master, the install and the check, per batch of 25 % of the workers), and the master's
+  restart waits count as waits only where the task is named Wait.
 """
 
 
@@ -588,7 +598,9 @@ def markdown(results: dict, directory: Path) -> str:
              " bench/RESULTS.md` from build/bench/*.json (bench_fleet.py: fleet.json, and"
              " fleet-variants.json from a `--variants` run; bench_ingress.py, bench_release.py);"
              " no pass/fail on time.", "", MACHINE_NOTE, ""]  # fmt: skip
-    return "\n".join([*lines, *fleet_markdown(results, variants), *api_markdown(directory)]) + "\n"
+    explanation = ["", "## Where the time goes", "", "```", EXPLANATION.rstrip(), "```"]
+    return "\n".join([*lines, *fleet_markdown(results, variants), *explanation,
+                      *api_markdown(directory)]) + "\n"  # fmt: skip
 
 
 def main() -> int:
