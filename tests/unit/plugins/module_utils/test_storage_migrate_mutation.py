@@ -433,3 +433,96 @@ def test_options_are_named_in_refusals_and_read_as_given():
     assert info.value.field == "options.secret_namespace"
     result = plan_flex_migration({}, None)
     assert result == {"volumes": [], "storage_classes": [], "warnings": [], "skipped": []}
+
+
+# --- survivors of the first run with the tests above ----------------------------------------
+
+
+def test_the_plan_shares_nothing_with_the_objects_it_read():
+    claim = pvc(volume="d-bp1shared000001", selector={"matchLabels": {"a": "b"}})
+    volume = pv("d-bp1shared000001", {"driver": "alicloud/disk"})
+    topology = [{"matchLabelExpressions": [{"key": "k", "values": ["v"]}]}]
+    cluster = {
+        "persistent_volumes": [volume],
+        "persistent_volume_claims": [claim],
+        "storage_classes": [sc("old", "alicloud/disk", parameters={"type": "cloud_ssd"}, allowedTopologies=topology)],
+    }  # fmt: skip
+    before = repr(cluster)
+    result = plan_flex_migration(cluster, {})
+    step = step_of(result)
+    step["new_pv"]["spec"]["capacity"]["storage"] = "1Ti"
+    step["new_pvc"]["spec"]["resources"]["requests"]["storage"] = "1Ti"
+    step["rollback"]["pvc"]["spec"]["selector"]["matchLabels"]["a"] = "x"
+    step["old_pvc"]["spec"]["resources"]["requests"]["storage"] = "1Ti"
+    result["storage_classes"][0]["allowedTopologies"][0]["matchLabelExpressions"][0][
+        "values"
+    ].append("w")
+    assert repr(cluster) == before
+
+
+def test_the_rollback_claim_drops_this_runbooks_label_and_an_empty_label_map():
+    claim = pvc(volume="d-bp1labels000001")
+    claim["metadata"]["labels"] = {"app": "db", **MANAGED}
+    step = step_of(one(pv("d-bp1labels000001", {"driver": "alicloud/disk"}), claim))
+    assert step["rollback"]["pvc"]["metadata"]["labels"] == {"app": "db"}
+    claim["metadata"]["labels"] = dict(MANAGED)
+    step = step_of(one(pv("d-bp1labels000001", {"driver": "alicloud/disk"}), claim))
+    assert "labels" not in step["rollback"]["pvc"]["metadata"]
+
+
+@pytest.mark.parametrize("value", [5, [1], "pv"])
+def test_a_cluster_list_of_anything_but_objects_is_refused(value):
+    with pytest.raises(StorageInputError) as info:
+        plan_flex_migration({"persistent_volumes": value}, {})
+    assert info.value.field == "cluster.persistent_volumes"
+
+
+def test_a_disk_without_any_fstype_is_ext4():
+    step = step_of(one(pv("d-bp1nofstype00001", {"driver": "alicloud/disk"})))
+    assert step["new_pv"]["spec"]["csi"]["fsType"] == "ext4"
+
+
+def test_class_checks_that_must_not_fire():
+    result = classes_of(
+        sc("a", "alicloud/disk", parameters={"zoneid": "z-a,z-b"}, volumeBindingMode="WaitForFirstConsumer"),
+        sc("b", "alicloud/disk"),
+        sc("c", "alicloud/nas", parameters={"server": "nas.example.com:/k8s"}),
+    )  # fmt: skip
+    assert result["warnings"] == []
+    assert [c["parameters"] for c in result["storage_classes"]] == [
+        {"zoneId": "z-a,z-b", "csi.storage.k8s.io/fstype": "ext4"},
+        {"csi.storage.k8s.io/fstype": "ext4"},
+        {"server": "nas.example.com:/k8s", "volumeAs": "subpath"},
+    ]
+
+
+def test_other_opts_word_by_word():
+    reason = skipped(one(oss_pv(otherOpts="-oa b"), options={"oss_secret": {"name": "k"}}))
+    assert reason == "otherOpts has an option not preceded by -o, which the CSI driver refuses"
+
+
+def test_the_flex_mount_options_win_over_the_pv_spec_ones():
+    volume = pv("nas-a", {"driver": "alicloud/nas", "options": {"server": "n.example.com", "options": "hard"}},
+                mountOptions=["soft"])  # fmt: skip
+    assert step_of(one(volume))["new_pv"]["spec"]["mountOptions"] == ["hard"]
+
+
+def test_a_name_of_254_characters_with_its_suffix_is_cut():
+    name = "d-" + "a" * 248  # 250 + "-csi" = 254
+    new = step_of(one(pv(name, {"driver": "alicloud/disk"})))["new_pv"]["metadata"]["name"]
+    assert len(new) == 253
+
+
+def test_selected_volumes_are_found_after_others_and_not_reported_missing():
+    plain = pv("a-csi", {"driver": "alicloud/disk"})
+    plain["spec"].pop("flexVolume")
+    plain["spec"]["csi"] = {"driver": "diskplugin.csi.alibabacloud.com", "volumeHandle": "d-x"}
+    cluster = {
+        "persistent_volumes": [pv("c-disk", {"driver": "alicloud/disk", "options": {"volumeId": "d-c0000000"}}, claim="c"),
+                               pv("b-disk", {"driver": "alicloud/disk", "options": {"volumeId": "d-b0000000"}}, claim="b"),
+                               plain],
+        "persistent_volume_claims": [pvc("b", volume="b-disk"), pvc("c", volume="c-disk")],
+    }  # fmt: skip
+    result = plan_flex_migration(cluster, {"volumes": ["c-disk"]})
+    assert [s["pv"] for s in result["volumes"]] == ["c-disk"]
+    assert result["skipped"] == []
