@@ -183,3 +183,45 @@ def test_render_weights_up_to_the_crd_maximum():
         render_httproute(policy(weight=1, total=1_000_001), "web")
     out = render_httproute(policy(), "web")
     assert sorted(r["weight"] for r in out["spec"]["rules"][0]["backendRefs"]) == [0, 100]
+
+
+def test_an_exact_slash_beside_a_prefix_slash_is_a_second_path():
+    exact = {**HEADER, "path": {"type": "Exact", "value": "/"}}
+    error = refused(route(default(ref("old-web")), matched(ref("new-web"), matches=[exact])))
+    assert error.position == "spec.rules[1].matches[0].path"
+
+
+def test_a_policy_gateway_api_cannot_hold_is_refused_as_the_policy_with_every_problem():
+    two_cookies_and_a_long_header = policy(
+        [m("cookie", "a", "1"), m("cookie", "b", "2"), m("header", "x-long", "v" * 5000)]
+    )
+    with pytest.raises(ReleaseRuleError) as info:
+        render_httproute(two_cookies_and_a_long_header, "web")
+    assert info.value.rule == "policy"
+    losses = []
+    render_httproute(two_cookies_and_a_long_header, "web", losses=losses)
+    assert len(losses) == 2
+    assert losses[1] == (
+        "the x-long match is longer than Gateway API's 4096 characters; rendered with no "
+        "traffic to canary"
+    )
+
+
+def test_a_cookie_regex_anchored_at_the_start_matches_right_after_the_name():
+    import re
+
+    losses = []
+    out = render_httproute(policy([m("cookie", "user", "^beta", regex=True)]), "web", losses=losses)
+    (header,) = out["spec"]["rules"][0]["matches"][0]["headers"]
+    # Python's re stands in for the gateway's regex engine on this plain pattern.
+    assert re.search(header["value"], "a=1; user=beta7")
+    assert not re.search(header["value"], "a=1; user=xbeta")
+    assert losses == [
+        'cookie("user", /^beta/): a cookie regex embedded in a Cookie header regex can match '
+        "across the cookie's ';' (its '.' and negated classes are not confined to the value)"
+    ]
+
+
+def test_a_cookie_value_ending_in_an_escaped_character_survives_a_round_trip():
+    source = policy([m("cookie", "user", "v1.")])
+    assert parse_httproute(render_httproute(source, "web")) == source
