@@ -526,3 +526,16 @@ def test_selected_volumes_are_found_after_others_and_not_reported_missing():
     result = plan_flex_migration(cluster, {"volumes": ["c-disk"]})
     assert [s["pv"] for s in result["volumes"]] == ["c-disk"]
     assert result["skipped"] == []
+
+
+def test_a_foreign_flex_driver_is_skipped_and_the_next_pv_still_migrates():
+    cluster = {
+        "persistent_volumes": [pv("a-lvm", {"driver": "example.com/lvm"}, claim="a"),
+                               pv("d-bp1after0000001", {"driver": "alicloud/disk"}, claim="b")],
+        "persistent_volume_claims": [pvc("b", volume="d-bp1after0000001")],
+    }  # fmt: skip
+    result = plan_flex_migration(cluster, {})
+    assert [s["pv"] for s in result["volumes"]] == ["d-bp1after0000001"]
+    assert result["skipped"] == [
+        {"pv": "a-lvm", "reason": "flexVolume driver 'example.com/lvm' is not an Alibaba Cloud one"}
+    ]
