@@ -11,7 +11,7 @@ version_added: "0.1.0"
 short_description: Per-master and worker certificate renewal Jobs from the cluster's Node objects
 description:
   - Generates the batch/v1 Jobs of the ACK guide's in-cluster renewal (sections 2.2 and 2.3)
-    from the Node objects M(kubernetes.core.k8s_info) returns.
+    from the Node objects M(ackops.runbooks.k8s_object_info) returns.
   - One Job per master, pinned with a nodeAffinity on C(kubernetes.io/hostname), tolerating the
     C(node-role.kubernetes.io/master) and C(node-role.kubernetes.io/control-plane) NoSchedule
     taints and the node's own taints; C(backoffLimit=0), C(completions=parallelism=1),
@@ -29,7 +29,7 @@ description:
   - A command carrying C(PRIVATE KEY) or a CA key path (C(ca.key)) is refused.
 options:
   _input:
-    description: The cluster's Node objects (C(resources) of M(kubernetes.core.k8s_info)).
+    description: The cluster's Node objects (C(resources) of M(ackops.runbooks.k8s_object_info)).
     type: list
     elements: dict
     required: true
@@ -102,7 +102,7 @@ options:
 
 EXAMPLES = r"""
 - name: Read the nodes
-  kubernetes.core.k8s_info:
+  ackops.runbooks.k8s_object_info:
     kind: Node
   register: nodes
 
