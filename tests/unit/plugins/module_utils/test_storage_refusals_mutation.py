@@ -22,6 +22,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.storage.schema imp
     StorageInputError,
 )
 from tests.catalogue import cell, table_rows
+from tests.unit.plugins.module_utils import test_storage_migrate, test_storage_schema
 from tests.unit.plugins.module_utils.test_storage_refusals import REFUSALS
 
 DOC = Path(__file__).resolve().parents[4] / "docs" / "bad-inputs.md"
@@ -59,9 +60,13 @@ def test_each_refusal_says_exactly_what_the_catalogue_publishes(param, params):
     assert shown(str(info.value)) == PUBLISHED["test_storage_refusals.py", param]
 
 
-@pytest.mark.parametrize(
-    "value", [0, -5, "0Gi", "20GB", "20.5Gi", "1e3", "", True, None, 1.5, "Gi"], ids=str
-)
+def inputs_of(test) -> list:
+    """The parameter values a refusal test runs with (the catalogue recorded them)."""
+    (mark,) = [m for m in test.pytestmark if m.name == "parametrize"]
+    return list(mark.args[1])
+
+
+@pytest.mark.parametrize("value", inputs_of(test_storage_schema.test_bad_sizes), ids=str)
 def test_each_bad_size_says_exactly_what_the_catalogue_publishes(value):
     with pytest.raises(ValueError, match=r"size|zero") as info:
         Size.parse(value)
@@ -69,14 +74,7 @@ def test_each_bad_size_says_exactly_what_the_catalogue_publishes(value):
 
 
 @pytest.mark.parametrize(
-    ("cluster", "options", "field"),
-    [
-        ({"persistent_volumes": {"a": 1}}, {}, "cluster.persistent_volumes"),
-        ({}, {"pv_suffix": "_CSI"}, "options.pv_suffix"),
-        ({}, {"unknown": 1}, "options.unknown"),
-        ({}, {"oss_secret": {"name": "Bad Name"}}, "options.oss_secret.name"),
-        ([], {}, "cluster"),
-    ],
+    ("cluster", "options", "field"), inputs_of(test_storage_migrate.test_bad_inputs_are_refused)
 )
 def test_each_migration_refusal_says_exactly_what_the_catalogue_publishes(cluster, options, field):
     rows = {
