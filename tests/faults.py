@@ -47,6 +47,7 @@ def matrix_only(test):
         not os.environ.get(ENV), reason=f"fault matrix only (make faults, or {ENV} set)"
     )(test)
 
+
 # What the issue asks the matrix to cover (issue 15, "A fault matrix, on the ha lab").
 ISSUE = {
     "sshd": "During a renewal, a worker's sshd killed mid-run",
