@@ -526,8 +526,12 @@ def variants_markdown(row: dict) -> list[str]:
         lines.append(f"| {name} | {cells(sides['floor'], sides['report'], sides.get('baseline'))}")  # fmt: skip
         if sides["report"] < row["report_s"]:
             better.append(f"{name} ({sides['report']:.2f} s against {row['report_s']:.2f} s)")
+    skipped = [name for name in VARIANTS if name not in row["variants"]]
     lines += ["", "Measured faster than ansible.cfg's settings for the report: "
-              + (", ".join(better) if better else "none") + "."]  # fmt: skip
+              + (", ".join(better) if better else "none") + ". A lower ratio over a slower"
+              " floor is not a faster report: compare the report's seconds."
+              + (f" Not tried: {', '.join(skipped)} (no more hosts than {row['forks']} forks)."
+                 if skipped else "")]  # fmt: skip
     if baseline:
         lines += ["", f"The baseline's profile ({row['baseline_ref']}):", "", "| s | task |",
                   "|---:|---|", *[f"| {s:.2f} | {t} |" for t, s in row["baseline_profile_top"]]]  # fmt: skip
