@@ -161,6 +161,22 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             "tests/unit/plugins/modules/test_renew_failure.py",
         ],
     ),
+    # renew_jobs.py on its own: its unit tests only (the pki_renew group also runs the
+    # certificate-building tests renew.py needs, ~60 s a mutant there, none of which
+    # imports renew_jobs).
+    "renew_jobs": (
+        ["pki/renew_jobs.py"],
+        [f"{UNIT}/test_renew_jobs.py", f"{UNIT}/test_renew_jobs_mutation.py"],
+    ),
+    # run_job (Job + ConfigMap, wait, failed pods, always delete) on the fake API.
+    "k8s_jobs": (
+        ["k8s/jobs.py"],
+        [
+            f"{UNIT}/test_k8s_jobs.py",
+            f"{UNIT}/test_k8s_jobs_mutation.py",
+            "tests/unit/plugins/modules/test_k8s_job_run.py",
+        ],
+    ),
     "cert_report": (
         ["pki/cert_report.py"],
         ["tests/unit/plugins/filter/test_cert_report.py", f"{UNIT}/test_mutants_cert_report.py"],
