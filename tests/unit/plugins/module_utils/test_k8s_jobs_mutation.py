@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fake and client fixtures are imported from test_k8s_jobs)
 """Kill tests for k8s/jobs.py's surviving mutants (issue 18).
 
 Expected values are written by hand from the batch/v1 Job API (status.succeeded/failed,
@@ -22,10 +23,12 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.jobs import (
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.k8s.objects import ObjectClient
 from tests.unit.k8s_fake import FakeApi
-from tests.unit.plugins.module_utils.test_k8s_jobs import (
+from tests.unit.plugins.module_utils.test_k8s_jobs import (  # noqa: F401 (fake, client: fixtures)
     NS,
     after_create,
+    client,
     config_map,
+    fake,
     finish,
     job,
     left,
@@ -33,16 +36,6 @@ from tests.unit.plugins.module_utils.test_k8s_jobs import (
 )
 
 END = ". The Job is deleted and the run stops here."
-
-
-@pytest.fixture(params=[True, False], ids=["watch", "poll"])
-def fake(request):
-    return FakeApi(watch=request.param)
-
-
-@pytest.fixture
-def client(fake):
-    return ObjectClient(fake.api_client(), "ackops-test", clock=fake.clock, sleep=fake.clock.sleep)
 
 
 def test_a_failed_condition_is_a_failure_even_with_enough_successes():
