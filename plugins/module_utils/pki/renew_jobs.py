@@ -258,7 +258,7 @@ def kubeadm_cluster_configuration(
             else KUBEADM_DEFAULT_VALIDITY
         )
     except PKIError as exc:
-        raise JobsError(f"cluster_configuration: {exc.cause}") from None
+        raise JobsError(f"cluster_configuration.certificateValidityPeriod: {exc.cause}") from None
     algorithm = document.get("encryptionAlgorithm") or KUBEADM_DEFAULT_ALGORITHM
     if algorithm not in KEY_ALGORITHMS:
         raise JobsError(

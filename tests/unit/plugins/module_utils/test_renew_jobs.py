@@ -568,7 +568,7 @@ OLD_API = CLUSTER_CONFIGURATION.replace("v1beta4", "v1beta3").replace(
             {
                 "cluster_configuration": "kind: ClusterConfiguration\ncertificateValidityPeriod: 1y\n"
             },
-            "cluster_configuration: '1y' is not a Go duration",
+            "cluster_configuration.certificateValidityPeriod: '1y' is not a Go duration",
         ),
         (
             {"cluster_configuration": "kind: ClusterConfiguration\nencryptionAlgorithm: DSA\n"},
