@@ -22,13 +22,13 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 
 import pytest
 
 from tests.faults import failures, lab_shape, matrix_only, message_with, record
 from tests.integration.conftest import (
     REPO,
+    Watched,
     assert_ok,
     changed_total,
     flat,
@@ -54,79 +54,6 @@ def flab(lab_handle):
     lab = lab_handle.up("small", cert_validity="48h", workers=3)
     yield lab
     lab.dirty = True  # renewed certificates: the next module brings up its own
-
-
-class Watched:
-    """renew-certs.yml in the background, its output read line by line as it comes, so a
-    test can break something at a given point of the run."""
-
-    def __init__(self, lab, *args: str) -> None:
-        argv, env = lab.playbook_command("renew-certs.yml", *args)
-        env["PYTHONUNBUFFERED"] = "1"
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(
-            argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        self.lines: list[str] = []
-        self.changed = threading.Condition()
-        self.ended = False
-        self.reader = threading.Thread(target=self.read, daemon=True)
-        self.reader.start()
-
-    def read(self) -> None:
-        for line in self.proc.stdout:
-            with self.changed:
-                self.lines.append(line)
-                self.changed.notify_all()
-        with self.changed:
-            self.ended = True
-            self.changed.notify_all()
-
-    @property
-    def output(self) -> str:
-        with self.changed:
-            return "".join(self.lines)
-
-    def wait_for(self, pattern: str, timeout: float, after: int = 0) -> int:
-        """The index of the first output line from ``after`` on matching ``pattern``."""
-        regex = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        with self.changed:
-            while True:
-                for index in range(after, len(self.lines)):
-                    if regex.search(self.lines[index]):
-                        return index
-                after = len(self.lines)
-                remaining = deadline - time.monotonic()
-                if self.ended or remaining <= 0:
-                    why = "the run ended" if self.ended else f"{timeout:.0f} s passed"
-                    raise AssertionError(
-                        f"{why} before /{pattern}/:\n{''.join(self.lines)[-4000:]}"
-                    )
-                self.changed.wait(remaining)
-
-    def kill(self) -> None:
-        """SIGKILL to ansible-playbook and its workers, as when the controller dies."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=30)
-        self.reader.join(timeout=30)
-
-    def finish(self, timeout: float) -> tuple[int, str, float]:
-        """Exit code, output and duration; killed and failed after ``timeout`` seconds."""
-        try:
-            self.proc.wait(timeout=max(0.0, timeout - (time.monotonic() - self.started)))
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(
-                f"the run did not end within {timeout:.0f} s:\n{self.output[-4000:]}"
-            ) from None
-        self.reader.join(timeout=30)
-        return self.proc.returncode, self.output, time.monotonic() - self.started
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.kill()
 
 
 # ---- breaking a lab host from the machine (names as lab/ackolab/state.py makes them)

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
-import subprocess
 import time
 
 import pytest
 import yaml
 
 from tests.faults import failures, lab_shape, matrix_only, record
-from tests.integration.conftest import REPO, recap, wait_until
+from tests.integration.conftest import Watched, recap, wait_until
 
 pytestmark = pytest.mark.lab
 
@@ -218,35 +216,29 @@ def test_an_apiserver_restart_during_the_run_is_survived_by_rerunning(ha_lab, tm
     master = ha_lab.masters[0]
     pid = ha_lab.component_pids(master.name)["kube-apiserver"]
     grow = ("-e", "ingress_ha_replicas=3", "-e", "ingress_ha_prune=true")
-    argv, env = ha_lab.playbook_command("ingress-ha.yml", *arguments(tmp_path, hosts), *grow)
-    env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen(
-        argv, cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    lines = []
+    watched = Watched(ha_lab, *arguments(tmp_path, hosts), *grow, playbook="ingress-ha.yml")
     stopped = False
     try:
-        for line in proc.stdout:
-            lines.append(line)
-            if re.match(r"^TASK \[.*Label the ingress nodes", line):
-                os.kill(pid, signal.SIGSTOP)
-                stopped = True
-                break
-        assert stopped, "".join(lines)[-4000:]
+        watched.wait_for(r"^TASK \[.*Label the ingress nodes", 300)
+        os.kill(pid, signal.SIGSTOP)
+        stopped = True
         time.sleep(5)
     finally:
         if stopped:
             os.kill(pid, signal.SIGKILL)
             os.kill(pid, signal.SIGCONT)
-    first = "".join(lines) + proc.communicate(timeout=600)[0]
+    try:
+        code, first, _ = watched.finish(600)
+    finally:
+        watched.stop()
     assert "Traceback" not in first, first[-4000:]
     assert wait_until(ha_lab.healthy, 180), "the API server did not come back"
     assert ha_lab.component_pids(master.name)["kube-apiserver"] != pid
-    if proc.returncode != 0:
+    if code != 0:
         said = failures(first)
         assert said, first[-4000:]
         assert any(word in said[0][2] for word in ("API server", "cannot reach", "6443")), said
-        outcome = f"the run failed (exit {proc.returncode}): {said[0][0]}: {said[0][2]}"
+        outcome = f"the run failed (exit {code}): {said[0][0]}: {said[0][2]}"
     else:
         outcome = "the run rode it out (exit 0)"
     again = run(ha_lab, tmp_path, hosts, *grow)

@@ -176,7 +176,7 @@ def run_job(
                     what="the earlier run's Job to be gone", interval=interval)  # fmt: skip
         changes.record("delete", name, reason="left by an earlier run")
 
-    created: list[tuple[str, str, str | None]] = []
+    created: list[tuple[str, str, str, str | None]] = []
     error: Exception | None = None
     try:
         if config_map is not None:
