@@ -19,6 +19,13 @@ or re-indenting restarts nothing; a changed flag, image or mount, or moving
 the manifest out and back (the pod is deleted, then created), restarts it.
 The lab itself asks for a restart with a file <state>/restart/<manifest stem>
 (consumed), never by touching a manifest.
+
+Like the kubelet's pod workers (pkg/kubelet/pod_workers.go), pods are stopped
+independently: a pod being stopped (SIGTERM, killed after STOP_GRACE_SECONDS)
+does not hold up the others, so an API server draining for its
+--shutdown-delay-duration does not delay noticing that etcd's manifest went
+away. And as pod_workers.go's allowStaticPodStart does, a static pod is not
+started while an earlier pod from the same manifest path is still stopping.
 """
 
 from __future__ import annotations
@@ -69,6 +76,8 @@ class StaticPod:
         # Set by a fault planted with `lab fault`: this incarnation of the pod
         # never comes up, until its manifest goes away or changes.
         self.faulty = False
+        # Processes asked to stop (SIGTERM) and not gone yet, with when to kill them.
+        self.terminating: list[tuple[subprocess.Popen, float]] = []
 
     @staticmethod
     def fingerprint_of(path: Path) -> tuple[str, str] | None:
@@ -124,21 +133,43 @@ class StaticPod:
         log(f"started {self.name} (pid {self.proc.pid}) from {self.path.name}")
 
     def stop(self) -> None:
+        """Ask the running process to end (SIGTERM) and go on: reap() kills it after
+        STOP_GRACE_SECONDS and notes when it is gone."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        log(f"stopped {self.name} (pid {self.proc.pid})")
-        self.proc = None
+        proc, self.proc = self.proc, None
+        if proc.poll() is None:
+            proc.terminate()
+            self.terminating.append((proc, time.monotonic() + STOP_GRACE_SECONDS))
+            log(f"stopping {self.name} (pid {proc.pid})")
+        else:
+            log(f"stopped {self.name} (pid {proc.pid})")
+
+    def reap(self) -> bool:
+        """Note the stopped processes that are gone, kill those past their grace period;
+        True while one is still running."""
+        still = []
+        for proc, kill_at in self.terminating:
+            if proc.poll() is not None:
+                log(f"stopped {self.name} (pid {proc.pid})")
+            elif time.monotonic() >= kill_at:
+                proc.kill()
+                proc.wait()
+                log(
+                    f"killed {self.name} (pid {proc.pid}): still running {STOP_GRACE_SECONDS}s after SIGTERM"
+                )
+            else:
+                still.append((proc, kill_at))
+        self.terminating = still
+        return bool(still)
 
     def tick(self) -> None:
         """Reconcile: restart on manifest change, restart a dead process with back-off."""
+        self.reap()
         current = self.fingerprint_of(self.path)
+        if current is None:
+            # Gone since the directory was listed: the next scan stops the pod.
+            return
         request = self.logdir.parent / "restart" / self.path.stem
         if self.proc is not None and request.exists():
             request.unlink()
@@ -158,7 +189,7 @@ class StaticPod:
             self.restarts += 1
             self.next_start = time.monotonic() + self.backoff
             self.backoff = min(self.backoff * 2, MAX_BACKOFF_SECONDS)
-        if self.proc is None and time.monotonic() >= self.next_start:
+        if self.proc is None and not self.terminating and time.monotonic() >= self.next_start:
             self.start()
         elif self.proc is not None and time.time() - self.started_at > 60:
             self.backoff = 1.0
@@ -179,6 +210,8 @@ class StaticPod:
 class StaticPodRunner:
     def __init__(self, logdir: Path, status_file: Path):
         self.pods: dict[Path, StaticPod] = {}
+        # Pods whose manifest went away, until their process is gone.
+        self.leaving: list[StaticPod] = []
         self.logdir = logdir
         self.status_file = status_file
 
@@ -199,9 +232,15 @@ class StaticPodRunner:
         for path in list(self.pods):
             if path not in seen:
                 log(f"manifest {path.name} removed")
-                self.pods.pop(path).stop()
-        for pod in self.pods.values():
-            pod.tick()
+                gone = self.pods.pop(path)
+                gone.stop()
+                self.leaving.append(gone)
+        self.leaving = [pod for pod in self.leaving if pod.reap()]
+        still_stopping = {pod.path for pod in self.leaving}
+        for path, pod in self.pods.items():
+            # A manifest put back while its earlier pod is still stopping waits for it.
+            if path not in still_stopping:
+                pod.tick()
         self.write_status()
 
     def write_status(self) -> None:
@@ -210,8 +249,12 @@ class StaticPodRunner:
         tmp.replace(self.status_file)
 
     def stop_all(self) -> None:
-        for pod in self.pods.values():
+        pods = [*self.pods.values(), *self.leaving]
+        for pod in pods:
             pod.stop()
+        while pods:
+            pods = [pod for pod in pods if pod.reap()]
+            time.sleep(0.2 if pods else 0)
 
 
 def main() -> int:
