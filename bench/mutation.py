@@ -46,6 +46,12 @@ PLANNING_TESTS = [
     f"{UNIT}/test_planning_*_mutation.py",
     "tests/unit/plugins/modules/test_plan_bad_inputs.py",
 ]
+AUDIT_TESTS = [
+    f"{UNIT}/test_workload_audit*.py",
+    f"{UNIT}/test_workload_sources*.py",
+    f"{UNIT}/test_workload_report*.py",
+    f"{UNIT}/test_audit_*.py",
+]
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "cidr_plan": (
         ["planning/cidr_plan.py"],
@@ -134,14 +140,17 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             f"{UNIT}/test_mutants_storage.py",
         ],
     ),
-    "audit": (
-        ["audit/*.py"],
-        [
-            f"{UNIT}/test_workload_audit.py",
-            f"{UNIT}/test_workload_sources_and_report.py",
-            f"{UNIT}/test_audit_*.py",
-        ],
-    ),
+    "audit": (["audit/*.py"], AUDIT_TESTS),
+    # The audit's modules one by one, for complete runs that fit: the "audit" group
+    # above mutates all three against every audit test, and each workload_audit.py
+    # mutant then re-ran test_no_field_of_any_example_can_crash_the_audit (27 s, every
+    # field of every example replaced by bad values), which made a complete run of its
+    # 2271 mutants take ~17 h. workload_audit leaves that one test out (DESELECT); its
+    # survivors are then re-checked against it by naming them in a run of the "audit"
+    # group (`--mutants`, see bench/mutation-results.txt, session 6).
+    "workload_audit": (["audit/workload_audit.py"], AUDIT_TESTS),
+    "workload_report": (["audit/workload_report.py"], AUDIT_TESTS),
+    "workload_sources": (["audit/workload_sources.py"], AUDIT_TESTS),
     # The label selector semantics the audit and ingress-ha share (NotIn/Exists...).
     "selectors": (
         ["k8s/selectors.py"],
@@ -151,19 +160,23 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
             f"{UNIT}/test_workload_audit.py",
         ],
     ),
+    # renew.py's decisions (plan_renewal, preflight, renew, renew_host) are reached by
+    # these tests only (mutmut's stats: 53 tests; test_renew_jobs.py never reaches
+    # renew.py, test_pki_modules.py's end-to-end test runs ansible-playbook and takes
+    # 14 s). They build kubeadm hosts: the KEY_POOL plugin below takes them from ~140 s
+    # to ~10 s together, which is what makes a complete run of renew.py fit.
     "pki_renew": (
         ["pki/renew.py"],  # renew_jobs.py: group renew_jobs below
         [
             f"{UNIT}/test_pki.py",
-            f"{UNIT}/test_renew_jobs.py",
             f"{UNIT}/test_pki_kubeadm_rules.py",
-            f"{UNIT}/test_pki_renew*_mutation.py",
+            f"{UNIT}/test_pki_renew*mutation*.py",
             "tests/unit/plugins/modules/test_renew_failure.py",
+            "tests/unit/plugins/modules/test_pki_renew_options.py",
         ],
     ),
-    # renew_jobs.py on its own: its unit tests only (the pki_renew group also runs the
-    # certificate-building tests renew.py needs, ~60 s a mutant there, none of which
-    # imports renew_jobs).
+    # renew_jobs.py on its own: its unit tests only (none of the certificate-building
+    # tests, none of which imports renew_jobs).
     "renew_jobs": (
         ["pki/renew_jobs.py"],
         [f"{UNIT}/test_renew_jobs.py", f"{UNIT}/test_renew_jobs_mutation.py"],
@@ -182,6 +195,116 @@ GROUPS: dict[str, tuple[list[str], list[str]]] = {
         ["tests/unit/plugins/filter/test_cert_report.py", f"{UNIT}/test_mutants_cert_report.py"],
     ),
 }
+
+# Every group's pytest runs load PLUGIN (written to the work directory as
+# mutation_plugin.py). It changes no test and no verdict, only how soon one comes:
+# * each mutant's tests run fastest first (their durations from mutmut's own stats
+#   run), so a killed mutant stops (-x) at the cheapest test that kills it, not at
+#   whichever one the set order put first;
+# * in KEY_POOL_GROUPS, whose tests build certificates, RSA arithmetic is where the
+#   time goes (a 2048-bit key takes ~40 ms to make and ~30 ms to load, cryptography
+#   checks it on every load): keys are handed out from a pool made once, and a PEM
+#   key already loaded is not checked again. pki_renew's tests: ~140 s -> ~10 s.
+KEY_POOL_GROUPS = {"pki_renew"}
+# Tests left out of a group's selection (pytest --deselect node ids), with why above.
+DESELECT = {
+    "workload_audit": [
+        "tests/unit/plugins/module_utils/test_audit_bad_inputs.py"
+        "::test_no_field_of_any_example_can_crash_the_audit"
+    ],
+}
+KEY_POOL_SIZES = {2048: 80, 3072: 8}
+PLUGIN = r'''"""pytest plugin for bench/mutation.py's runs (written by it; not a test).
+
+Test order: the tests selected for a mutant run fastest first, by the durations
+mutmut measured (mutmut-stats.json in the directory the tests run in).
+
+Keys (only when ACKOPS_MUTATION_KEY_POOL names a pool file): rsa.generate_private_key
+hands out real, distinct keys from that pool (each test starts at the same place in
+it, after the keys taken while importing, so no two keys handed out within one test
+are the same; past the pool, or for a size not in it, real generation);
+serialization.load_pem_private_key remembers what it loaded by the PEM bytes (the
+same bytes give an equal, immutable key; failures are not remembered).
+The tests' inputs and assertions and the code under test are unchanged.
+"""
+
+import json
+import os
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+_generate = rsa.generate_private_key
+_load = serialization.load_pem_private_key
+_pool = {}
+_loaded = {}
+_next = {}
+_start = {}
+
+
+def pytest_collection_modifyitems(session, config, items):
+    try:
+        with open("mutmut-stats.json") as handle:
+            durations = json.load(handle).get("duration_by_test", {})
+    except (OSError, ValueError):
+        return
+    items.sort(key=lambda item: durations.get(item.nodeid, 0.0))
+
+
+def _remember(key):
+    for fmt in (serialization.PrivateFormat.TraditionalOpenSSL, serialization.PrivateFormat.PKCS8):
+        pem = key.private_bytes(serialization.Encoding.PEM, fmt, serialization.NoEncryption())
+        _loaded[(pem.strip(), None)] = key
+
+
+def make_pool(path, sizes):
+    keys = [_generate(public_exponent=65537, key_size=size)
+            for size, count in sizes.items() for _ in range(count)]
+    pems = [k.private_bytes(serialization.Encoding.PEM,
+                            serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption()).strip() for k in keys]
+    with open(path + ".tmp", "wb") as handle:
+        handle.write(b"\n\n".join(pems) + b"\n")
+    os.replace(path + ".tmp", path)
+
+
+def generate_private_key(public_exponent, key_size, *args, **kwargs):
+    pool = _pool.get(key_size, [])
+    at = _next.get(key_size, 0)
+    if public_exponent == 65537 and at < len(pool):
+        _next[key_size] = at + 1
+        return pool[at]
+    return _generate(public_exponent, key_size, *args, **kwargs)
+
+
+def load_pem_private_key(data, password, *args, **kwargs):
+    if args or kwargs:
+        return _load(data, password, *args, **kwargs)
+    cache_key = (bytes(data).strip(), password)
+    if cache_key not in _loaded:
+        _loaded[cache_key] = _load(data, password)
+    return _loaded[cache_key]
+
+
+_file = os.environ.get("ACKOPS_MUTATION_KEY_POOL", "")
+if _file and os.path.exists(_file):
+    with open(_file, "rb") as handle:
+        for block in handle.read().split(b"\n\n"):
+            if block.strip():
+                key = _load(block, None, unsafe_skip_rsa_key_validation=True)
+                _pool.setdefault(key.key_size, []).append(key)
+                _remember(key)
+    rsa.generate_private_key = generate_private_key
+    serialization.load_pem_private_key = load_pem_private_key
+
+
+def pytest_runtest_setup(item):
+    if not _start:
+        _start.update(_next, started=True)
+    for size in _pool:
+        _next[size] = _start.get(size, 0)
+'''
+
 
 KILLED = {1, 3}
 SURVIVED = {0}
@@ -237,6 +360,12 @@ def prepare(group: str, workdir: Path, baseline: bool = False, only: str = "") -
             shutil.copy2(src, wd / extra)
     # Tests that read plugin sources (their DOCUMENTATION) find them at plugins/.
     (wd / "plugins").symlink_to(PKG)
+    (wd / "mutation_plugin.py").write_text(PLUGIN)
+    if group in KEY_POOL_GROUPS:
+        pool = workdir / "rsa-key-pool.pem"  # kept between runs: made once (~10 s)
+        if not pool.exists():
+            make = f"import mutation_plugin as m; m.make_pool({str(pool)!r}, {KEY_POOL_SIZES!r})"
+            subprocess.run([sys.executable, "-c", make], cwd=wd, check=True)
     # Globs expand against the copy (so tests added since the table was written count).
     tests = sorted({str(p.relative_to(wd)) for t in tests for p in wd.glob(t)})
     patterns = [str(MU / f) for f in files]
@@ -248,9 +377,10 @@ def prepare(group: str, workdir: Path, baseline: bool = False, only: str = "") -
         "do_not_mutate_patterns =",
         *(f"    {p}" for p in DO_NOT_MUTATE),
         "also_copy =",
-        *(f"    {p}" for p in (*EXTRAS, "plugins")),
+        *(f"    {p}" for p in (*EXTRAS, "plugins", "mutation_plugin.py")),
         "pytest_add_cli_args_test_selection =",
         *(f"    {t}" for t in tests),
+        *(f"    {a}" for t in DESELECT.get(group, []) for a in ("--deselect", t)),
         "pytest_add_cli_args =",
         # Tests that run ansible-playbook in a subprocess never see the mutants (and need
         # the installed collection): they cannot kill anything here.
@@ -260,13 +390,17 @@ def prepare(group: str, workdir: Path, baseline: bool = False, only: str = "") -
         "    no:cacheprovider",
         "    -p",
         "    no:randomly",
+        "    -p",
+        "    mutation_plugin",
         "",
     ]
     (wd / "setup.cfg").write_text("\n".join(cfg))
     return wd
 
 
-def run_group(group: str, wd: Path, children: int, timeout: int) -> int:
+def run_group(
+    group: str, wd: Path, children: int, timeout: int, mutants: list[str] | None = None
+) -> int:
     mutmut = Path(sys.executable).parent / "mutmut"
     env = dict(os.environ)
     # Nothing from the repository may shadow the mutated copy.
@@ -274,9 +408,11 @@ def run_group(group: str, wd: Path, children: int, timeout: int) -> int:
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     # Property tests run fewer examples per mutant (they still run in full in `make unit`).
     env.setdefault("ACKOPS_HYPOTHESIS_EXAMPLES", "40")
+    if group in KEY_POOL_GROUPS:
+        env["ACKOPS_MUTATION_KEY_POOL"] = str(wd.parent / "rsa-key-pool.pem")
     start = time.monotonic()
     proc = subprocess.Popen(
-        [str(mutmut), "run", "--max-children", str(children)],
+        [str(mutmut), "run", "--max-children", str(children), *(mutants or [])],
         cwd=wd,
         env=env,
         stdout=subprocess.PIPE,
@@ -299,7 +435,9 @@ def run_group(group: str, wd: Path, children: int, timeout: int) -> int:
     return rc
 
 
-def collect(group: str, wd: Path) -> dict[str, dict[str, int | list[str]]]:
+def collect(
+    group: str, wd: Path, only: set[str] = frozenset()
+) -> dict[str, dict[str, int | list[str]]]:
     scores: dict[str, dict] = {}
     for meta in sorted((wd / "mutants" / MU).rglob("*.py.meta")):
         data = json.loads(meta.read_text())
@@ -307,6 +445,8 @@ def collect(group: str, wd: Path) -> dict[str, dict[str, int | list[str]]]:
         codes = data["exit_code_by_key"]
         s = {"total": 0, "killed": 0, "survived": [], "timeout": 0, "no_tests": [], "other": []}
         for key, code in sorted(codes.items()):
+            if only and key not in only:
+                continue
             s["total"] += 1
             if code in KILLED:
                 s["killed"] += 1
@@ -374,7 +514,9 @@ def show_diffs(wd: Path, keys: list[tuple[str, str]]) -> dict[str, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("groups", nargs="*", help=f"any of {', '.join(GROUPS)} (default: all)")
+    ap.add_argument(
+        "groups", nargs="*", help=f"any of {', '.join(GROUPS)} (default: all but audit)"
+    )
     ap.add_argument(
         "--workdir", default=os.environ.get("MUTATION_WORKDIR", str(REPO / "build" / "mutation"))
     )
@@ -395,19 +537,33 @@ def main() -> int:
         help="comma-separated files under module_utils to mutate instead of the groups' "
         "(e.g. planning/cidr_plan.py,release/split.py); groups without one are skipped",
     )
+    ap.add_argument(
+        "--mutants",
+        default="",
+        help="comma-separated mutant names (as printed: audit.workload_audit.x_f__mutmut_3) "
+        "or @FILE with one a line: run only those (re-check survivors against a wider "
+        "group); the scores then count only them",
+    )
     ap.add_argument("--min-score", type=float, default=0.0, help="fail below this %% in any module")
     args = ap.parse_args()
     workdir = Path(args.workdir)
     unknown = set(args.groups) - set(GROUPS)
     if unknown:
         ap.error(f"unknown group(s) {sorted(unknown)}; known: {', '.join(GROUPS)}")
+    named = args.mutants
+    if named.startswith("@"):
+        named = ",".join(Path(named[1:]).read_text().split())
+    prefix = ".".join(MU.parts) + "."
+    mutants = [m if m.startswith(prefix) else prefix + m for m in named.split(",") if m]
     worst = 100.0
-    for group in args.groups or list(GROUPS):
+    # "audit" (all three audit modules against every audit test) is what the three
+    # workload_* groups split; it runs only when named (re-checks, --mutants).
+    for group in args.groups or [g for g in GROUPS if g != "audit"]:
         if args.files and not any(_in_group(f, GROUPS[group][0]) for f in args.files.split(",")):
             continue
         wd = prepare(group, workdir, args.baseline, args.files)
-        rc = run_group(group, wd, args.children, args.timeout)
-        scores = collect(group, wd)
+        rc = run_group(group, wd, args.children, args.timeout, mutants)
+        scores = collect(group, wd, set(mutants))
         if rc not in (0, -1):  # mutmut could not start (e.g. a test fails unmutated)
             print(f"== {group}: mutmut failed (rc={rc}), see its output above")
             worst = 0.0
