@@ -1,0 +1,469 @@
+"""renew.py's decisions the first complete mutation run of it (session 6) found untested.
+
+Expected values are written out by hand from kubeadm's layout (``kubeadm init phase
+certs all`` / ``kubeconfig all``: a leaf is ``<name>.crt`` + ``<name>.key`` under
+/etc/kubernetes/pki, the four control-plane kubeconfigs embed their credential, the
+kubelet's client credential is the rotating ``kubelet-client-current.pem``), its
+documented defaults (365 days, a 30-day window as the runbook's default) and x509
+dates; none is read back from renew.py.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki import files as pki_files
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
+    PKIError,
+    Roots,
+    inventory,
+)
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
+    plan_renewal,
+    renew_host,
+    write_targets,
+)
+from tests.unit.kubeadm_pki_factory import NOW, build_host
+
+PKI_LEAVES = [
+    "apiserver",
+    "apiserver-kubelet-client",
+    "front-proxy-client",
+    "apiserver-etcd-client",
+    "etcd/server",
+    "etcd/peer",
+    "etcd/healthcheck-client",
+]
+KUBECONFIGS = ["admin.conf", "super-admin.conf", "controller-manager.conf", "scheduler.conf"]
+
+
+def roots(host) -> Roots:
+    return Roots(**host.roots_kwargs)
+
+
+def rel(host, paths) -> list[str]:
+    return sorted(os.path.relpath(path, host.root) for path in paths)
+
+
+# --- write_targets: every file a renewal writes, for the backup --------------------
+
+
+def test_write_targets_are_each_leaf_pair_each_kubeconfig_and_the_kubelet_pem(tmp_path):
+    host = build_host(tmp_path)
+    plan = plan_renewal(inventory(roots(host)), force=True, now=NOW)
+    expected = [f"etc/kubernetes/pki/{leaf}.{ext}" for leaf in PKI_LEAVES for ext in ("crt", "key")]
+    expected += [f"etc/kubernetes/{conf}" for conf in KUBECONFIGS]
+    # kubelet.conf points at the rotating symlink: the pem (cert + key in one file) is written.
+    expected += ["var/lib/kubelet/pki/kubelet-client-current.pem"]
+    targets = write_targets(plan)
+    assert rel(host, targets) == sorted(expected)
+    assert len(targets) == len(set(targets)), "each file once"
+    assert None not in targets
+
+
+def test_a_leaf_whose_key_file_is_missing_still_has_its_key_path_backed_up(tmp_path):
+    # A new key is written beside the certificate: <name>.key, which the backup must
+    # note as absent (so a restore removes it).
+    host = build_host(tmp_path)
+    os.remove(f"{host.pki_dir}/front-proxy-client.key")
+    plan = plan_renewal(inventory(roots(host)), force=True, names=["front-proxy-client"], now=NOW)
+    assert [action.entry.name for action in plan.renew] == ["front-proxy-client"]
+    assert rel(host, write_targets(plan)) == [
+        "etc/kubernetes/pki/front-proxy-client.crt",
+        "etc/kubernetes/pki/front-proxy-client.key",
+    ]
+
+
+# --- renew_host: its own arguments ---------------------------------------------------
+
+
+def test_renew_host_decides_at_the_now_it_is_given(tmp_path):
+    # Leaves valid 365 days from a day before NOW: at NOW + 340 days they end within 30.
+    host = build_host(tmp_path)
+    later = NOW + dt.timedelta(days=340)
+    done = renew_host(roots(host), backup_dir=host.backup_dir, now=later, check=True)
+    reasons = {item["name"]: item["reason"] for item in done["renewed"]}
+    assert reasons["apiserver"] == "expires within 30 days"
+    # and the renewal would start at that moment, for 365 days
+    after = {item["name"]: item["after"] for item in done["renewed"]}["apiserver"]
+    assert after["not_after"] == (later + dt.timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # at NOW nothing is due
+    assert renew_host(roots(host), backup_dir=host.backup_dir, now=NOW)["renewed"] == []
+
+
+def test_backups_are_kept_forever_unless_a_retention_is_set(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    old = pki_files.backup(roots(host), host.backup_dir, NOW - dt.timedelta(days=30))["path"]
+    done = renew_host(roots(host), backup_dir=host.backup_dir, now=NOW)
+    assert done["backup"]
+    assert done["pruned"] == []
+    assert os.path.isdir(old)
+    assert sorted(os.listdir(host.backup_dir)) == sorted(
+        [os.path.basename(old), os.path.basename(done["backup"])]
+    )
+
+
+@pytest.mark.parametrize("option", ["backup_keep", "backup_max_age_days"])
+def test_a_negative_retention_is_refused_naming_its_option(tmp_path, option):
+    host = build_host(tmp_path, leaf_days=10)
+    with pytest.raises(PKIError) as caught:
+        renew_host(roots(host), backup_dir=host.backup_dir, now=NOW, **{option: -1})
+    assert caught.value.field == option
+    assert caught.value.host == "master1"
+    assert caught.value.cause == "must be 0 or more, got -1"
+    assert not os.path.exists(host.backup_dir), "refused before anything is written"
+
+
+def test_a_missing_kubeadm_config_file_names_the_host(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    missing = str(tmp_path / "kubeadm-config.yaml")
+    with pytest.raises(PKIError) as caught:
+        renew_host(roots(host), backup_dir=host.backup_dir, kubeadm_config=missing, now=NOW)
+    assert (caught.value.host, caught.value.obj, caught.value.field) == (
+        "master1",
+        missing,
+        "kubeadm_config",
+    )
+
+
+@pytest.mark.parametrize(
+    ("validity_days", "text"), [(1, "1 day"), (2, "2 days"), (0.5, "0.5 days"), (365, "365 days")]
+)
+def test_the_lifetime_is_written_in_days_singular_for_one(tmp_path, validity_days, text):
+    host = build_host(tmp_path, leaf_days=10)
+    done = renew_host(
+        roots(host),
+        backup_dir=host.backup_dir,
+        validity_days=validity_days,
+        threshold_days=0,
+        now=NOW,
+        check=True,
+    )
+    assert done["settings"]["validity"] == text
+    assert done["settings"]["validity_hours"] == validity_days * 24
+
+
+# --- the lifetime against the threshold ----------------------------------------------
+
+
+def test_without_any_lifetime_setting_it_is_kubeadms_default_year(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    done = renew_host(roots(host), backup_dir=host.backup_dir, now=NOW, check=True)
+    assert done["settings"]["validity"] == "365 days"
+    assert done["settings"]["validity_source"] == "default"
+    assert done["notices"] == []
+
+
+def test_a_threshold_beyond_the_default_year_is_no_conflict_to_report(tmp_path):
+    # The conflict notice says "renewed for 365 days (kubeadm's default) instead": with
+    # no lifetime configured there is nothing to fall back from, so no such notice.
+    host = build_host(tmp_path, leaf_days=10)
+    done = renew_host(
+        roots(host), backup_dir=host.backup_dir, threshold_days=400, now=NOW, check=True
+    )
+    assert done["settings"]["validity_source"] == "default"
+    assert done["notices"] == []
+
+
+def test_a_lifetime_equal_to_the_threshold_is_refused(tmp_path):
+    # A 30-day certificate is due the moment it is made under a 30-day window (the
+    # window includes its limit): every run would renew it again.
+    host = build_host(tmp_path, leaf_days=10)
+    with pytest.raises(PKIError) as caught:
+        renew_host(
+            roots(host), backup_dir=host.backup_dir, validity_days=30, threshold_days=30, now=NOW
+        )
+    assert caught.value.field == "validity_days"
+    assert "30 days from validity_days is not longer than the 30-day threshold" in str(
+        caught.value.cause
+    )
+    # one day more is accepted
+    done = renew_host(
+        roots(host),
+        backup_dir=host.backup_dir,
+        validity_days=31,
+        threshold_days=30,
+        now=NOW,
+        check=True,
+    )
+    assert done["settings"]["validity"] == "31 days"
+
+
+def test_force_honours_an_explicit_short_lifetime(tmp_path):
+    # validity_days under the threshold is refused unless forced: forced, the operator's
+    # own lifetime is used as given, with no fallback and no conflict notice.
+    host = build_host(tmp_path, leaf_days=10)
+    done = renew_host(
+        roots(host),
+        backup_dir=host.backup_dir,
+        validity_days=2,
+        threshold_days=30,
+        force=True,
+        now=NOW,
+        check=True,
+    )
+    assert done["settings"]["validity"] == "2 days"
+    assert done["settings"]["validity_source"] == "validity_days"
+    assert done["notices"] == []
+    after = {item["name"]: item["after"] for item in done["renewed"]}["apiserver"]
+    assert after["not_after"] == (NOW + dt.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+CLUSTER_48H = (
+    "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+    "certificateValidityPeriod: 48h\n"
+)
+
+
+def test_a_cluster_lifetime_under_the_threshold_is_explained_word_for_word(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    done = renew_host(
+        roots(host),
+        backup_dir=host.backup_dir,
+        cluster_configuration=CLUSTER_48H,
+        now=NOW,
+        check=True,
+    )
+    source = "certificateValidityPeriod (ClusterConfiguration (kubeadm-config ConfigMap))"
+    assert done["notices"] == [
+        f"{source} is 2 days, not longer than the 30-day threshold: certificates are renewed "
+        "for 365 days (kubeadm's default) instead, else every run would renew them again; "
+        "set renew_certs_validity_days, or lower renew_certs_threshold_days below the "
+        "cluster's lifetime, to choose"
+    ]
+    assert done["settings"]["validity"] == "365 days"
+    assert (
+        done["settings"]["validity_source"] == f"default (conflict: {source} under the threshold)"
+    )
+
+
+# --- renew_host hands its arguments to every step --------------------------------------
+
+
+def stamp(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_the_ca_check_and_the_backup_use_the_given_now(tmp_path):
+    # The CAs start a day before NOW and last 400 days: they end on NOW + 399 days. At
+    # NOW + 380 days that is within the 30-day window; at NOW it is not.
+    host = build_host(tmp_path, leaf_days=10, ca_days=400)
+    later = NOW + dt.timedelta(days=380)
+    done = renew_host(roots(host), backup_dir=host.backup_dir, now=later)
+    ca_end = stamp(NOW + dt.timedelta(days=399))
+    assert f"CA ca ({host.pki_dir}/ca.crt) expires on {ca_end}, within the 30-day threshold" in (
+        " ".join(done["notices"])
+    )
+    assert {ca["name"] for ca in done["cas"]} == {"ca", "front-proxy-ca", "etcd-ca"}
+    # the backup is named after the moment of the run
+    assert os.path.basename(done["backup"]).startswith(f"pki-{later:%Y%m%dT%H%M}")
+    # renewed at that moment: a year from it, cut to the CA's end
+    after = {item["name"]: item["after"] for item in done["renewed"]}["apiserver"]
+    assert after["not_before"] <= stamp(later)
+    assert after["not_after"] == ca_end
+
+
+def test_with_external_etcd_the_etcd_ca_is_not_checked(tmp_path):
+    # kubeadm with external etcd: the etcd certificates belong to the etcd cluster, so
+    # the etcd CA here signs nothing this run renews.
+    host = build_host(tmp_path, leaf_days=10)
+    external = (
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+        "etcd:\n  external:\n    endpoints: [https://10.0.0.5:2379]\n"
+    )
+    done = renew_host(
+        roots(host), backup_dir=host.backup_dir, cluster_configuration=external, now=NOW, check=True
+    )
+    assert done["settings"]["external_etcd"] is True
+    assert sorted(ca["name"] for ca in done["cas"]) == ["ca", "front-proxy-ca"]
+
+
+def test_names_threshold_and_kubelet_reach_the_plan(tmp_path):
+    host = build_host(tmp_path, leaf_days=45)  # every leaf ends on NOW + 44 days
+    only = renew_host(
+        roots(host),
+        backup_dir=host.backup_dir,
+        names=["apiserver"],
+        force=True,
+        now=NOW,
+        check=True,
+    )
+    assert [item["name"] for item in only["renewed"]] == ["apiserver"]
+    wide = renew_host(
+        roots(host), backup_dir=host.backup_dir, threshold_days=60, now=NOW, check=True
+    )
+    reasons = {item["name"]: item["reason"] for item in wide["renewed"]}
+    assert reasons["apiserver"] == "expires within 60 days"
+    assert "kubelet.conf" in reasons
+    no_kubelet = renew_host(
+        roots(host),
+        backup_dir=host.backup_dir,
+        threshold_days=60,
+        kubelet=False,
+        now=NOW,
+        check=True,
+    )
+    renewed = {item["name"] for item in no_kubelet["renewed"]}
+    assert "apiserver" in renewed
+    assert "kubelet.conf" not in renewed
+
+
+def test_a_renewal_gaining_less_than_a_day_is_not_made(tmp_path):
+    # A 1.5-day lifetime under a 1-day window: a leaf with 1 day left would gain only
+    # 12 hours. The lifetime given reaches the plan (kubeadm's 365 days would gain a year).
+    host = build_host(tmp_path, leaf_overrides={"apiserver": 2})  # ends on NOW + 1 day
+    done = renew_host(
+        roots(host),
+        backup_dir=host.backup_dir,
+        validity_days=1.5,
+        threshold_days=1,
+        now=NOW,
+        check=True,
+    )
+    assert "apiserver" not in {item["name"] for item in done["renewed"]}
+    assert "apiserver" in {item["name"] for item in done["not_renewed"]}
+
+
+ECDSA_CLUSTER = (
+    "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+    "encryptionAlgorithm: ECDSA-P256\n"
+)
+
+
+def test_reuse_key_keeps_every_key_file_and_public_key(tmp_path):
+    # reuse_key wins over the cluster's encryptionAlgorithm: the old RSA key stays.
+    host = build_host(tmp_path, leaf_days=10)
+    key_before = host.read("etc/kubernetes/pki/apiserver.key")
+
+    def public(relative: str) -> bytes:
+        cert = x509.load_pem_x509_certificate(host.read(relative))
+        return cert.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    public_before = public("etc/kubernetes/pki/apiserver.crt")
+    crt_before = host.read("etc/kubernetes/pki/apiserver.crt")
+    done = renew_host(
+        roots(host),
+        backup_dir=host.backup_dir,
+        reuse_key=True,
+        cluster_configuration=ECDSA_CLUSTER,
+        now=NOW,
+    )
+    item = {item["name"]: item for item in done["renewed"]}["apiserver"]
+    assert item["key"] == "reused"
+    assert host.read("etc/kubernetes/pki/apiserver.crt") != crt_before, "a new certificate"
+    assert host.read("etc/kubernetes/pki/apiserver.key") == key_before
+    assert public("etc/kubernetes/pki/apiserver.crt") == public_before
+    assert done["settings"]["key_algorithm"] is None
+    assert done["settings"]["key_algorithm_source"] == "reuse_key"
+
+
+# --- backup retention ------------------------------------------------------------------
+
+
+def old_backup(host, taken: dt.datetime) -> str:
+    """An earlier run's backup directory, named pki-<UTC time of the run>."""
+    os.makedirs(host.backup_dir, mode=0o700, exist_ok=True)
+    path = os.path.join(host.backup_dir, f"pki-{taken:%Y%m%dT%H%M%S.%fZ}")
+    os.mkdir(path, 0o700)
+    return path
+
+
+def test_backup_keep_alone_prunes_by_count(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    older = [old_backup(host, NOW - dt.timedelta(days=d)) for d in (3, 2)]
+    done = renew_host(roots(host), backup_dir=host.backup_dir, backup_keep=2, now=NOW)
+    # keep 2: the new one and the newest older one
+    assert done["pruned"] == [older[0]]
+    assert sorted(os.listdir(host.backup_dir)) == sorted(
+        [os.path.basename(older[1]), os.path.basename(done["backup"])]
+    )
+
+
+def test_backup_max_age_alone_prunes_by_age_from_the_given_now(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    later = NOW + dt.timedelta(days=340)
+    recent = old_backup(host, later - dt.timedelta(days=5))
+    aged = old_backup(host, NOW - dt.timedelta(days=10))  # 350 days before `later`
+    done = renew_host(roots(host), backup_dir=host.backup_dir, backup_max_age_days=300, now=later)
+    assert done["pruned"] == [aged]
+    assert os.path.isdir(recent)
+    assert os.path.isdir(done["backup"])
+
+
+@pytest.mark.parametrize("how", [{"check": True}, {"make_backup": False}])
+def test_nothing_is_pruned_when_no_backup_was_taken(tmp_path, how):
+    host = build_host(tmp_path, leaf_days=10)
+    older = [old_backup(host, NOW - dt.timedelta(days=d)) for d in (30, 20)]
+    done = renew_host(
+        roots(host),
+        backup_dir=host.backup_dir,
+        backup_keep=1,
+        backup_max_age_days=1,
+        now=NOW,
+        **how,
+    )
+    assert done["backup"] is None
+    assert done["pruned"] == []
+    assert all(os.path.isdir(path) for path in older)
+
+
+def test_a_backup_that_cannot_be_pruned_is_a_notice_not_a_failure(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    os.makedirs(host.backup_dir, mode=0o700)
+    # a FILE with a backup's name: removing it as a backup directory fails
+    stuck = os.path.join(host.backup_dir, f"pki-{NOW - dt.timedelta(days=9):%Y%m%dT%H%M%S.%fZ}")
+    with open(stuck, "w") as handle:
+        handle.write("not a directory")
+    done = renew_host(roots(host), backup_dir=host.backup_dir, backup_keep=1, now=NOW)
+    assert done["renewed"]
+    assert done["backup"]
+    notices = [n for n in done["notices"] if isinstance(n, str) and n.startswith("old backups")]
+    assert len(notices) == 1
+    assert notices[0].startswith("old backups not pruned: ")
+    assert stuck in notices[0]
+    assert None not in done["notices"]
+
+
+def test_validity_hours_keep_their_fraction(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    config = (
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+        "certificateValidityPeriod: 8760h30m\n"
+    )
+    done = renew_host(
+        roots(host), backup_dir=host.backup_dir, cluster_configuration=config, now=NOW, check=True
+    )
+    assert done["settings"]["validity_hours"] == 8760.5
+    assert done["settings"]["validity"] == "365.021 days"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "algorithm", "source"),
+    [
+        ({"key_algorithm": "ECDSA-P384"}, "ECDSA-P384", "key_algorithm"),
+        (
+            {"key_algorithm": "ECDSA-P384", "cluster_configuration": ECDSA_CLUSTER},
+            "ECDSA-P384",
+            "key_algorithm",
+        ),
+        (
+            {"cluster_configuration": ECDSA_CLUSTER},
+            "ECDSA-P256",
+            "encryptionAlgorithm (ClusterConfiguration (kubeadm-config ConfigMap))",
+        ),
+        ({}, None, "same as the old key"),
+        ({"reuse_key": True}, None, "reuse_key"),
+    ],
+)
+def test_where_the_key_type_comes_from(tmp_path, kwargs, algorithm, source):
+    host = build_host(tmp_path, leaf_days=10)
+    done = renew_host(roots(host), backup_dir=host.backup_dir, now=NOW, check=True, **kwargs)
+    assert done["settings"]["key_algorithm"] == algorithm
+    assert done["settings"]["key_algorithm_source"] == source
