@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki import files as pki_files
+from ansible_collections.ackops.runbooks.plugins.module_utils.pki import renew as renew_module
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
     PKIError,
     Roots,
@@ -25,6 +26,7 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.pki.core import (
 )
 from ansible_collections.ackops.runbooks.plugins.module_utils.pki.renew import (
     plan_renewal,
+    renew,
     renew_host,
     write_targets,
 )
@@ -467,3 +469,65 @@ def test_where_the_key_type_comes_from(tmp_path, kwargs, algorithm, source):
     done = renew_host(roots(host), backup_dir=host.backup_dir, now=NOW, check=True, **kwargs)
     assert done["settings"]["key_algorithm"] == algorithm
     assert done["settings"]["key_algorithm_source"] == source
+
+
+# --- renew() on its own: its defaults, its result rows, its re-read ----------------------
+
+
+def test_renew_by_default_writes_a_new_key_for_a_year(tmp_path):
+    # kubeadm's default: a new key, one year (365 days) from now, written to disk.
+    host = build_host(tmp_path, leaf_days=10)
+    inv = inventory(roots(host))
+    plan = plan_renewal(inv, names=["front-proxy-client"], force=True, now=NOW)
+    key_before = host.read("etc/kubernetes/pki/front-proxy-client.key")
+    crt_before = host.read("etc/kubernetes/pki/front-proxy-client.crt")
+    (row,) = renew(inv, plan, now=NOW)
+    assert row["key"] == "new"
+    assert row["after"]["not_after"] == stamp(NOW + dt.timedelta(days=365))
+    assert host.read("etc/kubernetes/pki/front-proxy-client.key") != key_before
+    written = x509.load_pem_x509_certificate(host.read("etc/kubernetes/pki/front-proxy-client.crt"))
+    assert host.read("etc/kubernetes/pki/front-proxy-client.crt") != crt_before
+    assert written.not_valid_after_utc == NOW + dt.timedelta(days=365)
+    assert row["after"]["serial"] != row["before"]["serial"]
+
+
+def test_renew_rows_name_the_kubeconfig_user_and_the_signing_ca(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    inv = inventory(roots(host))
+    plan = plan_renewal(inv, names=["admin.conf", "etcd-server"], force=True, now=NOW)
+    rows = {row["name"]: row for row in renew(inv, plan, check=True, now=NOW)}
+    assert (rows["admin.conf"]["user"], rows["admin.conf"]["ca"]) == ("kubernetes-admin", "ca")
+    assert rows["admin.conf"]["kubeconfig"] == f"{host.kubeconfig_dir}/admin.conf"
+    assert (rows["etcd-server"]["user"], rows["etcd-server"]["ca"]) == (None, "etcd-ca")
+    assert rows["etcd-server"]["kubeconfig"] is None
+
+
+def test_reuse_key_without_its_key_names_the_host_and_file(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    os.remove(f"{host.pki_dir}/apiserver.key")
+    inv = inventory(roots(host))
+    plan = plan_renewal(inv, names=["apiserver"], force=True, now=NOW)
+    with pytest.raises(PKIError) as caught:
+        renew(inv, plan, reuse_key=True, now=NOW)
+    assert caught.value.host == "master1"
+    assert caught.value.obj == f"{host.pki_dir}/apiserver.crt"
+
+
+@pytest.mark.parametrize("what", ["nothing written", "file gone"])
+def test_a_write_that_does_not_show_on_disk_is_refused(tmp_path, monkeypatch, what):
+    # The re-read after writing is the check that the renewal really happened: a writer
+    # that silently writes nothing (or loses the file) must not pass as a renewal.
+    host = build_host(tmp_path, leaf_days=10)
+    inv = inventory(roots(host))
+    plan = plan_renewal(inv, names=["front-proxy-client"], force=True, now=NOW)
+    target = f"{host.pki_dir}/front-proxy-client.crt"
+
+    def silent(entry, *_args):
+        if what == "file gone":
+            os.remove(entry.path)
+
+    monkeypatch.setattr(renew_module, "write_credential", silent)
+    with pytest.raises(PKIError) as caught:
+        renew(inv, plan, now=NOW)
+    assert caught.value.cause == "re-reading it after the write does not show the new certificate"
+    assert (caught.value.host, caught.value.obj) == ("master1", target)
