@@ -531,3 +531,65 @@ def test_a_write_that_does_not_show_on_disk_is_refused(tmp_path, monkeypatch, wh
         renew(inv, plan, now=NOW)
     assert caught.value.cause == "re-reading it after the write does not show the new certificate"
     assert (caught.value.host, caught.value.obj) == ("master1", target)
+
+
+def test_check_mode_predicts_the_whole_new_validity(tmp_path):
+    # Same subject, a serial not known yet, from now less kubeadm's 5-minute backdate
+    # (clock skew), for the lifetime asked.
+    host = build_host(tmp_path, leaf_days=10)
+    inv = inventory(roots(host))
+    plan = plan_renewal(inv, names=["apiserver"], force=True, now=NOW)
+    (row,) = renew(inv, plan, check=True, validity_days=100, now=NOW)
+    assert row["after"] == {
+        "subject": "CN=kube-apiserver",
+        "serial": "(new)",
+        "not_before": stamp(NOW - dt.timedelta(minutes=5)),
+        "not_after": stamp(NOW + dt.timedelta(days=100)),
+    }
+    assert row["clamped"] is False
+
+
+def swap_in_other_key(path: str, other: str) -> None:
+    with open(other, "rb") as src, open(path, "wb") as dst:
+        dst.write(src.read())
+
+
+@pytest.mark.parametrize("broken", ["ca key replaced", "key unreadable", "target is a directory"])
+def test_failures_while_renewing_name_the_host(tmp_path, broken):
+    # Things that change between the plan and the write: each refusal names the host.
+    host = build_host(tmp_path, leaf_days=10)
+    inv = inventory(roots(host))
+    plan = plan_renewal(inv, names=["apiserver"], force=True, now=NOW)
+    kwargs = {}
+    if broken == "ca key replaced":  # the CA certificate no longer matches its key
+        swap_in_other_key(f"{host.pki_dir}/ca.key", f"{host.pki_dir}/front-proxy-ca.key")
+    elif broken == "key unreadable":  # the key to reuse is not a key any more
+        with open(f"{host.pki_dir}/apiserver.key", "w") as handle:
+            handle.write("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n")
+        kwargs["reuse_key"] = True
+    else:  # the certificate's place is taken by a directory: the write fails
+        os.remove(f"{host.pki_dir}/apiserver.crt")
+        os.makedirs(f"{host.pki_dir}/apiserver.crt/occupied")
+    with pytest.raises(PKIError) as caught:
+        renew(inv, plan, now=NOW, **kwargs)
+    assert caught.value.host == "master1"
+
+
+def test_an_extra_certificate_makes_its_ca_checked_even_with_external_etcd(tmp_path):
+    # etcd-server listed explicitly is renewed although etcd is external, so its CA is
+    # checked before anything changes; without the listing the etcd CA is not needed.
+    host = build_host(tmp_path, leaf_days=10)
+    external = (
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+        "etcd:\n  external:\n    endpoints: [https://10.0.0.5:2379]\n"
+    )
+    done = renew_host(
+        roots(host),
+        backup_dir=host.backup_dir,
+        cluster_configuration=external,
+        extra_certificates=["etcd-server"],
+        now=NOW,
+        check=True,
+    )
+    assert sorted(ca["name"] for ca in done["cas"]) == ["ca", "etcd-ca", "front-proxy-ca"]
+    assert "etcd-server" in {item["name"] for item in done["renewed"]}
