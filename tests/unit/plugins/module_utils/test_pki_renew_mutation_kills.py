@@ -593,3 +593,41 @@ def test_an_extra_certificate_makes_its_ca_checked_even_with_external_etcd(tmp_p
     )
     assert sorted(ca["name"] for ca in done["cas"]) == ["ca", "etcd-ca", "front-proxy-ca"]
     assert "etcd-server" in {item["name"] for item in done["renewed"]}
+
+
+def test_preflight_reports_each_needed_ca_with_its_key_here(tmp_path):
+    # The CAs last 3650 days from a day before NOW. A CA that signs nothing renewed
+    # here (a vendor's, sorted first) is neither checked nor reported.
+    from tests.unit.kubeadm_pki_factory import _pem_cert, _pem_key, _write, make_ca
+
+    host = build_host(tmp_path, leaf_days=10)
+    vendor, vendor_key = make_ca("a-vendor-ca")
+    _write(f"{host.pki_dir}/a-vendor-ca.crt", _pem_cert(vendor))
+    _write(f"{host.pki_dir}/a-vendor-ca.key", _pem_key(vendor_key), 0o600)
+    done = renew_host(roots(host), backup_dir=host.backup_dir, now=NOW, check=True)
+    ca_end = stamp(NOW + dt.timedelta(days=3649))
+    assert sorted(done["cas"], key=lambda ca: ca["name"]) == [
+        {
+            "name": name,
+            "path": f"{host.pki_dir}/{relative}.crt",
+            "not_after": ca_end,
+            "externally_managed": False,
+            "warning": None,
+        }
+        for name, relative in (
+            ("ca", "ca"),
+            ("etcd-ca", "etcd/ca"),
+            ("front-proxy-ca", "front-proxy-ca"),
+        )
+    ]
+
+
+def test_a_ca_key_that_does_not_match_is_refused_even_when_nothing_is_due(tmp_path):
+    host = build_host(tmp_path)  # every leaf a year from expiry: nothing due
+    swap_in_other_key(f"{host.pki_dir}/front-proxy-ca.key", f"{host.pki_dir}/ca.key")
+    before = host.tree_hash()
+    with pytest.raises(PKIError) as caught:
+        renew_host(roots(host), backup_dir=host.backup_dir, now=NOW)
+    assert caught.value.host == "master1"
+    assert "front-proxy-ca" in str(caught.value)
+    assert host.tree_hash() == before
