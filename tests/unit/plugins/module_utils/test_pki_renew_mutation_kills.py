@@ -631,3 +631,112 @@ def test_a_ca_key_that_does_not_match_is_refused_even_when_nothing_is_due(tmp_pa
     assert caught.value.host == "master1"
     assert "front-proxy-ca" in str(caught.value)
     assert host.tree_hash() == before
+
+
+# --- names, extra certificates, defaults of plan_renewal --------------------------------
+
+
+def add_keyed_stray(host) -> None:
+    """metrics-client.crt + .key under pki/, signed by the cluster CA, due in 4 days."""
+    from tests.unit.kubeadm_pki_factory import CLIENT, _pem_cert, _pem_key, _write, make_leaf
+
+    ca_cert = x509.load_pem_x509_certificate(host.read("etc/kubernetes/pki/ca.crt"))
+    ca_key = serialization.load_pem_private_key(host.read("etc/kubernetes/pki/ca.key"), None)
+    cert, key = make_leaf(ca_cert, ca_key, "metrics-client", None, CLIENT, [], days=5)
+    _write(f"{host.pki_dir}/metrics-client.crt", _pem_cert(cert))
+    _write(f"{host.pki_dir}/metrics-client.key", _pem_key(key), 0o600)
+
+
+def test_an_extra_certificate_by_its_path_below_pki_dir_is_renewed(tmp_path):
+    host = build_host(tmp_path)
+    add_keyed_stray(host)
+    plan = plan_renewal(inventory(roots(host)), extra=["metrics-client.crt"], now=NOW)
+    assert [action.entry.name for action in plan.renew] == ["metrics-client"]
+
+
+@pytest.mark.parametrize("option", ["names", "extra"])
+def test_a_kubeconfig_file_is_not_a_certificate_name(tmp_path, option):
+    host = build_host(tmp_path, leaf_days=10)
+    admin = f"{host.kubeconfig_dir}/admin.conf"
+    with pytest.raises(PKIError) as caught:
+        plan_renewal(inventory(roots(host)), now=NOW, **{option: [admin]})
+    assert caught.value.cause == f"no certificate named {admin} on this host"
+    assert caught.value.field == {"names": "certificates", "extra": "extra_certificates"}[option]
+    assert caught.value.host == "master1"
+
+
+def test_an_unknown_certificate_is_refused_naming_the_option(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    with pytest.raises(PKIError) as caught:
+        plan_renewal(inventory(roots(host)), names=["apiserver", "apiservr"], now=NOW)
+    assert (caught.value.cause, caught.value.field, caught.value.host) == (
+        "no certificate named apiservr on this host",
+        "certificates",
+        "master1",
+    )
+
+
+def test_a_negative_threshold_names_the_host(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    with pytest.raises(PKIError) as caught:
+        plan_renewal(inventory(roots(host)), threshold_days=-1, now=NOW)
+    assert (caught.value.field, caught.value.host) == ("threshold_days", "master1")
+
+
+def test_plan_renewal_defaults_to_a_30_day_window(tmp_path):
+    # apiserver ends on NOW + 31 days (32 from a day before NOW), front-proxy-client on
+    # NOW + 30 days: only the second is within 30 days.
+    host = build_host(tmp_path, leaf_overrides={"apiserver": 32, "front-proxy-client": 31})
+    plan = plan_renewal(inventory(roots(host)), now=NOW)
+    renewed = {action.entry.name: action.reason for action in plan.renew}
+    assert renewed == {"front-proxy-client": "expires within 30 days"}
+
+
+def test_plan_renewal_defaults_to_a_year_of_validity(tmp_path):
+    # A 365-day window: a leaf ending on NOW + 364.5 days is due, but a 365-day renewal
+    # would push it out by only 12 hours (less than a day): not renewed. With a year
+    # and a day it would be.
+    host = build_host(tmp_path, leaf_overrides={"apiserver": 365.5})
+    plan = plan_renewal(inventory(roots(host)), threshold_days=365, now=NOW)
+    assert "apiserver" not in {action.entry.name for action in plan.renew}
+    plan = plan_renewal(inventory(roots(host)), threshold_days=365, validity_days=366, now=NOW)
+    assert "apiserver" in {action.entry.name for action in plan.renew}
+
+
+# --- pre-flight's CA warnings at their boundaries ---------------------------------------
+
+
+def test_a_ca_ending_exactly_at_the_threshold_is_within_it(tmp_path):
+    # CAs of 31 days from a day before NOW end on NOW + 30 days: the window's own limit,
+    # which the window includes (as it does for leaves).
+    host = build_host(tmp_path, leaf_days=10, ca_days=31)
+    done = renew_host(roots(host), backup_dir=host.backup_dir, now=NOW, check=True)
+    ca_end = stamp(NOW + dt.timedelta(days=30))
+    assert (
+        f"CA ca ({host.pki_dir}/ca.crt) expires on {ca_end}, within the 30-day threshold: "
+        "certificates it signs cannot outlive it; rotate the CA (docs/renew-certs.md, "
+        "'A CA close to its own expiry')"
+    ) in done["notices"]
+
+
+def test_a_ca_ending_before_renewed_certificates_would_is_named_with_both_dates(tmp_path):
+    # CAs end on NOW + 99 days; renewed for 100 days, leaves would end on NOW + 100.
+    host = build_host(tmp_path, leaf_days=10, ca_days=100)
+    done = renew_host(
+        roots(host), backup_dir=host.backup_dir, validity_days=100, now=NOW, check=True
+    )
+    assert (
+        f"CA ca ({host.pki_dir}/ca.crt) expires on {stamp(NOW + dt.timedelta(days=99))}, before "
+        f"renewed certificates would ({stamp(NOW + dt.timedelta(days=100))}): they are cut to "
+        "the CA's expiry; rotate the CA (docs/renew-certs.md, 'A CA close to its own expiry')"
+    ) in done["notices"]
+
+
+def test_a_ca_ending_exactly_when_renewed_certificates_would_is_no_warning(tmp_path):
+    # CAs end on NOW + 100 days, renewed leaves too: nothing is cut, nothing to warn of.
+    host = build_host(tmp_path, leaf_days=10, ca_days=101)
+    done = renew_host(
+        roots(host), backup_dir=host.backup_dir, validity_days=100, now=NOW, check=True
+    )
+    assert done["notices"] == []
+    assert all(item["clamped"] is False for item in done["renewed"])
