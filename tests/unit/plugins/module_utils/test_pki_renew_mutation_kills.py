@@ -740,3 +740,61 @@ def test_a_ca_ending_exactly_when_renewed_certificates_would_is_no_warning(tmp_p
     )
     assert done["notices"] == []
     assert all(item["clamped"] is False for item in done["renewed"])
+
+
+# --- plan_renewal's rows and boundaries --------------------------------------------------
+
+
+def test_skip_rows_carry_id_name_and_reason(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    plan = plan_renewal(
+        inventory(roots(host)), names=["apiserver", "kubelet.conf"], kubelet=False, now=NOW
+    )
+    rows = {row["name"]: row for row in plan.skip}
+    assert rows["ca"] == {
+        "id": "pki:ca.crt",
+        "name": "ca",
+        "reason": "CA: never renewed, only reported",
+    }
+    assert rows["front-proxy-client"] == {
+        "id": "pki:front-proxy-client.crt",
+        "name": "front-proxy-client",
+        "reason": "not selected",
+    }
+    assert rows["kubelet.conf"]["reason"] == "kubelet credential excluded (kubelet: false)"
+    assert [action.entry.name for action in plan.renew] == ["apiserver"]
+
+
+def test_a_leaf_of_a_ca_without_its_key_here_is_skipped_naming_the_key_file(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    os.remove(f"{host.pki_dir}/front-proxy-ca.key")
+    plan = plan_renewal(inventory(roots(host)), now=NOW)
+    reasons = {row["name"]: row["reason"] for row in plan.skip}
+    assert reasons["front-proxy-client"] == (
+        f"external CA: front-proxy-ca has no key on this host ({host.pki_dir}/front-proxy-ca.key); "
+        "renew it where that CA's key is"
+    )
+
+
+def test_plan_renewal_refuses_a_mismatched_ca_key_naming_the_host(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    swap_in_other_key(f"{host.pki_dir}/front-proxy-ca.key", f"{host.pki_dir}/ca.key")
+    with pytest.raises(PKIError) as caught:
+        plan_renewal(inventory(roots(host)), names=["front-proxy-client"], now=NOW)
+    assert caught.value.host == "master1"
+
+
+def test_a_renewal_gaining_exactly_a_day_is_made(tmp_path):
+    # Leaves end on NOW + 9 days, the CAs on NOW + 10 days: cut to the CA, a renewal
+    # gains exactly one day, which is enough.
+    host = build_host(tmp_path, leaf_days=10, ca_days=11)
+    plan = plan_renewal(inventory(roots(host)), now=NOW)
+    reasons = {action.entry.name: action.reason for action in plan.renew}
+    assert reasons.get("apiserver") == "expires within 30 days"
+
+
+def test_a_leaf_ending_now_is_renewed_even_for_less_than_a_day(tmp_path):
+    # Its CA ends in 12 hours: the renewal gains only that, but the leaf ends now.
+    host = build_host(tmp_path, leaf_overrides={"apiserver": 0}, ca_days=1.5)
+    plan = plan_renewal(inventory(roots(host)), now=NOW)
+    assert "apiserver" in {action.entry.name for action in plan.renew}
