@@ -124,7 +124,35 @@ options:
     type: list
     elements: str
     default: []
+  publish:
+    description:
+      - Also publish the report's summary for AWX in this task, as
+        C(ansible.builtin.set_stats) does with its defaults (aggregated, for the
+        whole run): O(publish.stats), with C(ackops_reports.<name>) added, which
+        holds C(files), C(html), C(counts), C(changes), C(changed), C(failed) and
+        C(reason). The report role's C(write) entry point uses it.
+      - Done by the action on the controller. With it, an empty O(dir) writes no
+        file and still publishes (C(files) is then empty).
+      - Omitted, nothing is published.
+    type: dict
+    suboptions:
+      stats:
+        description: The runbook's own data, usually one key named after the runbook.
+        type: dict
+        default: {}
+      changes:
+        description: What the run changed, one entry per change (C(changed) is whether there is any).
+        type: list
+        elements: raw
+        default: []
+      failure:
+        description:
+          - Why the run is about to fail; "" when it is not. Published as C(failed) and
+            as C(reason), on one line (whitespace folded) cut at 300 characters.
+        type: str
+        default: ""
 seealso:
+  - module: ansible.builtin.set_stats
   - module: ansible.builtin.copy
   - plugin: ackops.runbooks.report_merge
     plugin_type: filter
@@ -198,6 +226,12 @@ counts:
   returned: when O(html) was given
   type: dict
   sample: {ok: 18, warning: 3, critical: 1}
+summary:
+  description: What was published under C(ackops_reports.<name>).
+  returned: when O(publish) was given
+  type: dict
+  sample: {files: [/srv/ack-runbooks/reports/renew-certs.json, /srv/ack-runbooks/reports/renew-certs.md],
+           html: "", counts: {}, changes: [], changed: false, failed: false, reason: ""}
 name:
   description: The base name of the files written, O(name) or the fragment's name.
   returned: success
@@ -225,6 +259,15 @@ ARGSPEC = {
     "fragment_hosts": {"type": "list", "elements": "str"},
     "fragment_run_id": {"type": "str", "default": ""},
     "fragment_additive": {"type": "list", "elements": "str", "default": []},
+    # Handled by the action (plugins/action/report_write.py), which never passes it on.
+    "publish": {
+        "type": "dict",
+        "options": {
+            "stats": {"type": "dict", "default": {}},
+            "changes": {"type": "list", "elements": "raw", "default": []},
+            "failure": {"type": "str", "default": ""},
+        },
+    },
 }
 
 

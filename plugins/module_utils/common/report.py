@@ -678,6 +678,40 @@ def render_markdown_tables(spec) -> str:
 FRAGMENT_KEY = "fragment"
 
 
+SUMMARY_REASON_LENGTH = 300
+
+
+def report_summary(written: dict | None, html=None, changes=(), failure: str = "") -> dict:
+    """What every report publishes for AWX under ``ackops_reports.<name>``.
+
+    ``written`` is report_write's result (None when no file was written: an empty
+    report directory); ``html`` the table spec, whose rows are counted per severity;
+    ``changes`` what the run changed; ``failure`` why it is about to fail ("" when it
+    is not), as one line cut at SUMMARY_REASON_LENGTH characters with "...".
+    """
+    if not isinstance(failure, str):
+        raise ReportWriteError(f"must be a string, got {type(failure).__name__}", field="failure")
+    if not isinstance(changes, (list, tuple)):
+        raise ReportWriteError(f"must be a list, got {type(changes).__name__}", field="changes")
+    files = []
+    if written:
+        files = [written["json_path"], written["markdown_path"]]
+        if written.get("html_path"):
+            files.append(written["html_path"])
+    reason = " ".join(failure.split())
+    if len(reason) > SUMMARY_REASON_LENGTH:
+        reason = reason[: SUMMARY_REASON_LENGTH - 3] + "..."
+    return {
+        "files": files,
+        "html": (written or {}).get("html_path", ""),
+        "counts": html_counts(html) if html else {},
+        "changes": list(changes),
+        "changed": len(changes) > 0,
+        "failed": len(failure) > 0,
+        "reason": reason,
+    }
+
+
 def fragment_name(name: str, hosts) -> str:
     """The report name of the fragment of ``name`` covering ``hosts`` (stable for the same hosts)."""
     digest = hashlib.sha256("\n".join(sorted(str(h) for h in hosts)).encode()).hexdigest()
