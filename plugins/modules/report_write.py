@@ -22,7 +22,7 @@ description:
     never keys or credentials (see roles/report/README.md).
   - Most playbooks call it through the C(write) entry point of the role
     ackops.runbooks.report, which also prints the Markdown and publishes a
-    summary with set_stats.
+    summary with O(publish).
 extends_documentation_fragment:
   - ackops.runbooks.attributes
 attributes:
@@ -128,9 +128,9 @@ options:
     description:
       - Also publish the report's summary for AWX in this task, as
         C(ansible.builtin.set_stats) does with its defaults (aggregated, for the
-        whole run): O(publish.stats), with C(ackops_reports.<name>) added, which
-        holds C(files), C(html), C(counts), C(changes), C(changed), C(failed) and
-        C(reason). The report role's C(write) entry point uses it.
+        whole run). What is published is O(publish.stats) with C(ackops_reports.<name>)
+        added, which holds C(files), C(html), C(counts), C(changes), C(changed),
+        C(failed) and C(reason). The report role's C(write) entry point uses it.
       - Done by the action on the controller. With it, an empty O(dir) writes no
         file and still publishes (C(files) is then empty).
       - Omitted, nothing is published.
