@@ -870,7 +870,9 @@ class Auditor:
         spec = fields.get(obj, "spec", dict, "", {})
         namespace = ref["namespace"]
         if kind == "PodDisruptionBudget":
-            self.pdbs.append((namespace, fields.get(spec, "selector", dict, "spec", {})))
+            # policy/v1: a null selector matches no pods, an empty one ({}) every pod in
+            # the namespace (PodDisruptionBudgetSpec.selector).
+            self.pdbs.append((namespace, fields.get(spec, "selector", dict, "spec")))
         elif kind == "HorizontalPodAutoscaler":
             target = fields.get(spec, "scaleTargetRef", dict, "spec", {})
             minimum = fields.get(spec, "minReplicas", int, "spec", 1)
