@@ -48,3 +48,236 @@ def test_a_pdb_with_an_empty_selector_protects_every_pod_of_its_namespace():
     elsewhere = copy.deepcopy(everything)
     elsewhere["metadata"]["namespace"] = "other"
     assert "missingPodDisruptionBudget" in checks_of([deployment(), NETPOL, elsewhere])
+
+
+# --- malformed fields: each named by its full path, its value described ----------------
+
+
+def invalid_details(objects) -> list[str]:
+    return sorted(
+        r["details"]
+        for r in audit([(obj, "t") for obj in objects])
+        if r["check"] == "invalidObject" and not r["success"]
+    )
+
+
+C0 = "spec.template.spec.containers[0]"
+
+
+def with_container(**fields):
+    obj = deployment()
+    obj["spec"]["template"]["spec"]["containers"][0].update(fields)
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("fields", "details"),
+    [
+        ({"resources": "x"}, f"{C0}.resources is a string ('x'), expected a mapping"),
+        (
+            {"resources": {"limits": 5}},
+            f"{C0}.resources.limits is a number (5), expected a mapping",
+        ),
+        ({"command": "run"}, f"{C0}.command is a string ('run'), expected a list"),
+        ({"args": "--fast"}, f"{C0}.args is a string ('--fast'), expected a list"),
+        (
+            {"ports": {"containerPort": 80}},
+            f"{C0}.ports is a mapping ({{'containerPort': 80}}), expected a list",
+        ),
+        ({"image": 5}, f"{C0}.image is a number (5), expected a string"),
+        ({"imagePullPolicy": True}, f"{C0}.imagePullPolicy is a boolean (True), expected a string"),
+        ({"securityContext": []}, f"{C0}.securityContext is a list ([]), expected a mapping"),
+    ],
+)
+def test_a_malformed_container_field_is_named_by_its_path(fields, details):
+    assert details in invalid_details([with_container(**fields), NETPOL, PDB])
+
+
+def test_a_value_of_another_type_is_described_by_its_type_name():
+    # YAML turns 2024-01-01 into a date: neither a string nor a number.
+    obj = deployment()
+    obj["metadata"]["name"] = dt.date(2024, 1, 1)
+    assert invalid_details([obj]) == [
+        "metadata.name is date (datetime.date(2024, 1, 1)), expected a string"
+    ]
+    obj["metadata"]["name"] = 1.5
+    assert invalid_details([obj]) == ["metadata.name is a number (1.5), expected a string"]
+
+
+def test_a_long_value_is_cut_after_40_characters():
+    # repr(["a" * 36]) is 40 characters: shown whole; longer, its first 40 and "...".
+    obj = deployment()
+    obj["metadata"]["name"] = ["a" * 36]
+    assert invalid_details([obj]) == [
+        f"metadata.name is a list (['{'a' * 36}']), expected a string"
+    ]
+    obj["metadata"]["name"] = ["a" * 37]
+    assert invalid_details([obj]) == [
+        f"metadata.name is a list (['{'a' * 37}'...), expected a string"
+    ]
+    obj["metadata"]["name"] = ["a" * 38]
+    assert invalid_details([obj]) == [
+        f"metadata.name is a list (['{'a' * 38}...), expected a string"
+    ]
+
+
+def test_a_pdb_whose_spec_is_not_a_mapping_is_named():
+    bad = copy.deepcopy(PDB)
+    bad["spec"] = ["maxUnavailable", 1]
+    assert invalid_details([bad]) == ["spec is a list (['maxUnavailable', 1]), expected a mapping"]
+
+
+def hpa(**spec):
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": spec,
+    }
+
+
+def test_a_malformed_scale_target_is_named():
+    details = invalid_details([hpa(scaleTargetRef={"kind": 5, "name": ["web"]}, maxReplicas=3)])
+    assert details == [
+        "spec.scaleTargetRef.kind is a number (5), expected a string",
+        "spec.scaleTargetRef.name is a list (['web']), expected a string",
+    ]
+
+
+def test_an_hpa_without_min_replicas_counts_as_one():
+    # autoscaling/v2: minReplicas defaults to 1. A one-replica Deployment under such an
+    # HPA stays at one replica: too few, and no PDB/spread check (they need two or more).
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}
+    results = audit(
+        [
+            (deployment(replicas=1), "t"),
+            (NETPOL, "t"),
+            (hpa(scaleTargetRef=target, maxReplicas=5), "t"),
+        ]
+    )
+    by_check = {r["check"]: r for r in results if r["object"]["kind"] == "Deployment"}
+    assert by_check["replicasBelowThree"]["details"] == "1 replica(s)"
+    assert "missingPodDisruptionBudget" not in by_check
+    assert "podSpreadMissing" not in by_check
+
+
+def service(selector, **spec):
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"selector": selector, **spec},
+    }
+
+
+def test_a_service_selector_value_that_is_not_a_string_is_named():
+    assert invalid_details([service({"app": 5})]) == [
+        "spec.selector.app is a number (5), expected a string"
+    ]
+
+
+def test_an_external_name_service_selects_nothing_and_is_not_checked():
+    # type ExternalName is a DNS alias: its selector is not used.
+    alias = service({"app": "gone"}, type="ExternalName", externalName="db.example.com")
+    assert "serviceTargetsNothing" not in checks_of([alias])
+    assert "serviceTargetsNothing" in checks_of([service({"app": "gone"})])
+
+
+def test_a_service_without_spec_is_not_a_failure():
+    bare = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x", "namespace": "shop"}}
+    assert found([bare]) == []
+
+
+def test_a_network_policy_without_pod_selector_selects_its_whole_namespace():
+    # NetworkPolicySpec.podSelector: empty (and an omitted one is empty) selects all pods.
+    open_policy = copy.deepcopy(NETPOL)
+    del open_policy["spec"]["podSelector"]
+    assert "missingNetworkPolicy" not in checks_of([deployment(), PDB, open_policy])
+
+
+def test_skipped_objects_are_counted_per_reason():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
+        Auditor,
+    )
+
+    auditor = Auditor()
+    for name in ("a", "b", "c"):
+        auditor.add({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}})
+    counts = auditor.finish()["counts"]
+    assert counts["skipped"] == 3
+    assert counts["skipped_by_reason"] == {"not a workload (ConfigMap)": 3}
+
+
+# --- images ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image", "pinned"),
+    [
+        ("registry.example.com/shop/web:1.4.2", True),
+        ("registry.example.com:5000/shop/web:1.4.2", True),
+        ("registry.example.com:5000/shop/web", False),
+        ("web:latest", False),
+        ("web:", False),
+        ("web", False),
+        ("web@sha256:" + "a" * 64, True),
+    ],
+)
+def test_image_references_pinned_or_not(image, pinned):
+    checks = checks_of([with_container(image=image), NETPOL, PDB])
+    assert ("tagNotSpecified" not in checks) is pinned
+
+
+def test_a_container_without_image_says_so():
+    obj = deployment()
+    del obj["spec"]["template"]["spec"]["containers"][0]["image"]
+    results = [r for r in audit([(obj, "t")]) if r["check"] == "tagNotSpecified"]
+    assert [r["details"] for r in results] == ["no image"]
+
+
+# --- findings' wording -------------------------------------------------------------------
+
+
+def test_a_finding_names_its_source_unless_read_from_the_cluster():
+    obj = with_container(imagePullPolicy="Always", image="web:latest")
+    messages = {
+        source: [
+            f["message"]
+            for f in found([obj, NETPOL, PDB], source)
+            if f["check"] == "tagNotSpecified"
+        ]
+        for source in ("cluster", "", "apps/web.yaml#1")
+    }
+    assert messages["cluster"] == [
+        "Deployment shop/web container app: Image has no tag or uses latest (image 'web:latest')"
+    ]
+    assert messages[""] == messages["cluster"]
+    assert messages["apps/web.yaml#1"] == [
+        "apps/web.yaml#1: Deployment shop/web container app: Image has no tag or uses latest "
+        "(image 'web:latest')"
+    ]
+
+
+def test_a_finding_without_details_has_no_parentheses():
+    obj = deployment()
+    del obj["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"]
+    (finding,) = [
+        f for f in found([obj, NETPOL, PDB], "cluster") if f["check"] == "cpuRequestsMissing"
+    ]
+    assert finding["message"].startswith("Deployment shop/web container app: ")
+    assert not finding["message"].endswith(")")
+    assert "XX" not in finding["message"]
+
+
+# --- configuration warnings ---------------------------------------------------------------
+
+
+def test_an_unknown_check_in_the_configuration_suggests_the_closest_or_lists_all():
+    config = parse_config(
+        {"checks": {"cpuRequestMissing": "warning", "zzz": "ignore"}}, "audit.yml"
+    )
+    assert config.warnings == [
+        "audit.yml: checks.cpuRequestMissing: unknown check id (ignored); "
+        "did you mean cpuRequestsMissing?",
+        f"audit.yml: checks.zzz: unknown check id (ignored); known: {', '.join(sorted(FIX_NAMES))}",
+    ]
