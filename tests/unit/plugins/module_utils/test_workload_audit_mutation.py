@@ -281,3 +281,92 @@ def test_an_unknown_check_in_the_configuration_suggests_the_closest_or_lists_all
         "did you mean cpuRequestsMissing?",
         f"audit.yml: checks.zzz: unknown check id (ignored); known: {', '.join(sorted(FIX_NAMES))}",
     ]
+
+
+# --- running as root: the container's securityContext over the pod's ------------------
+
+
+def root_result(container_sc: dict, pod_sc: dict | None = None) -> dict:
+    obj = deployment()
+    pod = obj["spec"]["template"]["spec"]
+    pod["containers"][0]["securityContext"] = container_sc
+    if pod_sc is not None:
+        pod["securityContext"] = pod_sc
+    (result,) = [r for r in audit([(obj, "t")]) if r["check"] == "runAsRootAllowed"]
+    return result
+
+
+@pytest.mark.parametrize(
+    ("container_sc", "pod_sc", "ok", "details"),
+    [
+        # nothing set: the image's user, root unless it says otherwise
+        ({}, None, False, ""),
+        ({}, {"runAsNonRoot": True}, True, ""),  # inherited from the pod
+        ({}, {"runAsUser": 1}, True, ""),  # uid 1 is not root
+        ({}, {"runAsUser": 0}, False, "runAsUser: 0"),
+        ({"runAsUser": 1000}, {"runAsUser": 0}, True, ""),  # the container's uid wins
+        ({"runAsUser": 0}, {"runAsNonRoot": True}, False, "runAsUser: 0"),
+        ({"runAsNonRoot": False}, {"runAsNonRoot": True}, False, ""),  # container wins
+        ({"runAsNonRoot": True}, {"runAsNonRoot": False}, True, ""),
+    ],
+)
+def test_run_as_root_follows_the_container_then_the_pod(container_sc, pod_sc, ok, details):
+    result = root_result(container_sc, pod_sc)
+    assert (result["success"], result["details"]) == (ok, details)
+
+
+def test_malformed_run_as_fields_are_named_at_each_level():
+    obj = deployment()
+    pod = obj["spec"]["template"]["spec"]
+    pod["containers"][0]["securityContext"] = {
+        "runAsNonRoot": "yes",
+        "allowPrivilegeEscalation": "no",
+    }
+    pod["securityContext"] = {"runAsNonRoot": "yes", "runAsUser": "1000"}
+    assert invalid_details([obj]) == [
+        f"{C0}.securityContext.allowPrivilegeEscalation is a string ('no'), expected true or false",
+        f"{C0}.securityContext.runAsNonRoot is a string ('yes'), expected true or false",
+        "spec.template.spec.securityContext.runAsNonRoot is a string ('yes'), expected true or false",
+        "spec.template.spec.securityContext.runAsUser is a string ('1000'), expected a whole number",
+    ]
+
+
+def test_a_privileged_container_says_privileged_for_both_checks():
+    obj = with_container(securityContext={"privileged": True, "allowPrivilegeEscalation": False})
+    details = {
+        r["check"]: r["details"]
+        for r in audit([(obj, "t")])
+        if r["check"] in ("runAsPrivileged", "privilegeEscalationAllowed")
+    }
+    # privileged implies escalation whatever allowPrivilegeEscalation says
+    assert details == {
+        "runAsPrivileged": "privileged: true",
+        "privilegeEscalationAllowed": "privileged: true",
+    }
+
+
+def test_several_process_signs_are_listed_apart():
+    obj = with_container(command=["sh", "-c", "crond; nohup worker"])
+    (result,) = [r for r in audit([(obj, "t")]) if r["check"] == "multipleProcesses"]
+    assert result["details"] == "starts crond; uses nohup"
+
+
+@pytest.mark.parametrize(
+    ("check", "remove"),
+    [
+        ("cpuRequestsMissing", ("resources", "requests", "cpu")),
+        ("memoryRequestsMissing", ("resources", "requests", "memory")),
+        ("cpuLimitsMissing", ("resources", "limits", "cpu")),
+        ("memoryLimitsMissing", ("resources", "limits", "memory")),
+        ("livenessProbeMissing", ("livenessProbe",)),
+        ("readinessProbeMissing", ("readinessProbe",)),
+    ],
+)
+def test_a_missing_field_has_no_details(check, remove):
+    obj = deployment()
+    where = obj["spec"]["template"]["spec"]["containers"][0]
+    for key in remove[:-1]:
+        where = where[key]
+    del where[remove[-1]]
+    (result,) = [r for r in audit([(obj, "t")]) if r["check"] == check]
+    assert (result["success"], result["details"]) == (False, "")
