@@ -370,3 +370,65 @@ def test_a_missing_field_has_no_details(check, remove):
     del where[remove[-1]]
     (result,) = [r for r in audit([(obj, "t")]) if r["check"] == check]
     assert (result["success"], result["details"]) == (False, "")
+
+
+# --- the rest of the container securityContext -----------------------------------------
+
+
+def container_details(sc: dict) -> dict:
+    obj = with_container(securityContext=sc)
+    return {r["check"]: (r["success"], r["details"]) for r in audit([(obj, "t")])}
+
+
+def test_privilege_escalation_details_say_unset_or_true():
+    assert container_details({})["privilegeEscalationAllowed"] == (
+        False,
+        "allowPrivilegeEscalation: unset",
+    )
+    assert container_details({"allowPrivilegeEscalation": True})["privilegeEscalationAllowed"] == (
+        False,
+        "allowPrivilegeEscalation: true",
+    )
+    assert container_details({"allowPrivilegeEscalation": False})["privilegeEscalationAllowed"] == (
+        True,
+        "",
+    )
+
+
+def test_added_capabilities_beyond_the_baseline_are_listed_by_their_names():
+    # Pod Security Standards (baseline) allow adding CHOWN, KILL and the other defaults
+    # of container runtimes; NET_ADMIN and SYS_TIME are not among them. Names are matched
+    # without a CAP_ prefix and whatever their case.
+    checks = container_details(
+        {"capabilities": {"add": ["NET_ADMIN", "cap_sys_time", "CAP_CHOWN", "kill"]}}
+    )
+    assert checks["dangerousCapabilities"] == (False, "adds NET_ADMIN, SYS_TIME")
+    assert container_details({"capabilities": {"add": ["CAP_CHOWN"], "drop": ["ALL"]}})[
+        "dangerousCapabilities"
+    ] == (True, "")
+
+
+def test_checks_without_details_say_nothing_more():
+    checks = container_details({})
+    assert checks["notReadOnlyRootFilesystem"] == (False, "")
+    assert checks["insecureCapabilities"] == (False, "")
+    assert checks["seccompProfileMissing"] == (False, "seccompProfile unset")
+
+
+def test_malformed_security_context_fields_are_named_by_their_path():
+    sc = f"{C0}.securityContext"
+    assert invalid_details(
+        [with_container(securityContext={"readOnlyRootFilesystem": "yes", "capabilities": "ALL"})]
+    ) == [
+        f"{sc}.capabilities is a string ('ALL'), expected a mapping",
+        f"{sc}.readOnlyRootFilesystem is a string ('yes'), expected true or false",
+    ]
+    assert invalid_details(
+        [with_container(securityContext={"capabilities": {"drop": "ALL", "add": "NET_ADMIN"}})]
+    ) == [
+        f"{sc}.capabilities.add is a string ('NET_ADMIN'), expected a list",
+        f"{sc}.capabilities.drop is a string ('ALL'), expected a list",
+    ]
+    assert invalid_details(
+        [with_container(securityContext={"seccompProfile": "RuntimeDefault"})]
+    ) == [f"{sc}.seccompProfile is a string ('RuntimeDefault'), expected a mapping"]
