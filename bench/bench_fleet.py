@@ -84,38 +84,37 @@ PLAYBOOK_FLOOR = """\
 
 # What the measurements showed (the printed explanation; numbers come from the results).
 EXPLANATION = """\
-Where the report's time goes, and what is left (measured 2026-12-05 on the 2-core lab, shared
-with a mutation run at nice 15; tree a7a72ef; median of 3, 1 at 100 hosts):
-  hosts  floor   report  ratio  read task  arg validation  write  set_stats  build
-      5   2.49s   7.61s  3.06x
-     20   6.22s  12.44s  2.00x     7.51s        0.46s      1.01s    0.81s    0.60s
-     50  16.68s  27.63s  1.66x
-    100  31.63s  57.11s  1.81x    46.28s        3.80s      1.81s    1.56s    1.55s
-(last session, before the lead's changes: 1.74x at 20 hosts, 1.60 s floor at 5: the machine
-was less loaded, so compare ratios within one run.)
+Where the report's time goes, and what is left (2-core lab shared with a mutation run at nice
+15; the load average is in each table):
 * One round trip per host: the certificate read (k8s_cert_info) is also the reach check, so
   the report opens each host's SSH connection once, as the floor does; the report's own tasks
   run once on the controller (run_once, included once).
-* What is left: the read itself (1.21x the floor at 20 hosts, 1.46x at 100: it parses every
-  certificate and key on each host, and the hosts share the controller's 2 cores); the read's
-  per-host argument validation (the inventory entry point, validated once per host: 0.46 s at
-  20 hosts, 3.80 s at 100, it grows with the fleet); the report's controller tasks (building,
-  writing, set_stats: 2.4 s at 20, 4.9 s at 100, they grow with the rows); about 1.3-1.6 s
-  outside any task (the renewal's plays that end at once in a report-only run).
-* Proposed (not made here: the roles are the lead's), each measured above: import the read
-  in the report play with rolespec_validate: false (main is validated once by the settings
-  play; 0.46 s at 20, 3.80 s at 100); build, write and count the report in one controller-side
-  step (an action plugin: no module started on the local connection, no Jinja pass over the
-  rows for set_stats' counts; 2.4 s at 20, 4.9 s at 100, about 0.3 s left); template the
-  renewal-only plays' hosts to nothing when renew_certs_action=report is an extra var (about
-  1 s of plays ending at once). Of the 13.05 s profiled run at 20 hosts that takes off about
-  3.6 s, leaving about 9.5 s, 1.5x the floor: the read's excess over a ping (1.3 s) and the
-  other 27 small tasks (1.4 s: asserts, gates, meta) keep it from 1.3x on this machine.
+* Applied (session 6, "The report before and after" above): the read is imported without the
+  role's per-host argument check (rolespec_validate: false; the first play validates the
+  run's settings, the read module checks its own options on every host: 0.38 s at 20 hosts,
+  3.8 s at 100); the report's summary for AWX is published by report_write's action in the
+  write task (ansible_stats, as set_stats returns it), one task less for every runbook's report
+  (0.59 s at 20). At 20 hosts the report went from 1.92x to 1.70x the floor in the same run.
+* What is left at 20 hosts (profiled run 11.34 s, floor 7.71 s): the read, 7.88 s, is at the
+  floor (1.02x): alone on one host it took 1.2-1.5 s against a ping's 1.1-1.4 s (5 runs; Python
+  importing cryptography and parsing the files), which a real fleet pays on each host in
+  parallel and the lab pays on the controller's 2 cores; the report's controller work, 1.26 s
+  (the cert_report filter over every host's rows 0.62 s, the write 0.64 s); 28 small tasks,
+  0.95 s (asserts, gates, meta, one include), which Ansible's linear strategy runs host by host;
+  1.25 s outside any task (parsing the 10 plays and their roles' argument specs, and the
+  renewal plays that a report-only run enters and ends at once).
+* Why 1.3x is not reached: 1.3x of a 7.7 s floor leaves 2.1 s beyond the read for everything
+  else; the fixed part alone (plays, their settings check, the gate tasks) is about 2.2 s, and
+  the report's build and write grow with the rows. Getting there would mean a report-only
+  playbook of its own (no renewal plays to enter) with the settings check, read, build, write
+  and gate folded into fewer tasks: a second way to run the same report, which the project's
+  "one way to do a thing" rule weighs against. Not done.
 * The renewal beyond its health waits is 15-24x the floor, not 2x: it is a sequence of round
   trips per host, not one (the reach ping 1x the floor, the read before and after 1.4x each,
   the kubelet credential's plan 1.6x at 100 hosts, then the key and CSR, the signing on the
-  master, the install and the check, per batch of 25 % of the workers), and the master's
-  restart waits count as waits only where the task is named Wait.
+  master, the install and the check, per batch of 25 % of the workers, batches one after the
+  other by design), and the master's restart waits count as waits only where the task is
+  named Wait.
 """
 
 
@@ -578,6 +577,38 @@ def fleet_markdown(results: dict, variants: dict) -> list[str]:
     return lines
 
 
+def before_after_markdown(directory: Path) -> list[str]:
+    """The report against a baseline commit, from every ``fleet-report*.json`` (a
+    ``--no-renewal --baseline REF`` run): both sides timed in the same run."""
+    rows = []
+    for path in sorted(directory.glob("fleet-report*.json")):
+        rows += [row for row in json.loads(path.read_text()).values() if row.get("baseline_ref")]
+    if not rows:
+        return []
+    lines = ["", "## The report before and after", "", "Commands:", ""]
+    lines += [f"    flock /tmp/ackops-lab.lock {command}"
+              for command in dict.fromkeys(row.get("command", "?") for row in rows)]  # fmt: skip
+    lines += [
+        "",
+        "Both sides in the same run, interleaved (medians of `repeat`); the floor is measured"
+        " once for both.",
+        "",
+        "| hosts | repeat | floor s | before | before s | before / floor | after | after s"
+        " | after / floor | load avg | measured |",
+        "|---:|---:|---:|---|---:|---:|---|---:|---:|---|---|",
+    ]
+    for row in sorted(rows, key=lambda row: row["hosts"]):
+        load = "/".join(fmt(x, 1) for x in row.get("load_average", [])) or "-"
+        lines.append(
+            f"| {row['hosts']} | {row['repeat']} | {fmt(row['floor_s'])} | "
+            f"{row['baseline_ref']} | {fmt(row['baseline_report_s'])} | "
+            f"{fmt(row['baseline_ratio'], unit='x')} | {row.get('tree', 'working tree')} | "
+            f"{fmt(row['report_s'])} | {fmt(row['report_ratio'], unit='x')} | {load} | "
+            f"{row['measured_at']} |"
+        )
+    return lines
+
+
 def api_markdown(directory: Path) -> list[str]:
     """The API-side benches' results (bench_ingress.py, bench_release.py), when present."""
     found = {name: directory / f"{name}.json" for name in ("ingress", "release")}
@@ -603,7 +634,8 @@ def markdown(results: dict, directory: Path) -> str:
              " fleet-variants.json from a `--variants` run; bench_ingress.py, bench_release.py);"
              " no pass/fail on time.", "", MACHINE_NOTE, ""]  # fmt: skip
     explanation = ["", "## Where the time goes", "", "```", EXPLANATION.rstrip(), "```"]
-    return "\n".join([*lines, *fleet_markdown(results, variants), *explanation,
+    return "\n".join([*lines, *fleet_markdown(results, variants),
+                      *before_after_markdown(directory), *explanation,
                       *api_markdown(directory)]) + "\n"  # fmt: skip
 
 
