@@ -432,3 +432,75 @@ def test_malformed_security_context_fields_are_named_by_their_path():
     assert invalid_details(
         [with_container(securityContext={"seccompProfile": "RuntimeDefault"})]
     ) == [f"{sc}.seccompProfile is a string ('RuntimeDefault'), expected a mapping"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "ok", "details"),
+    [
+        ({"type": "RuntimeDefault"}, True, ""),
+        ({"type": "Localhost", "localhostProfile": "profiles/web.json"}, True, ""),
+        ({"type": "Unconfined"}, False, "seccompProfile Unconfined"),
+    ],
+)
+def test_seccomp_runtime_default_or_localhost_pass(profile, ok, details):
+    checks = container_details({"seccompProfile": profile})
+    assert checks["seccompProfileMissing"] == (ok, details)
+
+
+def test_host_ports_are_listed():
+    obj = with_container(
+        ports=[
+            {"containerPort": 80, "hostPort": 8080},
+            {"containerPort": 443, "hostPort": 8443},
+            {"containerPort": 9090},
+        ]
+    )
+    (result,) = [r for r in audit([(obj, "t")]) if r["check"] == "hostPortSet"]
+    assert (result["success"], result["details"]) == (False, "hostPort 8080, 8443")
+    (result,) = [
+        r
+        for r in audit([(with_container(ports=[{"containerPort": 80}]), "t")])
+        if r["check"] == "hostPortSet"
+    ]
+    assert (result["success"], result["details"]) == (True, "")
+
+
+# --- process signs: command and args together, shells by their path ---------------------
+
+
+def signs(**fields) -> str:
+    (result,) = [
+        r for r in audit([(with_container(**fields), "t")]) if r["check"] == "multipleProcesses"
+    ]
+    return result["details"]
+
+
+def test_the_script_may_be_in_args():
+    # Kubernetes runs command + args: `sh -c` in command, the script in args.
+    assert signs(command=["sh", "-c"], args=["worker & server"]) == "backgrounds a process with '&'"
+    assert signs(args=["sshd", "-D"]) == "starts sshd"
+
+
+@pytest.mark.parametrize("shell", ["/bin/sh", "/usr/local/bin/bash", "ash"])
+def test_a_shell_is_known_by_its_base_name(shell):
+    assert signs(command=[shell, "-c", "worker & server"]) == "backgrounds a process with '&'"
+
+
+def test_a_program_that_is_not_a_shell_has_no_shell_script():
+    assert signs(command=["app", "-c", "config&debug"]) == ""
+
+
+def test_a_bare_pod_restart_policy_outside_the_api_values_is_named():
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "shop"},
+        "spec": {
+            "restartPolicy": "Sometimes",
+            "containers": [
+                copy.deepcopy(deployment()["spec"]["template"]["spec"]["containers"][0])
+            ],
+        },
+    }
+    (result,) = [r for r in audit([(pod, "t")]) if r["check"] == "restartPolicyMismatch"]
+    assert (result["success"], result["details"]) == (False, "restartPolicy Sometimes")
