@@ -20,7 +20,13 @@ from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_aud
     parse_config,
 )
 from tests.unit.plugins.module_utils.test_audit_oracle import FIX_NAMES
-from tests.unit.plugins.module_utils.test_workload_audit import NETPOL, PDB, deployment
+from tests.unit.plugins.module_utils.test_workload_audit import (
+    CONTAINER,
+    NETPOL,
+    PDB,
+    deployment,
+    job,
+)
 
 
 def found(objects, source="t"):
@@ -504,3 +510,78 @@ def test_a_bare_pod_restart_policy_outside_the_api_values_is_named():
     }
     (result,) = [r for r in audit([(pod, "t")]) if r["check"] == "restartPolicyMismatch"]
     assert (result["success"], result["details"]) == (False, "restartPolicy Sometimes")
+
+
+# --- bare Pods, CronJobs and Jobs: their own paths and restart policies -----------------
+
+
+def bare_pod(**changes):
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "shop", "labels": {"app": "web"}},
+        "spec": {"containers": [copy.deepcopy(CONTAINER)]},
+    }
+    pod.update(changes)
+    return pod
+
+
+@pytest.mark.parametrize("policy", ["Always", "OnFailure", "Never"])
+def test_a_bare_pod_may_have_any_restart_policy_of_the_api(policy):
+    pod = bare_pod()
+    pod["spec"]["restartPolicy"] = policy
+    (result,) = [r for r in audit([(pod, "t")]) if r["check"] == "restartPolicyMismatch"]
+    assert result["success"] is True
+
+
+def test_a_job_without_restart_policy_says_unset():
+    (result,) = [r for r in audit([(job(None), "t")]) if r["check"] == "restartPolicyMismatch"]
+    assert (result["success"], result["details"]) == (False, "Job with restartPolicy unset")
+
+
+def test_a_bare_pod_is_matched_by_its_own_labels():
+    web_only = copy.deepcopy(NETPOL)
+    web_only["spec"]["podSelector"] = {"matchLabels": {"app": "web"}}
+    assert "missingNetworkPolicy" not in checks_of([bare_pod(), web_only])
+    other = copy.deepcopy(web_only)
+    other["spec"]["podSelector"] = {"matchLabels": {"app": "db"}}
+    assert "missingNetworkPolicy" in checks_of([bare_pod(), other])
+
+
+def test_a_bare_pod_names_its_fields_from_spec():
+    pod = bare_pod()
+    pod["spec"]["containers"][0]["image"] = 5
+    assert invalid_details([pod]) == ["spec.containers[0].image is a number (5), expected a string"]
+
+
+def test_a_bare_pod_with_malformed_metadata_is_named_once():
+    pod = bare_pod(metadata=["p"])
+    assert invalid_details([pod]) == ["metadata is a list (['p']), expected a mapping"]
+
+
+@pytest.mark.parametrize("missing", ["metadata", "spec"])
+def test_a_bare_pod_without_metadata_or_spec_is_reported_not_a_crash(missing):
+    pod = bare_pod()
+    del pod[missing]
+    details = invalid_details([pod])
+    if missing == "spec":
+        assert details == ["spec.containers lists no container"]
+    # without metadata: audited all the same (its checks ran)
+    assert any(r["check"] == "barePod" for r in audit([(pod, "t")]))
+
+
+@pytest.mark.parametrize(
+    ("job_template", "details"),
+    [
+        ("x", "spec.jobTemplate is a string ('x'), expected a mapping"),
+        ({"spec": "x"}, "spec.jobTemplate.spec is a string ('x'), expected a mapping"),
+    ],
+)
+def test_a_malformed_cronjob_template_is_named_by_its_path(job_template, details):
+    cron = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly", "namespace": "shop"},
+        "spec": {"schedule": "0 3 * * *", "jobTemplate": job_template},
+    }
+    assert details in invalid_details([cron])
