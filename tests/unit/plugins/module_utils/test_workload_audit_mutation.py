@@ -585,3 +585,62 @@ def test_a_malformed_cronjob_template_is_named_by_its_path(job_template, details
         "spec": {"schedule": "0 3 * * *", "jobTemplate": job_template},
     }
     assert details in invalid_details([cron])
+
+
+def test_malformed_template_fields_are_named_by_their_paths():
+    obj = deployment()
+    template = obj["spec"]["template"]
+    template["metadata"]["labels"]["tier"] = 5
+    template["spec"]["restartPolicy"] = 5
+    template["spec"]["securityContext"] = {"seccompProfile": "RuntimeDefault"}
+    assert invalid_details([obj]) == [
+        "spec.template.metadata.labels.tier is a number (5), expected a string",
+        "spec.template.spec.restartPolicy is a number (5), expected a string",
+        "spec.template.spec.securityContext.seccompProfile is a string ('RuntimeDefault'), "
+        "expected a mapping",
+    ]
+    obj["spec"]["template"]["metadata"] = "x"
+    assert "spec.template.metadata is a string ('x'), expected a mapping" in invalid_details([obj])
+
+
+def test_a_cronjob_template_label_is_named_by_its_full_path():
+    cron = {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": "nightly", "namespace": "shop"},
+        "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": job()["spec"]}},
+    }
+    cron["spec"]["jobTemplate"]["spec"]["template"]["metadata"] = {"labels": {"tier": 5}}
+    assert invalid_details([cron]) == [
+        "spec.jobTemplate.spec.template.metadata.labels.tier is a number (5), expected a string"
+    ]
+
+
+def test_a_bare_pod_label_is_named_once_from_metadata():
+    pod = bare_pod()
+    pod["metadata"]["labels"]["tier"] = 5
+    assert invalid_details([pod]) == ["metadata.labels.tier is a number (5), expected a string"]
+
+
+def test_a_bare_pod_that_restarts_always_is_long_running_and_needs_probes():
+    pod = bare_pod()
+    for probe in ("livenessProbe", "readinessProbe"):
+        del pod["spec"]["containers"][0][probe]
+    pod["spec"]["restartPolicy"] = "Always"
+    assert "livenessProbeMissing" in checks_of([pod])
+    pod["spec"]["restartPolicy"] = "Never"
+    assert "livenessProbeMissing" not in checks_of([pod])
+
+
+@pytest.mark.parametrize("value", ["runtime/default", "docker/default"])
+def test_the_old_seccomp_pod_annotation_counts_as_runtime_default(value):
+    obj = deployment()
+    del obj["spec"]["template"]["spec"]["containers"][0]["securityContext"]["seccompProfile"]
+    obj["spec"]["template"]["metadata"]["annotations"] = {
+        "seccomp.security.alpha.kubernetes.io/pod": value
+    }
+    assert "seccompProfileMissing" not in checks_of([obj, NETPOL, PDB])
+    obj["spec"]["template"]["metadata"]["annotations"] = {
+        "seccomp.security.alpha.kubernetes.io/pod": "unconfined"
+    }
+    assert "seccompProfileMissing" in checks_of([obj, NETPOL, PDB])
