@@ -644,3 +644,51 @@ def test_the_old_seccomp_pod_annotation_counts_as_runtime_default(value):
         "seccomp.security.alpha.kubernetes.io/pod": "unconfined"
     }
     assert "seccompProfileMissing" in checks_of([obj, NETPOL, PDB])
+
+
+def pod_level(**spec_changes) -> dict:
+    obj = deployment(**spec_changes)
+    return {r["check"]: (r["success"], r["details"]) for r in audit([(obj, "t")])}
+
+
+def test_host_namespaces_name_the_field_set():
+    checks = pod_level(hostNetwork=True, hostPID=True, hostIPC=True)
+    assert checks["hostNetworkSet"] == (False, "hostNetwork: true")
+    assert checks["hostPIDSet"] == (False, "hostPID: true")
+    assert checks["hostIPCSet"] == (False, "hostIPC: true")
+    assert pod_level(hostNetwork=False)["hostNetworkSet"] == (True, "")
+
+
+def test_host_path_volumes_are_listed_by_name():
+    checks = pod_level(
+        volumes=[
+            {"name": "data", "hostPath": {"path": "/srv/data"}},
+            {"name": "cache", "emptyDir": {}},
+            {"name": "logs", "hostPath": {"path": "/var/log", "type": "Directory"}},
+        ]
+    )
+    assert checks["hostPathSet"] == (False, "volumes data, logs")
+
+
+def test_a_container_without_a_name_is_named_by_its_index():
+    obj = deployment()
+    del obj["spec"]["template"]["spec"]["containers"][0]["name"]
+    containers = {r["container"] for r in audit([(obj, "t")]) if r["check"] == "cpuRequestsMissing"}
+    assert containers == {"#0"}
+
+
+def test_skipped_checks_are_skipped_for_containers_and_host_paths_too():
+    obj = deployment(volumes=[{"name": "data", "hostPath": {"path": "/srv/data"}}])
+    del obj["spec"]["template"]["spec"]["containers"][0]["resources"]
+    skip = ["cpuRequestsMissing", "hostPathSet"]
+    checks = {r["check"] for r in audit([(obj, "t")], skip)}
+    assert "cpuRequestsMissing" not in checks
+    assert "hostPathSet" not in checks
+    assert "memoryRequestsMissing" in checks
+    # the same by the exemption annotation on the object
+    obj["metadata"]["annotations"] = {
+        "ackops.runbooks/exempt-checks": "cpuRequestsMissing,hostPathSet"
+    }
+    checks = {r["check"] for r in audit([(obj, "t")])}
+    assert "cpuRequestsMissing" not in checks
+    assert "hostPathSet" not in checks
