@@ -692,3 +692,28 @@ def test_skipped_checks_are_skipped_for_containers_and_host_paths_too():
     checks = {r["check"] for r in audit([(obj, "t")])}
     assert "cpuRequestsMissing" not in checks
     assert "hostPathSet" not in checks
+
+
+def test_a_bare_pod_is_flagged_with_its_reason_and_can_be_skipped():
+    results = {r["check"]: (r["success"], r["details"]) for r in audit([(bare_pod(), "t")])}
+    assert results["barePod"] == (False, "no ownerReferences")
+    skipped = {r["check"] for r in audit([(bare_pod(), "t")], ["barePod", "restartPolicyMismatch"])}
+    assert "barePod" not in skipped
+    assert "restartPolicyMismatch" not in skipped
+
+
+def test_a_deployment_without_replicas_has_one():
+    # apps/v1 DeploymentSpec.replicas defaults to 1.
+    obj = deployment()
+    del obj["spec"]["replicas"]
+    assert pod_level_of(obj)["replicasBelowThree"] == (False, "1 replica(s)")
+
+
+def pod_level_of(obj) -> dict:
+    return {r["check"]: (r["success"], r["details"]) for r in audit([(obj, "t")])}
+
+
+def test_a_malformed_affinity_is_named_by_its_path():
+    assert invalid_details([deployment(affinity=[])]) == [
+        "spec.template.spec.affinity is a list ([]), expected a mapping"
+    ]
