@@ -717,3 +717,67 @@ def test_a_malformed_affinity_is_named_by_its_path():
     assert invalid_details([deployment(affinity=[])]) == [
         "spec.template.spec.affinity is a list ([]), expected a mapping"
     ]
+
+
+# --- API lifecycle (Kubernetes deprecation guide: policy/v1beta1 PodDisruptionBudget is
+# deprecated in 1.21 and no longer served from 1.25; policy/v1 replaces it) -------------
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("1.20", None),
+        (
+            "1.21",
+            (
+                "deprecatedApiVersion",
+                "policy/v1beta1 PodDisruptionBudget is deprecated since 1.21, removed in 1.25 "
+                "(target 1.21); use policy/v1",
+            ),
+        ),
+        (
+            "v1.25.3",
+            (
+                "removedApiVersion",
+                "policy/v1beta1 PodDisruptionBudget was removed in Kubernetes 1.25 (target 1.25); "
+                "use policy/v1",
+            ),
+        ),
+    ],
+)
+def test_an_old_api_version_by_target(target, expected):
+    old = copy.deepcopy(PDB)
+    old["apiVersion"] = "policy/v1beta1"
+    lifecycle = [
+        (r["check"], r["details"])
+        for r in audit([(old, "t")], target_version=target)
+        if r["check"] in ("deprecatedApiVersion", "removedApiVersion")
+    ]
+    assert lifecycle == ([] if expected is None else [expected])
+
+
+def test_a_custom_kind_whose_spec_is_not_a_mapping_is_skipped():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
+        Auditor,
+    )
+
+    auditor = Auditor()
+    auditor.add(
+        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": []}
+    )
+    assert auditor.finish()["counts"]["skipped_by_reason"] == {
+        "custom kind without a pod template (Widget.example.com)": 1
+    }
+
+
+def test_labels_that_are_not_a_mapping_or_have_a_key_that_is_not_a_string_are_named():
+    obj = deployment()
+    obj["metadata"]["labels"] = ["app"]
+    assert invalid_details([obj]) == ["metadata.labels is a list (['app']), expected a mapping"]
+    obj["metadata"]["labels"] = {5: "x"}
+    assert [d.split(" ", 1)[0] for d in invalid_details([obj])] == ["metadata.labels.5"]
+
+
+def test_a_seccomp_type_that_is_not_a_string_is_unset():
+    checks = container_details({"seccompProfile": {"type": 5}})
+    assert checks["seccompProfileMissing"] == (False, "seccompProfile unset")
