@@ -781,3 +781,62 @@ def test_labels_that_are_not_a_mapping_or_have_a_key_that_is_not_a_string_are_na
 def test_a_seccomp_type_that_is_not_a_string_is_unset():
     checks = container_details({"seccompProfile": {"type": 5}})
     assert checks["seccompProfileMissing"] == (False, "seccompProfile unset")
+
+
+# --- exemptions ---------------------------------------------------------------------------
+
+
+def test_an_exemption_rule_without_checks_exempts_everything_but_malformed_fields():
+    config = parse_config({"exemptions": [{"namespaces": ["shop"], "reason": "legacy"}]})
+    obj = deployment(hostNetwork=True)
+    obj["spec"]["template"]["spec"]["containers"][0]["image"] = 5
+    results = audit([(obj, "t")], config=config)
+    assert {r["check"] for r in results} == {"invalidObject"}
+
+
+def test_an_exemption_rule_adds_to_skip_checks():
+    config = parse_config({"exemptions": [{"names": ["web"], "checks": ["hostNetworkSet"]}]})
+    obj = deployment(hostNetwork=True)
+    del obj["spec"]["template"]["spec"]["containers"][0]["resources"]
+    checks = {r["check"] for r in audit([(obj, "t")], ["cpuRequestsMissing"], config)}
+    assert "hostNetworkSet" not in checks
+    assert "cpuRequestsMissing" not in checks
+    assert "memoryRequestsMissing" in checks
+
+
+def test_the_exemption_annotation_ignores_empty_items():
+    obj = deployment(hostNetwork=True)
+    obj["metadata"]["annotations"] = {"ackops.runbooks/exempt-checks": " , hostNetworkSet,"}
+    results = audit([(obj, "t")])
+    assert "hostNetworkSet" not in {r["check"] for r in results}
+    assert "unknownExemption" not in {r["check"] for r in results}
+
+
+def test_a_namespace_that_is_not_a_string_is_reported_and_the_object_counted_in_default():
+    obj = deployment()
+    obj["metadata"]["namespace"] = 5
+    results = audit([(obj, "t")])
+    assert "metadata.namespace is a number (5), expected a string" in invalid_details([obj])
+    assert {r["object"]["namespace"] for r in results} == {"default"}
+
+
+def test_passing_checks_carry_no_details():
+    results = audit([(deployment(), "t"), (NETPOL, "t"), (PDB, "t")])
+    passed = [r for r in results if r["success"]]
+    assert passed
+    assert all(r["details"] == "" for r in passed)
+
+
+def test_objects_added_without_a_source_come_from_the_cluster():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
+        Auditor,
+    )
+
+    auditor = Auditor()
+    auditor.add(deployment())
+    auditor.add(None)
+    done = auditor.finish()
+    assert {r["object"]["source"] for r in done["results"]} == {"cluster"}
+    assert done["counts"]["skipped_by_reason"] == {
+        "not a Kubernetes object (no apiVersion or kind)": 1
+    }
