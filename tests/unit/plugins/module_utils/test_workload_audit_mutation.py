@@ -840,3 +840,47 @@ def test_objects_added_without_a_source_come_from_the_cluster():
     assert done["counts"]["skipped_by_reason"] == {
         "not a Kubernetes object (no apiVersion or kind)": 1
     }
+
+
+def test_skip_reasons_for_documents_that_are_no_object():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
+        Auditor,
+    )
+
+    auditor = Auditor()
+    auditor.add("just text")
+    auditor.add({"apiVersion": "v1", "kind": 5, "metadata": {"name": "x"}})
+    assert auditor.finish()["counts"]["skipped_by_reason"] == {
+        "invalid: kind is not a string": 1,
+        "not a Kubernetes object": 1,
+    }
+
+
+def test_object_labels_are_checked_on_the_object_itself():
+    obj = deployment()
+    obj["metadata"]["labels"] = {"tier": 5}
+    assert invalid_details([obj]) == ["metadata.labels.tier is a number (5), expected a string"]
+
+
+def test_an_old_api_version_finding_can_be_skipped():
+    old = copy.deepcopy(PDB)
+    old["apiVersion"] = "policy/v1beta1"
+    checks = {r["check"] for r in audit([(old, "t")], ["removedApiVersion"])}
+    assert "removedApiVersion" not in checks
+
+
+def test_a_knative_service_is_a_workload_not_a_core_service():
+    # serving.knative.dev/v1 Service carries a pod template (spec.template.spec.containers).
+    knative = {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Service",
+        "metadata": {"name": "hello", "namespace": "shop"},
+        "spec": {"template": {"spec": {"containers": [copy.deepcopy(CONTAINER)]}}},
+    }
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
+        Auditor,
+    )
+
+    auditor = Auditor()
+    auditor.add(knative)
+    assert auditor.finish()["counts"]["audited"] == 1
