@@ -884,3 +884,74 @@ def test_a_knative_service_is_a_workload_not_a_core_service():
     auditor = Auditor()
     auditor.add(knative)
     assert auditor.finish()["counts"]["audited"] == 1
+
+
+# --- the checks across objects ---------------------------------------------------------
+
+
+def across(objects, skip=()) -> dict:
+    return {
+        (r["object"]["kind"], r["check"]): (r["success"], r["details"])
+        for r in audit([(obj, "t") for obj in objects], skip)
+    }
+
+
+def test_failing_cross_object_checks_say_what_they_saw():
+    obj = deployment()
+    del obj["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    results = across([obj, service({"app": "gone"})])
+    assert results[("Deployment", "missingPodDisruptionBudget")] == (False, "")
+    assert results[("Deployment", "missingNetworkPolicy")] == (False, "")
+    assert results[("Deployment", "podSpreadMissing")] == (False, "3 replicas")
+    assert results[("Service", "serviceTargetsNothing")] == (False, "selector {'app': 'gone'}")
+    skipped = across([obj, service({"app": "gone"})], ["podSpreadMissing", "serviceTargetsNothing"])
+    assert ("Deployment", "podSpreadMissing") not in skipped
+    assert ("Service", "serviceTargetsNothing") not in skipped
+
+
+def test_the_largest_min_replicas_of_several_hpas_counts():
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}
+    hpas = [
+        hpa(scaleTargetRef=target, minReplicas=4, maxReplicas=9),
+        hpa(scaleTargetRef=target, minReplicas=2, maxReplicas=9),
+    ]
+    hpas[1]["metadata"]["name"] = "web-2"
+    results = across([deployment(replicas=1), NETPOL, PDB, *hpas])
+    assert results[("Deployment", "replicasBelowThree")] == (True, "")
+    results = across([deployment(replicas=1), NETPOL, PDB, hpas[1]])
+    assert results[("Deployment", "replicasBelowThree")] == (False, "2 replica(s)")
+
+
+def test_a_deployment_scaled_to_zero_has_zero_replicas():
+    results = across([deployment(replicas=0), NETPOL, PDB])
+    assert results[("Deployment", "replicasBelowThree")] == (False, "0 replica(s)")
+
+
+def test_a_check_set_to_ignore_in_the_configuration_is_skipped():
+    config = parse_config({"checks": {"hostNetworkSet": "ignore", "hostPIDSet": "warning"}})
+    checks = {
+        r["check"]
+        for r in audit([(deployment(hostNetwork=True, hostPID=True), "t")], config=config)
+    }
+    assert "hostNetworkSet" not in checks
+    assert "hostPIDSet" in checks
+
+
+def test_a_malformed_object_that_is_no_workload_is_named():
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": 5, "namespace": "shop"}}
+    (finding,) = found([cm])
+    assert finding["check"] == "invalidObject"
+    assert finding["object"]["kind"] == "ConfigMap"
+
+
+def test_every_audited_workload_is_counted_once():
+    from ansible_collections.ackops.runbooks.plugins.module_utils.audit.workload_audit import (
+        Auditor,
+    )
+
+    auditor = Auditor()
+    for name in ("web", "api", "worker"):
+        obj = deployment()
+        obj["metadata"]["name"] = name
+        auditor.add(obj)
+    assert auditor.finish()["counts"]["audited"] == 3
