@@ -445,7 +445,7 @@ def collect(
         codes = data["exit_code_by_key"]
         s = {"total": 0, "killed": 0, "survived": [], "timeout": 0, "no_tests": [], "other": []}
         for key, code in sorted(codes.items()):
-            if only and key not in only:
+            if only and not any(fnmatch.fnmatchcase(key, name) for name in only):
                 continue
             s["total"] += 1
             if code in KILLED:
@@ -540,9 +540,10 @@ def main() -> int:
     ap.add_argument(
         "--mutants",
         default="",
-        help="comma-separated mutant names (as printed: audit.workload_audit.x_f__mutmut_3) "
-        "or @FILE with one a line: run only those (re-check survivors against a wider "
-        "group); the scores then count only them",
+        help="comma-separated mutant names (as printed: audit.workload_audit.x_f__mutmut_3; "
+        "fnmatch patterns allowed: 'audit.workload_audit.x_f__mutmut_*') or @FILE with one a "
+        "line: run only those (re-check survivors against a wider group); the scores then "
+        "count only them",
     )
     ap.add_argument("--min-score", type=float, default=0.0, help="fail below this %% in any module")
     args = ap.parse_args()
