@@ -72,11 +72,7 @@ def sarif_log(objects, source="cluster", severities=None):
 
 def test_sarif_lists_every_check_as_a_rule_with_its_category_and_level():
     log = sarif_log([NETPOL], severities={"cpuRequestsMissing": "warning"})
-    rules = (
-        {rule["id"]: rule for rule in log["runs"][0]["rules"]}
-        if "rules" in log["runs"][0]
-        else {rule["id"]: rule for rule in log["runs"][0]["tool"]["driver"]["rules"]}
-    )
+    rules = {rule["id"]: rule for rule in log["runs"][0]["tool"]["driver"]["rules"]}
     assert set(rules) == set(FIX_NAMES)  # every check, found or not
     assert rules["cpuRequestsMissing"]["defaultConfiguration"]["level"] == "warning"
     assert rules["hostNetworkSet"]["defaultConfiguration"]["level"] == "error"
