@@ -64,3 +64,17 @@ def test_an_excluded_file_does_not_stop_the_others(tmp_path):
     reader = ManifestReader(str(tmp_path), exclude=["a.yaml"], found_tools={})
     assert names(reader) == ["b-yaml", "c-yaml"]
     assert reader.files == 2
+
+
+def test_an_entry_that_is_not_a_file_does_not_stop_the_walk(tmp_path):
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "missing.yaml")  # a dangling link
+    write(tmp_path, "b.yaml")
+    assert names(ManifestReader(str(tmp_path), found_tools={})) == ["b-yaml"]
+
+
+def test_a_single_file_under_the_display_root_is_named_relative_to_it(tmp_path):
+    write(tmp_path, "apps/only.yaml")
+    reader = ManifestReader(
+        str(tmp_path / "apps" / "only.yaml"), found_tools={}, display_root=str(tmp_path)
+    )
+    assert [source for _obj, source in reader] == ["apps/only.yaml#1"]
