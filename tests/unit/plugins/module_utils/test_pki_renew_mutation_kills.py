@@ -42,6 +42,10 @@ PKI_LEAVES = [
     "etcd/healthcheck-client",
 ]
 KUBECONFIGS = ["admin.conf", "super-admin.conf", "controller-manager.conf", "scheduler.conf"]
+EXTERNAL_ETCD = (
+    "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
+    "etcd:\n  external:\n    endpoints: [https://10.0.0.5:2379]\n"
+)
 
 
 def roots(host) -> Roots:
@@ -274,12 +278,12 @@ def test_with_external_etcd_the_etcd_ca_is_not_checked(tmp_path):
     # kubeadm with external etcd: the etcd certificates belong to the etcd cluster, so
     # the etcd CA here signs nothing this run renews.
     host = build_host(tmp_path, leaf_days=10)
-    external = (
-        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
-        "etcd:\n  external:\n    endpoints: [https://10.0.0.5:2379]\n"
-    )
     done = renew_host(
-        roots(host), backup_dir=host.backup_dir, cluster_configuration=external, now=NOW, check=True
+        roots(host),
+        backup_dir=host.backup_dir,
+        cluster_configuration=EXTERNAL_ETCD,
+        now=NOW,
+        check=True,
     )
     assert done["settings"]["external_etcd"] is True
     assert sorted(ca["name"] for ca in done["cas"]) == ["ca", "front-proxy-ca"]
@@ -579,14 +583,10 @@ def test_an_extra_certificate_makes_its_ca_checked_even_with_external_etcd(tmp_p
     # etcd-server listed explicitly is renewed although etcd is external, so its CA is
     # checked before anything changes; without the listing the etcd CA is not needed.
     host = build_host(tmp_path, leaf_days=10)
-    external = (
-        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\n"
-        "etcd:\n  external:\n    endpoints: [https://10.0.0.5:2379]\n"
-    )
     done = renew_host(
         roots(host),
         backup_dir=host.backup_dir,
-        cluster_configuration=external,
+        cluster_configuration=EXTERNAL_ETCD,
         extra_certificates=["etcd-server"],
         now=NOW,
         check=True,
