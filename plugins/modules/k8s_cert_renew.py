@@ -121,8 +121,10 @@ options:
     default: false
   certificates:
     description:
-      - Only these certificates, by name (C(apiserver), C(etcd-peer), C(admin.conf), C(kubelet.conf))
-        or id. Default all leaves.
+      - Only these certificates, by name (C(apiserver), C(etcd-peer), C(admin.conf), C(kubelet.conf)),
+        id (C(pki:apiserver.crt)), path below O(pki_dir) or absolute path, as
+        O(extra_certificates). A name that matches no certificate of the host is refused.
+        Default all leaves.
     type: list
     elements: str
     default: []

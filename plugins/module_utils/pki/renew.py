@@ -111,11 +111,15 @@ def _ca_key_here(ca: CertEntry) -> bool:
     return ca.source != "embedded" and os.path.exists(_ca_key_path(ca))
 
 
-def _is_extra(entry: CertEntry, extra: set[str]) -> bool:
-    if not extra:
-        return False
+def _identifiers(entry: CertEntry) -> set[str]:
+    """Every way a setting may name a certificate: its name, its id, its path (as given and
+    resolved) and its path below the PKI directory; an embedded credential has no path."""
     paths = {entry.path, os.path.realpath(entry.path)} if entry.source != "embedded" else set()
-    return bool(extra & ({entry.name, entry.id} | paths | ({entry.relative} - {None})))
+    return {entry.name, entry.id} | paths | ({entry.relative} - {None, ""})
+
+
+def _is_extra(entry: CertEntry, extra: set[str]) -> bool:
+    return bool(extra) and bool(extra & _identifiers(entry))
 
 
 def _renewable(
@@ -140,12 +144,7 @@ def _renewable(
 
 
 def _check_names(inv: Inventory, wanted: set[str], field_name: str) -> None:
-    known = {entry.name for entry in inv.entries} | {entry.id for entry in inv.entries}
-    for entry in inv.entries:
-        if entry.source != "embedded":
-            known |= {entry.path, os.path.realpath(entry.path)}
-        if entry.relative:
-            known.add(entry.relative)
+    known = set().union(*(_identifiers(entry) for entry in inv.entries))
     unknown = sorted(wanted - known)
     if unknown:
         raise PKIError(
@@ -190,7 +189,8 @@ def plan_renewal(
     limit = now + dt.timedelta(days=threshold_days)
     for entry in inv.entries:
         why_not = _renewable(entry, inv.roots, extra_set, external_etcd)
-        if why_not is None and wanted and not wanted & {entry.name, entry.id}:
+        # Selected by any name the check above accepts: a path selects its certificate.
+        if why_not is None and wanted and not wanted & _identifiers(entry):
             why_not = "not selected"
         if why_not is None and not kubelet and is_kubelet_credential(entry):
             why_not = "kubelet credential excluded (kubelet: false)"
@@ -217,11 +217,17 @@ def plan_renewal(
             )
         if why_not is None:
             check_ca(ca, host, now)
-            _nb, new_after, _clamped = validity_window(ca.cert, now, validity_days)
-            if not force and not_after > now and new_after < not_after + MIN_GAIN:
+            _nb, new_after, clamped = validity_window(ca.cert, now, validity_days)
+            if not force and not_after > now and new_after < not_after + MIN_GAIN and clamped:
                 why_not = (
                     f"its CA {ca.name} expires on {iso(cert_not_after(ca.cert))}: a renewal "
                     f"cannot make it last longer than {iso(not_after)}; {ROTATE_CA}"
+                )
+            elif not force and not_after > now and new_after < not_after + MIN_GAIN:
+                # The lifetime, not the CA, is what ends it: say so, not "rotate the CA".
+                why_not = (
+                    f"a renewal now, for the configured lifetime, would end on {iso(new_after)}: "
+                    f"not a day later than it does ({iso(not_after)})"
                 )
         if why_not is not None:
             plan.skip.append({"id": entry.id, "name": entry.name, "reason": why_not})

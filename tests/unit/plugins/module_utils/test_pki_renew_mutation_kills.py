@@ -703,6 +703,20 @@ def test_plan_renewal_defaults_to_a_year_of_validity(tmp_path):
     assert "apiserver" in {action.entry.name for action in plan.renew}
 
 
+def test_a_renewal_cut_by_its_lifetime_is_not_blamed_on_the_ca(tmp_path):
+    # The CAs last 3650 days; a leaf ending on NOW + 364.5 days would end on NOW + 365 when
+    # renewed for a year: half a day later, so it is skipped, and the reason is the
+    # lifetime, not the CA (which is far from its end: no "rotate the CA").
+    host = build_host(tmp_path, leaf_overrides={"apiserver": 365.5})
+    plan = plan_renewal(inventory(roots(host)), threshold_days=365, now=NOW)
+    reasons = {row["name"]: row["reason"] for row in plan.skip}
+    assert reasons["apiserver"] == (
+        f"a renewal now, for the configured lifetime, would end on "
+        f"{stamp(NOW + dt.timedelta(days=365))}: not a day later than it does "
+        f"({stamp(NOW + dt.timedelta(days=364.5))})"
+    )
+
+
 # --- pre-flight's CA warnings at their boundaries ---------------------------------------
 
 
@@ -828,3 +842,37 @@ def test_a_ca_known_only_from_a_kubeconfig_cannot_sign_here(tmp_path):
     plan = plan_renewal(inventory(roots(host)), now=NOW)
     reasons = {row["name"]: row["reason"] for row in plan.skip}
     assert reasons["apiserver"].startswith("external CA: ")
+
+
+# --- certificates given by path select what the name check accepts --------------------------
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "{pki}/front-proxy-client.crt",  # the path, as inventory reports it
+        "front-proxy-client.crt",  # the path below pki_dir
+        "front-proxy-client",  # kubeadm's name
+    ],
+)
+def test_a_certificate_named_by_its_path_is_selected(tmp_path, given):
+    # Accepted by the name check, a path must select its certificate: before, it passed the
+    # check and then selected nothing, so the run renewed nothing and reported green.
+    host = build_host(tmp_path, leaf_days=10)
+    plan = plan_renewal(
+        inventory(roots(host)), names=[given.format(pki=host.pki_dir)], force=True, now=NOW
+    )
+    assert [action.entry.name for action in plan.renew] == ["front-proxy-client"]
+    reasons = {row["name"]: row["reason"] for row in plan.skip}
+    assert "front-proxy-client" not in reasons
+    assert reasons["apiserver"] == reasons["admin.conf"] == "not selected"
+
+
+def test_a_path_that_names_no_certificate_is_refused(tmp_path):
+    host = build_host(tmp_path, leaf_days=10)
+    with pytest.raises(PKIError) as caught:
+        plan_renewal(
+            inventory(roots(host)), names=[f"{host.pki_dir}/nope.crt"], force=True, now=NOW
+        )
+    assert caught.value.field == "certificates"
+    assert caught.value.cause == f"no certificate named {host.pki_dir}/nope.crt on this host"
