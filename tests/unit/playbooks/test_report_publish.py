@@ -102,22 +102,28 @@ PLAY = """
 """
 
 
-def run(tmp_path, **extra) -> tuple[subprocess.CompletedProcess, dict]:
-    playbook = tmp_path / "publish.yml"
-    playbook.write_text(PLAY)
+def play(tmp_path, text: str, extra: dict) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run the playbook ``text`` on localhost; its output as the json callback gives it."""
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(text)
     env = {
         **os.environ,
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
         "ANSIBLE_SHOW_CUSTOM_STATS": "true",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
     }
-    extra = {"html": HTML, "stats": {"runbook": {"x": 1}}, "failure": "", **extra}
     proc = subprocess.run(
         [str(PLAYBOOK_BIN), "-i", "localhost,", str(playbook), "-e", json.dumps(extra)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     return proc, json.loads(proc.stdout)
+
+
+def run(tmp_path, **extra) -> tuple[subprocess.CompletedProcess, dict]:
+    """The report role's write entry point, with these variables."""
+    return play(
+        tmp_path, PLAY, {"html": HTML, "stats": {"runbook": {"x": 1}}, "failure": "", **extra}
+    )
 
 
 @pytest.mark.slow
@@ -144,7 +150,7 @@ def test_an_empty_report_dir_writes_nothing_and_still_publishes(tmp_path):
     entry = out["global_custom_stats"]["ackops_reports"]["publish-test"]
     assert entry["files"] == []
     assert entry["counts"] == {"ok": 1, "warning": 1, "critical": 1}
-    assert list(tmp_path.iterdir()) == [tmp_path / "publish.yml"]
+    assert list(tmp_path.iterdir()) == [tmp_path / "play.yml"]
 
 
 DIRECT = """
@@ -178,21 +184,8 @@ DIRECT = """
 def test_a_bad_publish_is_refused_with_the_contract_and_nothing_written(
     tmp_path, publish, field, cause
 ):
-    playbook = tmp_path / "direct.yml"
-    playbook.write_text(DIRECT)
-    env = {
-        **os.environ,
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_SHOW_CUSTOM_STATS": "true",
-    }
-    extra = {"dir": str(tmp_path / "reports"), "publish": publish}
-    proc = subprocess.run(
-        [str(PLAYBOOK_BIN), "-i", "localhost,", str(playbook), "-e", json.dumps(extra)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    proc, out = play(tmp_path, DIRECT, {"dir": str(tmp_path / "reports"), "publish": publish})
     assert proc.returncode != 0
-    out = json.loads(proc.stdout)
     failed = out["plays"][0]["tasks"][0]["hosts"]["localhost"]
     assert set(failed["error"]) == set(ERROR_KEYS)
     assert failed["error"]["field"] == field
