@@ -79,13 +79,19 @@ def test_a_wrong_type_is_refused_naming_the_field(changes, failure, field):
     assert caught.value.field == field
 
 
-PLAY = """
+# A play on the controller, with the Python running Ansible.
+LOCAL_PLAY = """
 - hosts: localhost
   connection: local
   gather_facts: false
   vars:
     ansible_python_interpreter: "{{ ansible_playbook_python }}"
   tasks:
+"""
+
+PLAY = (
+    LOCAL_PLAY
+    + """\
     - name: Report
       ansible.builtin.include_role:
         name: ackops.runbooks.report
@@ -100,6 +106,7 @@ PLAY = """
         report_changes: [renewed a]
         report_failure: "{{ failure }}"
 """
+)
 
 
 def play(tmp_path, text: str, extra: dict) -> tuple[subprocess.CompletedProcess, dict]:
@@ -153,13 +160,9 @@ def test_an_empty_report_dir_writes_nothing_and_still_publishes(tmp_path):
     assert list(tmp_path.iterdir()) == [tmp_path / "play.yml"]
 
 
-DIRECT = """
-- hosts: localhost
-  connection: local
-  gather_facts: false
-  vars:
-    ansible_python_interpreter: "{{ ansible_playbook_python }}"
-  tasks:
+DIRECT = (
+    LOCAL_PLAY
+    + """\
     - name: Write and publish
       ackops.runbooks.report_write:
         dir: "{{ dir }}"
@@ -168,6 +171,7 @@ DIRECT = """
         markdown: "# Direct"
         publish: "{{ publish }}"
 """
+)
 
 
 @pytest.mark.slow
