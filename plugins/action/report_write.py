@@ -76,7 +76,8 @@ class ActionModule(ActionBase):
                 return self._refused(result, exc)
         directory = args.get("dir")
         written = None
-        if publish is None or directory:
+        # Only an empty dir with publish skips the module (a missing dir is its error).
+        if publish is None or directory != "":
             if (
                 self._connection.transport == "local"
                 and isinstance(directory, str)

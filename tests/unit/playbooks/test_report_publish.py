@@ -197,3 +197,15 @@ def test_a_bad_publish_is_refused_with_the_contract_and_nothing_written(
     assert failed["partial_changes"] == []
     assert not (tmp_path / "reports").exists()
     assert not out.get("global_custom_stats")
+
+
+@pytest.mark.slow
+def test_publish_without_a_dir_is_the_modules_missing_option_error(tmp_path):
+    # Only an empty dir means "write nothing"; a missing one is still refused by the module.
+    text = DIRECT.replace('        dir: "{{ dir }}"\n', "")
+    assert text != DIRECT
+    proc, out = play(tmp_path, text, {"publish": {}})
+    assert proc.returncode != 0
+    failed = out["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    assert "missing required arguments: dir" in failed["msg"]
+    assert not out.get("global_custom_stats")
