@@ -218,16 +218,14 @@ def plan_renewal(
         if why_not is None:
             check_ca(ca, host, now)
             _nb, new_after, clamped = validity_window(ca.cert, now, validity_days)
-            if not force and not_after > now and new_after < not_after + MIN_GAIN and clamped:
+            if not force and not_after > now and new_after < not_after + MIN_GAIN:
+                # Cut by the CA, or by the lifetime (then the CA is not to blame).
                 why_not = (
                     f"its CA {ca.name} expires on {iso(cert_not_after(ca.cert))}: a renewal "
                     f"cannot make it last longer than {iso(not_after)}; {ROTATE_CA}"
-                )
-            elif not force and not_after > now and new_after < not_after + MIN_GAIN:
-                # The lifetime, not the CA, is what ends it: say so, not "rotate the CA".
-                why_not = (
-                    f"a renewal now, for the configured lifetime, would end on {iso(new_after)}: "
-                    f"not a day later than it does ({iso(not_after)})"
+                    if clamped
+                    else f"a renewal now, for the configured lifetime, would end on "
+                    f"{iso(new_after)}: not a day later than it does ({iso(not_after)})"
                 )
         if why_not is not None:
             plan.skip.append({"id": entry.id, "name": entry.name, "reason": why_not})
