@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.faults import lab_shape, message_with, record
+from tests.integration.conftest import wait_until
 from tests.integration.pki_checks import assert_keys_match
 from tests.integration.test_renew_certs import (
     all_leaves,
@@ -165,21 +165,17 @@ df -k "$d" | tail -1
 def assert_ready_through_slb(lab, master, within: float) -> None:
     """/readyz answers 200 through the SLB within `within` seconds; otherwise fail with what
     the master itself answers (its verbose /readyz), to tell a master down from an SLB lag."""
-    deadline = time.monotonic() + within
-    while True:
+    try:
+        wait_until(lab.healthy, within, "/readyz through the SLB")
+    except AssertionError as exc:
         through = lab.kubectl("get", "--raw", "/readyz", check=False)
-        if through.returncode == 0:
-            return
-        if time.monotonic() > deadline:
-            break
-        time.sleep(1)
-    direct = lab.kubectl(
-        "--server", f"https://{master.ip}:6443", "get", "--raw", "/readyz?verbose", check=False
-    )
-    raise AssertionError(
-        f"/readyz through the SLB still failing after {within}s: {through.stderr.strip()}; "
-        f"{master.name} itself: rc={direct.returncode} {direct.stdout[-2000:]} {direct.stderr[-500:]}"
-    )
+        direct = lab.kubectl(
+            "--server", f"https://{master.ip}:6443", "get", "--raw", "/readyz?verbose", check=False
+        )
+        raise AssertionError(
+            f"{exc}: {through.stderr.strip()}; {master.name} itself: rc={direct.returncode} "
+            f"{direct.stdout[-2000:]} {direct.stderr[-500:]}"
+        ) from None
 
 
 def test_disk_full_during_the_write_is_rolled_back(lab_handle):
