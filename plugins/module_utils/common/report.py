@@ -687,12 +687,10 @@ def report_summary(written: dict | None, html=None, changes=(), failure: str = "
     ``written`` is report_write's result (None when no file was written: an empty
     report directory); ``html`` the table spec, whose rows are counted per severity;
     ``changes`` what the run changed; ``failure`` why it is about to fail ("" when it
-    is not), as one line cut at SUMMARY_REASON_LENGTH characters with "...".
+    is not), as one line cut at SUMMARY_REASON_LENGTH characters with "...". Their types
+    are checked by the caller (report_write's action, check_publish); a bad ``html`` spec
+    raises ReportWriteError naming its field.
     """
-    if not isinstance(failure, str):
-        raise ReportWriteError(f"must be a string, got {type(failure).__name__}", field="failure")
-    if not isinstance(changes, (list, tuple)):
-        raise ReportWriteError(f"must be a list, got {type(changes).__name__}", field="changes")
     files = []
     if written:
         files = [written["json_path"], written["markdown_path"]]
