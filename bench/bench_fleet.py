@@ -537,13 +537,18 @@ def variants_markdown(row: dict) -> list[str]:
     return lines
 
 
+def commands(rows: list[dict]) -> list[str]:
+    """The commands that measured ``rows``, each once, as run under the lab's lock."""
+    return [f"    flock /tmp/ackops-lab.lock {command}"
+            for command in dict.fromkeys(row.get("command", "?") for row in rows)]  # fmt: skip
+
+
 def fleet_markdown(results: dict, variants: dict) -> list[str]:
     """The curve (``results``), then the variants of every row of ``results`` and ``variants``
     (the results of a separate ``--variants`` run) that has them."""
     rows = sorted(results.values(), key=lambda row: row["hosts"])
     lines = ["## The fleet curve", "", "Commands:", ""]
-    lines += [f"    flock /tmp/ackops-lab.lock {command}"
-              for command in dict.fromkeys(row.get("command", "?") for row in rows)]  # fmt: skip
+    lines += commands(rows)
     lines += [
         "",
         "Medians of `repeat` interleaved runs; floor = `ansible masters:workers -m ping`, playbook"
@@ -586,8 +591,7 @@ def before_after_markdown(directory: Path) -> list[str]:
     if not rows:
         return []
     lines = ["", "## The report before and after", "", "Commands:", ""]
-    lines += [f"    flock /tmp/ackops-lab.lock {command}"
-              for command in dict.fromkeys(row.get("command", "?") for row in rows)]  # fmt: skip
+    lines += commands(rows)
     lines += [
         "",
         "Both sides in the same run, interleaved (medians of `repeat`); the floor is measured"
